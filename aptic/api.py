@@ -1,0 +1,52 @@
+"""Shared pieces of the partner API: one error shape, `{"code": ..., "detail": ...}`."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """A business refusal with a machine code, a French message and an HTTP status."""
+
+    def __init__(self, code, detail, status_code=status.HTTP_400_BAD_REQUEST, **extra):
+        self.status_code = status_code
+        self.extra = extra
+        super().__init__(detail=detail, code=code)
+
+
+def error_body(code, detail, **extra):
+    return {"code": code, "detail": str(detail), **extra}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Introuvable."))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(_("Vous n’avez pas le droit de faire cela."))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        response.data = error_body(exc.detail.code, exc.detail, **exc.extra)
+    elif isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(
+            "invalid", _("Certaines données sont invalides."), errors=exc.detail
+        )
+    elif isinstance(exc, exceptions.Throttled):
+        response.data = error_body(
+            "throttled",
+            _("Trop de demandes : réessayez dans %(seconds)s secondes.")
+            % {"seconds": int(exc.wait or 1)},
+        )
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(code, detail)
+    return response
+
+
+def api_error_response(code, detail, status_code, **extra):
+    return Response(error_body(code, detail, **extra), status=status_code)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AptiConfig(AppConfig):
+    name = "aptic"
+    verbose_name = "Comptes et journal"
+
+    def ready(self):
+        from . import admin  # noqa: F401  (SimpleAdminConfig: explicit registration)

@@ -1,0 +1,34 @@
+"""What each person can do, as listed on their home page."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import is_operator
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    url: str
+    description: str = ""
+
+
+def actions(user):
+    """The project's own actions; the domain apps add theirs through providers."""
+    found = []
+    if is_operator(user):
+        found.append(Action(_("Administration"), reverse("admin:index"),
+                            _("Nomenclature des services, organisations, comptes, journal.")))
+    return found
+
+
+def actions_for(user):
+    found = []
+    for path in settings.HOME_ACTION_PROVIDERS:
+        found.extend(import_string(path)(user))
+    found.extend(actions(user))
+    return found

@@ -1,0 +1,3 @@
+def actions(user):
+    """Home-page actions of this app for `user` (see aptic.home)."""
+    return []

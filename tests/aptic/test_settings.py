@@ -1,0 +1,66 @@
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PRINT_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'name': str(s.DATABASES['default']['NAME']), 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, "
+    "'site': s.SITE_URL, 'media': str(s.MEDIA_ROOT), 'lang': s.LANGUAGE_CODE, "
+    "'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ}))"
+)
+
+
+def settings_with(**env):
+    base = {k: v for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
+                         "SITE_URL", "MEDIA_ROOT"}}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, capture_output=True, text=True,
+        env={**base, "DJANGO_SETTINGS_MODULE": "aptic.settings", **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_with_no_environment_the_demo_runs_on_sqlite_with_eager_tasks():
+    found = settings_with()
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["name"].endswith("demo.sqlite3")
+    assert found["eager"] is True
+    assert found["cache"].endswith("LocMemCache")
+    assert (found["lang"], found["tz"], found["use_tz"]) == ("fr", "Europe/Paris", True)
+
+
+def test_database_redis_and_site_come_from_the_environment():
+    found = settings_with(
+        DATABASE_URL="postgres://aptic:secret@db.example:5433/aptic_prod",
+        REDIS_URL="redis://cache.example:6379/2", DEBUG="0", SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="aptic.example,www.aptic.example", SITE_URL="https://aptic.example/",
+        MEDIA_ROOT="/srv/aptic/media",
+    )
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["name"] == "aptic_prod"
+    assert found["eager"] is False
+    assert found["cache"].endswith("RedisCache")
+    assert found["debug"] is False
+    assert found["hosts"] == ["aptic.example", "www.aptic.example"]
+    assert found["site"] == "https://aptic.example"
+    assert found["media"] == "/srv/aptic/media"
+
+
+def test_production_settings_pass_check_deploy_without_a_single_warning():
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
+               SITE_URL="https://aptic.example")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=ROOT, capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

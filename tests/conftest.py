@@ -1,0 +1,118 @@
+"""Shared fixtures. Tests run on Postgres and Redis (see the Makefile), never on mocks."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still be
+# usable from that thread in browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_eager_tasks(settings):
+    """Each test starts with an empty cache (throttling counters) and runs Celery tasks
+    inline, unless it asks for a real worker with `celery_worker`."""
+    from django.core.cache import cache
+
+    from aptic.celery import app
+
+    cache.clear()
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def nomenclature(db):
+    """The seeded nomenclature (flushed by transactional tests, so re-ensured here)."""
+    from services.nomenclature import ensure_seeded
+
+    ensure_seeded()
+
+
+@pytest.fixture
+def demo(db, nomenclature):
+    """The demo organisations and users, by key: operator, funder, prescriber, structure,
+    operateur, financeur, prescripteur, gestionnaire, mediateur."""
+    from aptic.demo import load_accounts
+
+    return load_accounts()
+
+
+def database_url_for_subprocess():
+    """The URL of the database the tests are using now (the test database)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+    host = f"{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{params['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """A real Celery worker process on Redis, using the test database."""
+    from aptic.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.fail("The Celery worker tests need REDIS_URL (make test sets it).")
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(),
+           "REDIS_URL": settings.REDIS_URL}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aptic", "worker", "--pool=prefork",
+         "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+         "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env,
+    )
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.inspect(timeout=1).ping():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("The Celery worker did not start.")
+        yield worker
+    finally:
+        app.conf.task_always_eager = True
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

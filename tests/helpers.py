@@ -1,0 +1,16 @@
+"""Small helpers shared by tests."""
+
+import socket
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log_in(page, username, password=None):
+    page.goto("/connexion/")
+    page.get_by_label("Adresse e-mail ou identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(password or username)
+    page.get_by_role("button", name="Se connecter").last.click()
