@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Membership, Organisation, User
+from .models import ApiToken, AuditEvent, Membership, Organisation, User
+from .tokens import revoke_token
 
 admin.site.site_header = _("Administration #APTIC")
 admin.site.site_title = _("#APTIC")
@@ -47,3 +48,22 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__email", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at",
+                       "revoked_by"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Révoquer les jetons choisis"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            revoke_token(token=token, by=request.user)

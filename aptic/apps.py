@@ -7,3 +7,4 @@ class AptiConfig(AppConfig):
 
     def ready(self):
         from . import admin  # noqa: F401  (SimpleAdminConfig: explicit registration)
+        from . import schema  # noqa: F401  (OpenAPI extensions)

@@ -29,3 +29,10 @@ class OrganisationForm(forms.ModelForm):
 
     def clean_siret(self):
         return normalise_siret(self.cleaned_data.get("siret"))
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Nom du jeton"), max_length=100,
+        help_text=_("Pour vous souvenir de son usage, par exemple « logiciel de réservation »."),
+    )

@@ -20,6 +20,9 @@ class Action:
 def actions(user):
     """The project's own actions; the domain apps add theirs through providers."""
     found = []
+    if getattr(user, "is_authenticated", False):
+        found.append(Action(_("Mon compte et jetons d’API"), reverse("account"),
+                            _("Créez ou révoquez vos jetons pour l’API partenaires.")))
     if is_operator(user):
         found.append(Action(_("Administration"), reverse("admin:index"),
                             _("Nomenclature des services, organisations, comptes, journal.")))

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,11 +48,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "csp",
+    "axes",
     "aptic",
     "services",
     "places",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aptic.urls"
@@ -160,7 +164,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "APTIC <no-reply@aptic.example>")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "aptic.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,6 +211,25 @@ HOME_ACTION_PROVIDERS = ["places.home.actions", "cheques.home.actions"]
 # Cheque codes: signing keys for the QR payload, "id:secret" pairs, the first one signs.
 CHEQUE_SIGNING_KEYS = envlist("CHEQUE_SIGNING_KEYS", f"k1:{SECRET_KEY}")
 
+# Content-Security-Policy: our own files only, plus the map tile server; inline scripts
+# need the per-request nonce (`{{ request.csp_nonce }}`).
+MAP_TILES_ORIGIN = "/".join(LEAFLET_CONFIG["TILES"][0][1].split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", MAP_TILES_ORIGIN],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -229,9 +252,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 
-AUTHENTICATION_BACKENDS = ["aptic.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "aptic.backends.EmailOrUsernameBackend",
+]
+
+# Login attempts: after AXES_FAILURE_LIMIT failures for one user name from one address,
+# logins are refused for AXES_COOLOFF_TIME hours. Counted in the cache (Redis).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
 # `manage.py demo` loads the accounts, then each app's demo data through these loaders.
 DEMO_LOADERS = ["services.demo.load", "places.demo.load", "cheques.demo.load"]
+
+# Cheque orders (cheques app): end of validity and issuance.
+EXPIRY_GRACE_DAYS = envint("EXPIRY_GRACE_DAYS", 31)  # cheques accepted after valid_until
+EXPIRY_ALERT_DAYS = envint("EXPIRY_ALERT_DAYS", 30)  # the funder is warned at J-30
+HANDOVER_STOP_DAYS = envint("HANDOVER_STOP_DAYS", 15)  # hand-overs refused from J-15
+# Orders of more cheques than this are issued by a Celery task (with a progress bar).
+ISSUANCE_ASYNC_THRESHOLD = envint("ISSUANCE_ASYNC_THRESHOLD", 20000)
+CELERY_BEAT_SCHEDULE["cheques-end-of-validity"] = {
+    "task": "cheques.tasks.end_of_validity_task",
+    "schedule": 24 * 60 * 60,
+}

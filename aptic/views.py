@@ -1,9 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .forms import LoginForm
+from . import tokens
+from .forms import ApiTokenForm, LoginForm
 from .home import actions_for
-from .models import Membership
+from .models import ApiToken, Membership
 
 
 def home(request):
@@ -20,3 +26,29 @@ def home(request):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+
+@login_required
+def account(request):
+    """The user's account page: personal API tokens (created, shown once, revoked)."""
+    new_key = None
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = tokens.create_token(user=request.user, name=form.cleaned_data["name"])
+        form = ApiTokenForm()
+    return render(request, "aptic/account.html", {
+        "form": form,
+        "new_key": new_key,
+        "tokens": ApiToken.objects.filter(user=request.user),
+    })
+
+
+@login_required
+@require_POST
+def revoke_api_token(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk)
+    if not tokens.may_revoke(request.user, token):
+        raise Http404
+    if tokens.revoke_token(token=token, by=request.user):
+        messages.success(request, _("Le jeton « %(name)s » est révoqué.") % {"name": token.name})
+    return redirect("account")

@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("lieux/", views.public_map, name="public-map"),
+    # Structures joining the scheme and the operator's qualification queue.
+    path("", include("places.registry_urls")),
 ]

@@ -38,11 +38,15 @@ def test_the_demo_command_refuses_to_run_in_production_without_force(settings):
     assert not User.objects.exists()
 
 
-def test_api_token_prints_the_same_token_twice(capsys, demo):
+def test_api_token_prints_a_new_working_token_each_time(capsys, demo, client):
     call_command("api_token", "financeur")
     call_command("api_token", "financeur@demo.aptic.example")
     first, second = capsys.readouterr().out.split()
-    assert first == second and len(first) == 40
+    assert first != second and len(first) == 40
+    for key in (first, second):
+        response = client.get("/api/v1/services/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 200
+        assert response.wsgi_request.user == demo["financeur"]
 
 
 def test_api_token_for_an_unknown_user_says_so_and_exits_1():

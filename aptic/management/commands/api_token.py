@@ -1,19 +1,23 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
-from rest_framework.authtoken.models import Token
 
 from aptic.models import User
+from aptic.tokens import create_token
 
 
 class Command(BaseCommand):
-    help = "Affiche (en le créant au besoin) le jeton d’API d’un utilisateur."
+    help = (
+        "Crée un jeton d’API personnel pour un utilisateur et l’affiche "
+        "(il ne pourra plus être affiché ensuite)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("user", help="Identifiant ou adresse e-mail.")
+        parser.add_argument("--name", default="ligne de commande", help="Nom du jeton.")
 
-    def handle(self, *args, user, **options):
+    def handle(self, *args, user, name, **options):
         found = User.objects.filter(Q(username=user) | Q(email__iexact=user)).first()
         if found is None:
             raise CommandError(f"Utilisateur inconnu : « {user} ».")
-        token, _ = Token.objects.get_or_create(user=found)
-        self.stdout.write(token.key)
+        _token, key = create_token(user=found, name=name)
+        self.stdout.write(key)
