@@ -6,5 +6,7 @@ class AptiConfig(AppConfig):
     verbose_name = "Comptes et journal"
 
     def ready(self):
-        from . import admin  # noqa: F401  (SimpleAdminConfig: explicit registration)
-        from . import schema  # noqa: F401  (OpenAPI extensions)
+        from . import (
+            admin,  # noqa: F401  (SimpleAdminConfig: explicit registration)
+            schema,  # noqa: F401  (OpenAPI extensions)
+        )

@@ -101,6 +101,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The demo database: write-ahead log and fewer fsyncs keep `make demo` quick.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "aptic.User"
@@ -127,6 +132,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Static files come straight from the apps and static/ (no collectstatic needed for the demo).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# A forgotten collectstatic serves unhashed names instead of failing every page.
+WHITENOISE_MANIFEST_STRICT = False
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -187,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChequeStateEnum": "cheques.models.Cheque.State",
+        "BookletStateEnum": "cheques.models.Booklet.State",
+    },
 }
 
 LEAFLET_CONFIG = {
@@ -259,10 +270,13 @@ AUTHENTICATION_BACKENDS = [
 
 # Login attempts: after AXES_FAILURE_LIMIT failures for one user name from one address,
 # logins are refused for AXES_COOLOFF_TIME hours. Counted in the cache (Redis).
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_HANDLER = ("axes.handlers.cache.AxesCacheHandler" if REDIS_URL
+                else "axes.handlers.database.AxesDatabaseHandler")
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form posts "username" (an e-mail or a user name), not the model's "email".
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -282,3 +296,27 @@ CELERY_BEAT_SCHEDULE["cheques-end-of-validity"] = {
     "task": "cheques.tasks.end_of_validity_task",
     "schedule": 24 * 60 * 60,
 }
+
+# Brute-force protection of cheque look-ups (per user and per IP address).
+CHEQUE_LOOKUP_FAILURE_LIMIT = envint("CHEQUE_LOOKUP_FAILURE_LIMIT", 20)
+CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS = envint("CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS", 600)
+
+# Fraud signals shown to the operator (cheques.fraud); they never block by themselves.
+FRAUD_BOOKLET_WINDOW_MINUTES = envint("FRAUD_BOOKLET_WINDOW_MINUTES", 10)  # whole booklet
+FRAUD_MAX_REDEMPTIONS_PER_HOUR = envint("FRAUD_MAX_REDEMPTIONS_PER_HOUR", 30)  # per mediator
+FRAUD_LOOKBACK_DAYS = envint("FRAUD_LOOKBACK_DAYS", 30)  # period the signals cover
+
+# Reimbursement of places (cheques.reimbursement): a monthly run on the 1st for the previous
+# month, and the operator's account debited by the SEPA credit-transfer files.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["cheques-monthly-reimbursement"] = {
+    "task": "cheques.tasks.monthly_reimbursement_task",
+    "schedule": crontab(minute=0, hour=3, day_of_month=1),
+}
+OPERATOR_IBAN = env("OPERATOR_IBAN", "FR1420041010050500013M02606")
+OPERATOR_BIC = env("OPERATOR_BIC", "PSSTFRPPPAR")
+OPERATOR_ACCOUNT_NAME = env("OPERATOR_ACCOUNT_NAME", "APTIC operateur demo")
+
+# Printing (cheques.print_jobs): cheques per chunk task (chunks of whole booklets).
+PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)

@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from .models import Booklet, Cheque, Order, PricingSettings
+
+
+@admin.register(PricingSettings)
+class PricingSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "per_booklet_fee_cents"]
+
+    def has_add_permission(self, request):
+        return not PricingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "funder", "status", "booklets", "cheques_per_booklet",
+                    "face_value_cents", "total_cents", "valid_until", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["funder__name", "contact_email"]
+    # State changes go through cheques.ordering / cheques.lifecycle (audited), not the admin.
+    readonly_fields = ["status", "total_cents", "issued_cheques", "credit_note_cents",
+                       "decided_at", "decided_by", "issued_at", "expired_at",
+                       "expiry_alert_sent_at", "rejection_reason"]
+
+
+@admin.register(Booklet)
+class BookletAdmin(admin.ModelAdmin):
+    list_display = ["number", "order", "state", "distributed_at"]
+    list_filter = ["state"]
+    search_fields = ["number"]
+    list_select_related = ["order"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Cheque)
+class ChequeAdmin(admin.ModelAdmin):
+    list_display = ["number", "display_code", "state", "face_value_cents"]
+    list_filter = ["state"]
+    search_fields = ["number", "code"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,1 +1,352 @@
+"""Orders, booklets and cheques: the start of the money path.
 
+An order (commande) is placed by a funder, approved by the operator, then issued: booklets
+(carnets) numbered ``YYYY-NNNNNN`` and cheques numbered ``<booklet>-NN``, each with a unique
+code (cheques.codes). The rules that change states live in cheques.ordering (orders),
+cheques.issuance (issuance) and cheques.lifecycle (hand-over, cancellation, end of validity).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import codes
+
+MAX_BOOKLETS_PER_ORDER = 100_000
+MAX_CHEQUES_PER_BOOKLET = 20
+
+
+def end_of_current_year():
+    return datetime.date(timezone.localdate().year, 12, 31)
+
+
+class PricingSettings(models.Model):
+    """The operator's settings for orders (one row, edited in the admin)."""
+
+    per_booklet_fee_cents = models.PositiveIntegerField(
+        _("frais par carnet (centimes)"), default=0,
+        help_text=_("Ajoutés au prix de chaque carnet commandé (impression, envoi)."),
+    )
+
+    class Meta:
+        verbose_name = _("tarif des commandes")
+        verbose_name_plural = _("tarif des commandes")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls):
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("En attente de validation")
+        APPROVED = "approved", _("Validée, émission en cours")
+        ISSUED = "issued", _("Émise")
+        REJECTED = "rejected", _("Refusée")
+        CANCELLED = "cancelled", _("Annulée")
+
+    funder = models.ForeignKey(
+        "aptic.Organisation", verbose_name=_("financeur"), on_delete=models.PROTECT,
+        related_name="cheque_orders", limit_choices_to={"kind": "funder"},
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("commandée par"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices,
+                              default=Status.SUBMITTED, db_index=True)
+    booklets = models.PositiveIntegerField(
+        _("nombre de carnets"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BOOKLETS_PER_ORDER)],
+    )
+    cheques_per_booklet = models.PositiveSmallIntegerField(
+        _("chèques par carnet"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CHEQUES_PER_BOOKLET)],
+    )
+    face_value_cents = models.PositiveIntegerField(
+        _("valeur faciale (centimes)"), default=1000, validators=[MinValueValidator(1)]
+    )
+    valid_until = models.DateField(_("valable jusqu’au"), default=end_of_current_year)
+    allowed_services = models.ManyToManyField(
+        "services.Service", verbose_name=_("services autorisés"), blank=True,
+        related_name="+", help_text=_("Aucun : tous les services de la nomenclature."),
+    )
+    territory = models.JSONField(
+        _("territoire (départements)"), default=list, blank=True,
+        help_text=_("Codes des départements ; vide : tout le territoire."),
+    )
+    target_public = models.CharField(_("public visé"), max_length=300, blank=True)
+    requires_activation = models.BooleanField(
+        _("activation à la remise"), default=False,
+        help_text=_("Les chèques ne peuvent être encaissés qu’après leur remise enregistrée."),
+    )
+    logo = models.FileField(_("logo"), upload_to="cheques/logos/%Y/", blank=True)
+    custom_wording = models.CharField(_("mention personnalisée"), max_length=200, blank=True)
+    contact_name = models.CharField(_("nom du contact"), max_length=200)
+    contact_email = models.EmailField(_("e-mail du contact"))
+    contact_phone = models.CharField(_("téléphone du contact"), max_length=30, blank=True)
+    per_booklet_fee_cents = models.PositiveIntegerField(_("frais par carnet (centimes)"),
+                                                        default=0)
+    total_cents = models.BigIntegerField(_("montant total (centimes)"), default=0)
+    rejection_reason = models.TextField(_("motif du refus"), blank=True)
+    issued_cheques = models.PositiveIntegerField(_("chèques émis"), default=0)
+    credit_note_cents = models.BigIntegerField(_("avoir (centimes)"), null=True, blank=True)
+    expiry_alert_sent_at = models.DateTimeField(_("alerte de fin de validité envoyée le"),
+                                                null=True, blank=True)
+    expired_at = models.DateTimeField(_("chèques expirés le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("décision le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("décision par"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("commande")
+        verbose_name_plural = _("commandes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return _("Commande n° %(id)s") % {"id": self.pk}
+
+    @property
+    def cheque_count(self):
+        return self.booklets * self.cheques_per_booklet
+
+    @property
+    def cheques_cents(self):
+        return self.cheque_count * self.face_value_cents
+
+    @property
+    def fees_cents(self):
+        return self.booklets * self.per_booklet_fee_cents
+
+    def compute_total(self):
+        return self.cheques_cents + self.fees_cents
+
+    @property
+    def issuance_percent(self):
+        if self.status == self.Status.ISSUED:
+            return 100
+        if not self.cheque_count:
+            return 0
+        return min(100, self.issued_cheques * 100 // self.cheque_count)
+
+    @property
+    def expiry_date(self):
+        """The last day cheques are accepted: validity plus the grace period."""
+        return self.valid_until + datetime.timedelta(days=settings.EXPIRY_GRACE_DAYS)
+
+    @property
+    def handover_deadline(self):
+        """Hand-overs are refused from J-15 on."""
+        return self.valid_until - datetime.timedelta(days=settings.HANDOVER_STOP_DAYS)
+
+    def counts_by_state(self):
+        counts = dict.fromkeys(Cheque.State.values, 0)
+        for row in self.cheques.values("state").annotate(n=Count("id")).order_by():
+            counts[row["state"]] = row["n"]
+        return counts
+
+
+class BookletSequence(models.Model):
+    """The last booklet number used each year (numbers are never reused)."""
+
+    year = models.PositiveSmallIntegerField(_("année"), primary_key=True)
+    last = models.PositiveIntegerField(_("dernier numéro"), default=0)
+
+    class Meta:
+        verbose_name = _("numérotation des carnets")
+        verbose_name_plural = _("numérotation des carnets")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class Booklet(models.Model):
+    class State(models.TextChoices):
+        ISSUED = "issued", _("Émis")
+        DISTRIBUTED = "distributed", _("Remis")
+        STARTED = "started", _("Entamé")
+        CANCELLED = "cancelled", _("Annulé")
+        EXPIRED = "expired", _("Expiré")
+
+    class AgeBracket(models.TextChoices):
+        UNDER_25 = "under_25", _("Moins de 25 ans")
+        FROM_25_TO_44 = "25_44", _("25 à 44 ans")
+        FROM_45_TO_64 = "45_64", _("45 à 64 ans")
+        FROM_65_TO_79 = "65_79", _("65 à 79 ans")
+        OVER_80 = "over_80", _("80 ans et plus")
+
+    class Situation(models.TextChoices):
+        EMPLOYED = "employed", _("En emploi")
+        JOB_SEEKER = "job_seeker", _("En recherche d’emploi")
+        RETIRED = "retired", _("Retraité·e")
+        STUDENT = "student", _("En formation")
+        OTHER = "other", _("Autre situation")
+
+    order = models.ForeignKey(Order, verbose_name=_("commande"), on_delete=models.PROTECT,
+                              related_name="booklet_set")
+    number = models.CharField(_("numéro"), max_length=11)
+    state = models.CharField(_("état"), max_length=20, choices=State.choices,
+                             default=State.ISSUED)
+    state_changed_at = models.DateTimeField(_("changement d’état le"), default=timezone.now)
+    distributed_at = models.DateTimeField(_("remis le"), null=True, blank=True)
+    distributed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("remis par"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    age_bracket = models.CharField(_("tranche d’âge"), max_length=20, blank=True,
+                                   choices=AgeBracket.choices)
+    postcode = models.CharField(_("code postal"), max_length=5, blank=True)
+    situation = models.CharField(_("situation"), max_length=20, blank=True,
+                                 choices=Situation.choices)
+    cancellation_reason = models.CharField(_("motif d’annulation"), max_length=300,
+                                           blank=True)
+
+    class Meta:
+        verbose_name = _("carnet")
+        verbose_name_plural = _("carnets")
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="unique_booklet_number")]
+
+    def __str__(self):
+        return _("Carnet %(number)s") % {"number": self.number}
+
+
+class Cheque(models.Model):
+    class State(models.TextChoices):
+        ISSUED = "issued", _("Émis")
+        DISTRIBUTED = "distributed", _("Remis")
+        REDEEMED = "redeemed", _("Encaissé")
+        REIMBURSED = "reimbursed", _("Remboursé")
+        CANCELLED = "cancelled", _("Annulé")
+        EXPIRED = "expired", _("Expiré")
+
+    # States in which a cheque still has value (may still be redeemed, cancelled, expired).
+    OPEN_STATES = (State.ISSUED, State.DISTRIBUTED)
+
+    booklet = models.ForeignKey(Booklet, verbose_name=_("carnet"), on_delete=models.PROTECT,
+                                related_name="cheques")
+    # Denormalised from the booklet for fast counts per order (index with the state below).
+    # No database constraint: it always equals booklet.order, both written by issuance in
+    # one transaction, and a per-row foreign-key trigger would double the cost of COPY.
+    order = models.ForeignKey(Order, verbose_name=_("commande"), on_delete=models.PROTECT,
+                              related_name="cheques", db_index=False, db_constraint=False)
+    # Codes and numbers are ASCII: on Postgres, migration 0002 gives them the "C" collation,
+    # which makes their unique indexes several times cheaper to maintain.
+    # (Unique through Meta constraints, which spare the useless `varchar_pattern_ops` twin
+    # index Django adds for `unique=True` on Postgres.)
+    number = models.CharField(_("numéro"), max_length=14)
+    code = models.CharField(_("code"), max_length=13)
+    face_value_cents = models.PositiveIntegerField(_("valeur faciale (centimes)"))
+    state = models.CharField(_("état"), max_length=20, choices=State.choices,
+                             default=State.ISSUED)
+    state_changed_at = models.DateTimeField(_("changement d’état le"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activé le"), null=True, blank=True)
+    cancellation_reason = models.CharField(_("motif d’annulation"), max_length=300,
+                                           blank=True)
+
+    class Meta:
+        verbose_name = _("chèque")
+        verbose_name_plural = _("chèques")
+        ordering = ["number"]
+        indexes = [models.Index(fields=["order", "state"], name="cheque_order_state")]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="unique_cheque_code"),
+            models.UniqueConstraint(fields=["number"], name="unique_cheque_number"),
+        ]
+
+    def __str__(self):
+        return _("Chèque %(number)s") % {"number": self.number}
+
+    @property
+    def display_code(self):
+        return codes.format_code(self.code)
+
+    @property
+    def qr_url(self):
+        return codes.qr_url(self.code)
+
+
+class Redemption(models.Model):
+    """A cheque paid at a place for a service (encaissement). Undone redemptions stay, with
+    their undo date, for the record; at most one live redemption per cheque."""
+
+    cheque = models.ForeignKey(Cheque, verbose_name=_("chèque"), on_delete=models.PROTECT,
+                               related_name="redemptions")
+    order = models.ForeignKey(Order, verbose_name=_("commande"), on_delete=models.PROTECT,
+                              related_name="redemptions")
+    place = models.ForeignKey("places.Place", verbose_name=_("lieu"),
+                              on_delete=models.PROTECT, related_name="redemptions")
+    structure = models.ForeignKey("aptic.Organisation", verbose_name=_("structure"),
+                                  on_delete=models.PROTECT, related_name="redemptions")
+    service = models.ForeignKey("services.Service", verbose_name=_("service"),
+                                on_delete=models.PROTECT, related_name="redemptions")
+    mediator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("médiateur"),
+                                 on_delete=models.PROTECT, related_name="redemptions")
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    redeemed_at = models.DateTimeField(_("encaissé le"), default=timezone.now, db_index=True)
+    # The cheque's state before it was redeemed, restored by an undo.
+    previous_state = models.CharField(_("état précédent"), max_length=20)
+    # All cheques of one basket share it (one confirmation, one idempotency key).
+    basket = models.UUIDField(_("panier"), db_index=True)
+    undone_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("annulé par"),
+                                  null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+
+    class Meta:
+        verbose_name = _("encaissement")
+        verbose_name_plural = _("encaissements")
+        ordering = ["-redeemed_at", "-id"]
+        constraints = [
+            # The last line of defence: a cheque is paid once, whatever the code above does.
+            models.UniqueConstraint(fields=["cheque"], condition=models.Q(undone_at=None),
+                                    name="one_live_redemption_per_cheque"),
+        ]
+        indexes = [models.Index(fields=["place", "redeemed_at"], name="redemption_place_date")]
+
+    def __str__(self):
+        return _("Encaissement du chèque %(number)s") % {"number": self.cheque.number}
+
+    @property
+    def is_live(self):
+        return self.undone_at is None
+
+
+class IdempotentResponse(models.Model):
+    """The first answer given to a request with an `Idempotency-Key`, replayed to retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(max_length=100)
+    request_digest = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("réponse idempotente")
+        verbose_name_plural = _("réponses idempotentes")
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="unique_idempotency_key_per_user")]
+
+    def __str__(self):
+        return f"{self.key} → {self.status_code}"
+
+
+# The models of printing and of reimbursement live in their own modules (one module per
+# domain action); Django finds them through these imports.
+from .print_models import *  # noqa: E402, F401, F403
+from .reimbursement_models import *  # noqa: E402, F401, F403

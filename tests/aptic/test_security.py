@@ -29,7 +29,8 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def production_responses(django_db_blocker):
+def production_responses(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Responses of a production configuration, static files collected as in the image."""
     import json
 
     with django_db_blocker.unblock():
@@ -37,7 +38,11 @@ def production_responses(django_db_blocker):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
                SITE_URL="https://aptic.example", DATABASE_URL=database_url,
-               DJANGO_SETTINGS_MODULE="aptic.settings")
+               DJANGO_SETTINGS_MODULE="aptic.settings",
+               STATIC_ROOT=str(tmp_path_factory.mktemp("static")))
+    collect = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert collect.returncode == 0, collect.stderr
     result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,117 @@
+"""Issue 1,000,000 cheques on Postgres and compare with Django's bulk_create, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/aptic .venv/bin/python benchmarks/issuance.py
+
+The benchmark creates its own database (``aptic_bench_issuance`` on the server of
+DATABASE_URL), migrates it, times ``cheques.issuance.issue_order`` on an approved order of
+100,000 booklets × 10 cheques (codes, COPY of booklets, cheques and audit rows, commit with
+index maintenance: everything), then times the bulk_create fallback on a sample of the same
+rows (50,000 cheques) and prints both rates and their ratio. The database is dropped at the
+end unless ``--keep`` is given.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "aptic_bench_issuance"
+
+
+def server_url(name):
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must point to a Postgres server.")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def recreate_database():
+    import psycopg
+
+    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def drop_database():
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--booklets", type=int, default=100_000)
+    parser.add_argument("--per-booklet", type=int, default=10)
+    parser.add_argument("--sample", type=int, default=50_000,
+                        help="cheques written with bulk_create for the comparison")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    recreate_database()
+    os.environ["DATABASE_URL"] = server_url(BENCH_DATABASE)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aptic.settings")
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from aptic.models import Organisation
+    from cheques import issuance
+    from cheques.models import Order
+
+    try:
+        call_command("migrate", verbosity=0)
+        funder = Organisation.objects.create(kind=Organisation.Kind.FUNDER, name="Banc d’essai")
+
+        def approved_order(booklets):
+            order = Order.objects.create(
+                funder=funder, booklets=booklets, cheques_per_booklet=args.per_booklet,
+                contact_name="Banc", contact_email="banc@example.org",
+                status=Order.Status.APPROVED,
+            )
+            return order
+
+        order = approved_order(args.booklets)
+        count = order.cheque_count
+        connection.close()  # start from a fresh connection, like a worker would
+        started = time.perf_counter()
+        issuance.issue_order(order.pk)
+        copy_seconds = time.perf_counter() - started
+        copy_rate = count / copy_seconds
+        print(f"COPY issuance: {count:,} cheques in {copy_seconds:.2f} s "
+              f"= {copy_rate:,.0f} cheques/s")
+
+        sample_booklets = max(1, args.sample // args.per_booklet)
+        sample = approved_order(sample_booklets)
+        year = timezone.localdate().year
+        with transaction.atomic():
+            first = issuance.allocate_booklet_numbers(sample_booklets, year)
+            numbers = [f"{year}-{n:06d}" for n in range(first, first + sample_booklets)]
+        started = time.perf_counter()
+        with transaction.atomic():
+            issuance._write_with_bulk_create(sample, numbers, timezone.now(), None)
+        bulk_seconds = time.perf_counter() - started
+        bulk_rate = sample.cheque_count / bulk_seconds
+        print(f"bulk_create:   {sample.cheque_count:,} cheques in {bulk_seconds:.2f} s "
+              f"= {bulk_rate:,.0f} cheques/s (same rows, same run)")
+        print(f"ratio COPY / bulk_create: {copy_rate / bulk_rate:.1f}×")
+        print(f"1,000,000 cheques with COPY: {1_000_000 / copy_rate:.2f} s (target ≤ 10 s)")
+    finally:
+        if not args.keep:
+            drop_database()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Benchmark of the cheque-book PDF engine (no database needed).
+
+    .venv/bin/python benchmarks/printing.py            # 10,000 and 50,000 cheques + naive
+    .venv/bin/python benchmarks/printing.py --sizes 2000 --naive 100
+
+End to end means: build the cheque data (codes, signed QR URLs), render chunks of 500
+cheques in parallel worker processes (as the Celery chunk tasks do), each rendering its
+design once with WeasyPrint and stamping every page, then merge the chunks into one PDF.
+Booklets hold 10 cheques. Every measurement runs in a fresh process, so peak memory (VmHWM
+of the parent, largest ru_maxrss of its children) belongs to that measurement alone.
+
+The naive reference renders a sample as ONE WeasyPrint HTML document with inline SVG QR
+codes (segno), the same design without stamping.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aptic.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from cheques import codes  # noqa: E402
+from cheques.printing import (  # noqa: E402
+    BookletData,
+    ChequeData,
+    merge_chunks,
+    render_booklets,
+    render_booklets_naive,
+)
+
+PER_BOOKLET = 10
+CHUNK_CHEQUES = 500
+
+
+def make_booklets(first, count):
+    """`count` booklets of 10 fresh cheques, numbered from booklet `first`."""
+    booklets = []
+    for index in range(first, first + count):
+        number = f"2026-{index + 1:06d}"
+        cheques = [ChequeData(f"{number}-{position:02d}", codes.format_code(code),
+                              codes.qr_url(code))
+                   for position, code in enumerate(codes.generate_codes(PER_BOOKLET), 1)]
+        booklets.append(BookletData(
+            number=number, funder_name="Département de la Gironde", face_value_cents=1000,
+            valid_until=date(2026, 12, 31), map_url="https://aptic.example.org/carte/",
+            cheques=cheques,
+            custom_wording="Le Département vous offre ce carnet pour apprendre à utiliser "
+                           "internet et faire vos démarches en ligne.",
+            allowed_services=[]))
+    return booklets
+
+
+def render_chunk(job):
+    first, count, path = job
+    report = render_booklets(make_booklets(first, count), path)
+    return report.cheques
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_fast(cheques, processes):
+    booklets = cheques // PER_BOOKLET
+    per_chunk = CHUNK_CHEQUES // PER_BOOKLET
+    with tempfile.TemporaryDirectory() as workdir:
+        jobs = [(first, min(per_chunk, booklets - first),
+                 os.path.join(workdir, f"chunk-{first // per_chunk:05d}.pdf"))
+                for first in range(0, booklets, per_chunk)]
+        out = os.path.join(workdir, "order.pdf")
+        started = time.perf_counter()
+        if processes > 1:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                done = sum(pool.imap_unordered(render_chunk, jobs))
+        else:
+            done = sum(render_chunk(job) for job in jobs)
+        rendered = time.perf_counter()
+        pages = merge_chunks([job[2] for job in jobs], out)
+        elapsed = time.perf_counter() - started
+        size = os.path.getsize(out)
+    assert done == cheques and pages == booklets * 3, (done, pages)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"cheques": cheques, "processes": processes, "seconds": round(elapsed, 2),
+            "render_seconds": round(rendered - started, 2),
+            "merge_seconds": round(elapsed - (rendered - started), 2),
+            "cheques_per_second": round(cheques / elapsed), "pages": pages,
+            "megabytes": round(size / 1e6, 1), "parent_peak_mb": round(peak_rss_mb()),
+            "child_peak_mb": round(children)}
+
+
+def measure_naive(cheques):
+    booklets = make_booklets(0, cheques // PER_BOOKLET)
+    with tempfile.TemporaryDirectory() as workdir:
+        started = time.perf_counter()
+        report = render_booklets_naive(booklets, os.path.join(workdir, "naive.pdf"))
+        elapsed = time.perf_counter() - started
+    return {"cheques": report.cheques, "seconds": round(elapsed, 2),
+            "cheques_per_second": round(report.cheques / elapsed, 1),
+            "parent_peak_mb": round(peak_rss_mb())}
+
+
+def sample_logo():
+    """A stand-in funder logo for the design pictures."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (600, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 596, 196), radius=30, outline=(120, 20, 60), width=8)
+    font = ImageFont.truetype(str(ROOT / "static/fonts/dejavu/DejaVuSans-Bold.ttf"), 52)
+    draw.text((300, 100), "Logo du financeur", fill=(120, 20, 60), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def write_design_pictures(directory):
+    """docs/print-cover.png and docs/print-cheques.png: the first page of each layout."""
+    import dataclasses
+
+    import pypdfium2
+
+    booklet = dataclasses.replace(
+        make_booklet_sample(), logo_bytes=sample_logo(), logo_content_type="image/png",
+        allowed_services=["Aide aux démarches administratives",
+                          "Maîtrise des outils numériques du quotidien"])
+    with tempfile.TemporaryDirectory() as workdir:
+        path = os.path.join(workdir, "sample.pdf")
+        render_booklets([booklet], path)
+        document = pypdfium2.PdfDocument(path)
+        for index, name in ((0, "print-cover.png"), (1, "print-cheques.png")):
+            image = document[index].render(scale=110 / 72).to_pil()
+            image.save(os.path.join(directory, name), optimize=True)
+            print("wrote", os.path.join(directory, name))
+
+
+def make_booklet_sample():
+    return make_booklets(122, 1)[0]
+
+
+def in_fresh_process(*args):
+    result = subprocess.run([sys.executable, __file__, "--one", *map(str, args)],
+                            check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--naive", type=int, default=200, help="naive sample (cheques)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count())
+    parser.add_argument("--docs", action="store_true",
+                        help="only write the design pictures under docs/")
+    parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.docs:
+        write_design_pictures(ROOT / "docs")
+        return
+    if args.one:
+        kind, *rest = args.one
+        if kind == "naive":
+            result = measure_naive(int(rest[0]))
+        else:
+            result = measure_fast(int(rest[0]), int(rest[1]))
+        print(json.dumps(result))
+        return
+
+    print(f"{os.cpu_count()} CPU(s), {args.processes} worker process(es), "
+          f"chunks of {CHUNK_CHEQUES} cheques, booklets of {PER_BOOKLET}")
+    naive = in_fresh_process("naive", args.naive)
+    print(f"naive (one WeasyPrint document, inline SVG QR), {naive['cheques']} cheques: "
+          f"{naive['seconds']} s, {naive['cheques_per_second']} cheques/s, "
+          f"peak RSS {naive['parent_peak_mb']} MB")
+    for size in args.sizes:
+        for processes in sorted({1, args.processes}, reverse=True):
+            if processes == 1 and size != args.sizes[0]:
+                continue
+            fast = in_fresh_process("fast", size, processes)
+            ratio = fast["cheques_per_second"] / naive["cheques_per_second"]
+            print(f"fast, {size:,} cheques, {processes} process(es): {fast['seconds']} s "
+                  f"(render {fast['render_seconds']} s + merge {fast['merge_seconds']} s), "
+                  f"{fast['cheques_per_second']:,} cheques/s = {ratio:.1f}x naive; "
+                  f"{fast['pages']:,} pages, {fast['megabytes']} MB; peak RSS parent "
+                  f"{fast['parent_peak_mb']} MB, largest worker {fast['child_peak_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()

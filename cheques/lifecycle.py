@@ -1,0 +1,308 @@
+"""The life of issued cheques: look-up, hand-over, cancellation and end of validity.
+
+Cheques go ``issued → distributed → redeemed → reimbursed``, or ``cancelled`` / ``expired``;
+booklets follow (``started`` once one of their cheques is redeemed). Each change is a
+conditional update on the current state, inside a transaction that writes the audit rows
+(one per booklet, with the number of cheques, for bulk changes).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aptic import audit
+from aptic.permissions import is_operator, may_act_for_funder
+
+from . import codes
+from .models import Booklet, Cheque, Order
+
+
+class ChequeError(Exception):
+    """A refusal with a machine code (``invalid_format``, ``bad_check_character``,
+    ``bad_signature``, ``unknown_cheque``, ``not_activated``, ``cancelled``, ``expired``,
+    ``already_redeemed``, ``unknown_booklet``, ``forbidden``…) and a French message."""
+
+    def __init__(self, code, detail, status=400):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+# --- look-up -------------------------------------------------------------------------------
+
+
+def parse_code(raw_code, signature=None):
+    """The normalised code, or a ChequeError; no database access."""
+    code = codes.normalise(raw_code)
+    if not codes.is_well_formed(code):
+        raise ChequeError("invalid_format", _(
+            "Code invalide : un code de chèque compte 13 caractères (XXXX-XXXX-XXXX-C)."))
+    if not codes.has_valid_check(code):
+        raise ChequeError("bad_check_character", _(
+            "Ce code comporte une erreur de saisie : vérifiez chaque caractère."))
+    if signature is not None and not codes.verify_signature(code, signature):
+        raise ChequeError("bad_signature", _(
+            "Ce QR code n’est pas authentique : saisissez le code imprimé."), status=403)
+    return code
+
+
+def lookup_cheque(raw_code, signature=None, *, for_update=False):
+    """The cheque of a typed or scanned code. The format, the check character and the QR
+    signature are verified before any database query."""
+    code = parse_code(raw_code, signature)
+    queryset = Cheque.objects.select_related("order", "booklet")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    cheque = queryset.filter(code=code).first()
+    if cheque is None:
+        raise ChequeError("unknown_cheque", _("Aucun chèque ne porte ce code."), status=404)
+    return cheque
+
+
+def refusal(cheque, today=None):
+    """Why this cheque cannot be redeemed today, as a ChequeError, or None if it can."""
+    today = today or timezone.localdate()
+    order = cheque.order
+    if cheque.state == Cheque.State.CANCELLED:
+        return ChequeError("cancelled", _("Ce chèque a été annulé (perte ou vol)."))
+    if cheque.state in (Cheque.State.REDEEMED, Cheque.State.REIMBURSED):
+        return ChequeError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+    if cheque.state == Cheque.State.EXPIRED or today > order.expiry_date:
+        return ChequeError("expired", _("Ce chèque n’est plus valable depuis le %(date)s.")
+                           % {"date": order.valid_until.strftime("%d/%m/%Y")})
+    if order.requires_activation and cheque.activated_at is None:
+        return ChequeError("not_activated", _(
+            "Ce chèque n’a pas encore été activé : sa remise doit d’abord être enregistrée."))
+    return None
+
+
+def ensure_redeemable(cheque, today=None):
+    error = refusal(cheque, today)
+    if error:
+        raise error
+    return cheque
+
+
+def may_look_up(user):
+    from aptic.models import Role
+    from aptic.permissions import roles_of
+
+    return is_operator(user) or bool(roles_of(user) & {Role.MEDIATOR, Role.PLACE_MANAGER})
+
+
+# --- booklets ------------------------------------------------------------------------------
+
+
+def get_booklet(number, *, for_update=False):
+    number = (number or "").strip().upper().replace(" ", "")
+    queryset = Booklet.objects.select_related("order", "order__funder")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    booklet = queryset.filter(number=number).first()
+    if booklet is None:
+        raise ChequeError("unknown_booklet", _("Aucun carnet ne porte le numéro %(number)s.")
+                          % {"number": number}, status=404)
+    return booklet
+
+
+def may_distribute(user, order):
+    return is_operator(user) or may_act_for_funder(user, order.funder_id, distribute=True)
+
+
+def may_cancel(user, order):
+    return is_operator(user) or may_act_for_funder(user, order.funder_id)
+
+
+def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation="",
+                       today=None):
+    """Record the hand-over of a booklet to a beneficiary (an anonymous profile only)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        booklet = get_booklet(number, for_update=True)
+        order = booklet.order
+        if not may_distribute(actor, order):
+            raise ChequeError("forbidden", _("Ce carnet n’appartient pas à votre financeur."),
+                              status=403)
+        if booklet.state == Booklet.State.CANCELLED:
+            raise ChequeError("cancelled", _("Ce carnet a été annulé : il ne peut être remis."))
+        if booklet.state == Booklet.State.EXPIRED or today > order.valid_until:
+            raise ChequeError("expired", _("Ce carnet n’est plus valable."))
+        if booklet.state != Booklet.State.ISSUED:
+            raise ChequeError("already_distributed", _("Ce carnet a déjà été remis le %(date)s.")
+                              % {"date": timezone.localtime(booklet.distributed_at)
+                                 .strftime("%d/%m/%Y") if booklet.distributed_at else "?"})
+        if today > order.handover_deadline:
+            raise ChequeError("handover_closed", _(
+                "Les remises sont closes : la fin de validité (%(date)s) est trop proche."
+            ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
+        now = timezone.now()
+        Booklet.objects.filter(pk=booklet.pk, state=Booklet.State.ISSUED).update(
+            state=Booklet.State.DISTRIBUTED, state_changed_at=now, distributed_at=now,
+            distributed_by=actor if actor and actor.is_authenticated else None,
+            age_bracket=age_bracket or "", postcode=postcode or "", situation=situation or "",
+        )
+        count = Cheque.objects.filter(booklet=booklet, state=Cheque.State.ISSUED).update(
+            state=Cheque.State.DISTRIBUTED, state_changed_at=now, activated_at=now,
+        )
+        booklet.refresh_from_db()
+        audit.record(actor, booklet, "booklet.distributed", Booklet.State.ISSUED,
+                     Booklet.State.DISTRIBUTED, cheques=count, age_bracket=age_bracket,
+                     postcode=postcode, situation=situation)
+    return booklet
+
+
+def cancel_booklet(number, *, actor, reason):
+    """A lost or stolen booklet: its unused cheques can never be redeemed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+    with transaction.atomic():
+        booklet = get_booklet(number, for_update=True)
+        if not may_cancel(actor, booklet.order):
+            raise ChequeError("forbidden", _("Ce carnet n’appartient pas à votre financeur."),
+                              status=403)
+        if booklet.state in (Booklet.State.CANCELLED, Booklet.State.EXPIRED):
+            raise ChequeError(booklet.state, _("Ce carnet est déjà %(state)s.")
+                              % {"state": booklet.get_state_display().lower()})
+        now = timezone.now()
+        count = Cheque.objects.filter(booklet=booklet, state__in=Cheque.OPEN_STATES).update(
+            state=Cheque.State.CANCELLED, state_changed_at=now, cancellation_reason=reason[:300]
+        )
+        previous = booklet.state
+        Booklet.objects.filter(pk=booklet.pk).update(
+            state=Booklet.State.CANCELLED, state_changed_at=now,
+            cancellation_reason=reason[:300],
+        )
+        booklet.refresh_from_db()
+        audit.record(actor, booklet, "booklet.cancelled", previous, Booklet.State.CANCELLED,
+                     cheques=count, reason=reason)
+    return booklet, count
+
+
+def cancel_cheque(raw_code, *, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+    with transaction.atomic():
+        cheque = lookup_cheque(raw_code, for_update=True)
+        if not may_cancel(actor, cheque.order):
+            raise ChequeError("forbidden", _("Ce chèque n’appartient pas à votre financeur."),
+                              status=403)
+        previous = cheque.state
+        updated = Cheque.objects.filter(pk=cheque.pk, state__in=Cheque.OPEN_STATES).update(
+            state=Cheque.State.CANCELLED, state_changed_at=timezone.now(),
+            cancellation_reason=reason[:300],
+        )
+        if not updated:
+            raise ChequeError(previous, _("Ce chèque est « %(state)s » : il ne peut être annulé.")
+                              % {"state": cheque.get_state_display()})
+        cheque.refresh_from_db()
+        audit.record(actor, cheque, "cheque.cancelled", previous, Cheque.State.CANCELLED,
+                     reason=reason)
+    return cheque
+
+
+# --- end of validity -----------------------------------------------------------------------
+
+
+def extend_validity(order, *, actor, valid_until):
+    """The operator pushes back an order's end of validity (before its cheques expire)."""
+    if not is_operator(actor):
+        raise ChequeError("forbidden", _("Seul l’opérateur prolonge une validité."), status=403)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.expired_at is not None:
+            raise ChequeError("expired", _("Les chèques de cette commande ont déjà expiré."))
+        if valid_until <= order.valid_until:
+            raise ChequeError("invalid_date", _(
+                "La nouvelle date doit être postérieure au %(date)s."
+            ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
+        previous = order.valid_until
+        order.valid_until = valid_until
+        order.expiry_alert_sent_at = None
+        order.save(update_fields=["valid_until", "expiry_alert_sent_at", "updated_at"])
+        audit.record(actor, order, "order.validity_extended", order.status, order.status,
+                     previous=previous.isoformat(), valid_until=valid_until.isoformat())
+    return order
+
+
+def end_of_validity(today=None):
+    """The daily job (idempotent): J-30 alerts, then expiry and credit notes."""
+    today = today or timezone.localdate()
+    alerted = 0
+    issued = Order.objects.filter(status=Order.Status.ISSUED)
+    alert_until = today + datetime.timedelta(days=settings.EXPIRY_ALERT_DAYS)
+    for order in issued.filter(expiry_alert_sent_at=None, expired_at=None,
+                               valid_until__lte=alert_until, valid_until__gte=today):
+        alerted += _alert(order)
+    expired = 0
+    grace = datetime.timedelta(days=settings.EXPIRY_GRACE_DAYS)
+    for order_id in issued.filter(expired_at=None, valid_until__lt=today - grace) \
+            .values_list("pk", flat=True):
+        expired += expire_order(order_id, today=today)
+    return {"alerted": alerted, "expired_cheques": expired}
+
+
+def _alert(order):
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, expiry_alert_sent_at=None).update(
+            expiry_alert_sent_at=timezone.now()
+        ):
+            return 0
+        audit.record(None, order, "order.expiry_alert", order.status, order.status,
+                     valid_until=order.valid_until.isoformat())
+        recipients = [email for email in {order.contact_email, order.funder.email} if email]
+        if recipients:
+            subject = _("[#APTIC] Fin de validité de la commande n° %(id)s le %(date)s") % {
+                "id": order.pk, "date": order.valid_until.strftime("%d/%m/%Y")}
+            body = _(
+                "Les chèques de votre commande n° %(id)s ne seront plus valables après le "
+                "%(date)s. Les remises seront closes 15 jours avant cette date."
+            ) % {"id": order.pk, "date": order.valid_until.strftime("%d/%m/%Y")}
+            transaction.on_commit(lambda: send_mail(
+                subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True))
+    return 1
+
+
+def expire_order(order_id, *, today=None):
+    """Unredeemed cheques of an order past its grace period expire; the credit note is
+    their face value. Runs once per order (guarded by `expired_at`)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.expired_at is not None or order.status != Order.Status.ISSUED:
+            return 0
+        now = timezone.now()
+        open_cheques = Q(state__in=Cheque.OPEN_STATES)
+        per_booklet = {
+            row["booklet_id"]: row["n"]
+            for row in order.cheques.filter(open_cheques).values("booklet_id")
+            .annotate(n=Count("id")).order_by()
+        }
+        count = order.cheques.filter(open_cheques).update(
+            state=Cheque.State.EXPIRED, state_changed_at=now)
+        touched = list(order.booklet_set.filter(pk__in=list(per_booklet)))
+        order.booklet_set.filter(
+            state__in=[Booklet.State.ISSUED, Booklet.State.DISTRIBUTED]
+        ).update(state=Booklet.State.EXPIRED, state_changed_at=now)
+        order.expired_at = now
+        order.credit_note_cents = count * order.face_value_cents
+        order.save(update_fields=["expired_at", "credit_note_cents", "updated_at"])
+        # One audit row per booklet with the number of its cheques that expired, written in
+        # one INSERT per (previous state, count) group.
+        groups = {}
+        for booklet in touched:
+            groups.setdefault((booklet.state, per_booklet[booklet.pk]), []).append(booklet)
+        for (previous, cheques), group in groups.items():
+            to_state = (Booklet.State.EXPIRED if previous in
+                        (Booklet.State.ISSUED, Booklet.State.DISTRIBUTED) else previous)
+            audit.record_many(None, group, "booklet.expired", previous, to_state,
+                              cheques=cheques)
+        audit.record(None, order, "order.expired", order.status, order.status,
+                     expired_cheques=count, credit_note_cents=order.credit_note_cents)
+    return count

@@ -1,0 +1,3 @@
+"""Models of printing (PDF cheque books): see cheques.printing."""
+
+__all__ = []

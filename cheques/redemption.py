@@ -1,0 +1,361 @@
+"""Redemption (encaissement): a mediator at a qualified place pays cheques for a service.
+
+One function, `redeem`, holds every rule; the scan page and the API both call it. A basket
+of cheques is redeemed atomically or not at all, and a cheque is paid once: rows are locked
+in primary-key order, changed by a conditional update on their state, and a partial unique
+constraint on the live redemption of a cheque is the last line of defence.
+"""
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aptic import audit
+from aptic.models import Membership, Role
+from aptic.permissions import PLACE_ROLES, may_act_for_place
+from places.models import Place
+from services.models import Service
+
+from .lifecycle import ChequeError, parse_code, refusal
+from .models import Booklet, Cheque, IdempotentResponse, Redemption
+
+MAX_CODES = 50
+UNDO_WINDOW = datetime.timedelta(hours=24)
+
+# HTTP status of each refusal, shared by the API and the scan page.
+STATUS = {
+    "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
+    "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
+    "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422,
+    "unknown_cheque": 404, "unknown_place": 404, "unknown_service": 422,
+    "expired": 410, "cancelled": 410,
+    "already_redeemed": 409,
+    "forbidden": 403, "place_not_qualified": 403,
+    "too_many_failures": 429,
+}
+
+
+def refuse(code, detail, **extra):
+    error = ChequeError(code, detail, status=STATUS.get(code, 400))
+    error.extra = extra
+    return error
+
+
+@dataclass
+class RedemptionResult:
+    basket: uuid.UUID
+    redemptions: list
+    total_cents: int
+
+
+# --- who may redeem where ------------------------------------------------------------------
+
+
+def place_for_redemption(user, place_id):
+    """The place, if it exists, is qualified and the user is its mediator or manager."""
+    try:
+        place_id = int(place_id)
+    except (TypeError, ValueError):
+        raise refuse("unknown_place", _("Lieu inconnu.")) from None
+    memberships = Membership.objects.filter(
+        user=user, organisation=OuterRef("structure_id"), role__in=PLACE_ROLES
+    )
+    place = (Place.objects.filter(pk=place_id)
+             .annotate(is_member=Exists(memberships)).first())
+    if place is None:
+        raise refuse("unknown_place", _("Lieu inconnu."))
+    if not place.is_member or not user.is_active:
+        raise refuse("forbidden", _("Vous n’êtes pas médiateur de ce lieu."))
+    if not place.is_qualified:
+        raise refuse("place_not_qualified", _(
+            "Ce lieu n’est pas (ou plus) qualifié : il ne peut pas encaisser de chèques."))
+    return place
+
+
+def service_for_redemption(place, slug):
+    service = (Service.objects.filter(slug=slug or "", active=True, category__active=True)
+               .annotate(offered=Exists(Place.services.through.objects.filter(
+                   place_id=place.pk, service_id=OuterRef("pk"))))
+               .first())
+    if service is None:
+        raise refuse("unknown_service", _("Service inconnu ou désactivé."))
+    if not service.offered:
+        raise refuse("service_not_allowed", _("Ce lieu ne propose pas ce service."))
+    return service
+
+
+# --- the rules -----------------------------------------------------------------------------
+
+
+def parse_basket(raw_codes, signatures=None):
+    """Normalised codes of a basket; format, check characters and QR signatures are checked
+    before any database query."""
+    if not raw_codes:
+        raise refuse("empty_basket", _("Le panier est vide : ajoutez au moins un chèque."))
+    if len(raw_codes) > MAX_CODES:
+        raise refuse("too_many_codes", _("Au plus %(max)s chèques par encaissement.")
+                     % {"max": MAX_CODES})
+    signatures = signatures or {}
+    parsed = []
+    for raw in raw_codes:
+        if not isinstance(raw, str):
+            raise refuse("invalid_format", _("Code invalide."))
+        try:
+            code = parse_code(raw, signatures.get(raw))
+        except ChequeError as error:
+            raise refuse(error.code, error.detail, cheque=raw) from None
+        if code in parsed:
+            raise refuse("duplicate_code", _("Le chèque %(code)s figure deux fois dans le panier.")
+                         % {"code": raw}, cheque=raw)
+        parsed.append(code)
+    return parsed
+
+
+def _check_cheque(cheque, *, place, service, user, today, allowed_services):
+    error = refusal(cheque, today)
+    if error is not None:
+        extra = {"cheque": cheque.display_code}
+        if error.code == "already_redeemed":
+            live = cheque.redemptions.filter(undone_at=None).select_related("place").first()
+            if live is not None:
+                extra["redeemed_at"] = live.redeemed_at.isoformat()
+                if may_act_for_place(user, live.place):
+                    extra["place"] = {"id": live.place_id, "name": live.place.name}
+        raise refuse(error.code, error.detail, **extra)
+    order = cheque.order
+    allowed = allowed_services.get(order.pk)
+    if allowed and service.pk not in allowed:
+        raise refuse("service_not_allowed", _(
+            "Le financeur de ce chèque n’accepte pas ce service."), cheque=cheque.display_code)
+    if order.territory and place.department not in order.territory:
+        raise refuse("territory_not_allowed", _(
+            "Ce chèque n’est valable que dans les départements %(list)s.")
+            % {"list": ", ".join(order.territory)}, cheque=cheque.display_code)
+
+
+def _allowed_services(order_ids):
+    through = Cheque.order.field.related_model.allowed_services.through
+    allowed = {}
+    for order_id, service_id in through.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "service_id"
+    ):
+        allowed.setdefault(order_id, set()).add(service_id)
+    return allowed
+
+
+def redeem(*, user, place, service, codes, signatures=None, now=None):
+    """Redeem every cheque of the basket for `service` at `place`, or none of them.
+
+    `place` and `service` are ids/slugs (or objects already checked). Raises ChequeError
+    (with .code, .detail, .status and .extra) on the first refusal; nothing is written then.
+    """
+    parsed = parse_basket(codes, signatures)
+    if not isinstance(place, Place):
+        place = place_for_redemption(user, place)
+    if not isinstance(service, Service):
+        service = service_for_redemption(place, service)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    basket = uuid.uuid4()
+    with transaction.atomic():
+        # Lock in primary-key order so that two baskets sharing cheques cannot deadlock.
+        cheques = list(
+            Cheque.objects.select_for_update(of=("self",)).select_related("order")
+            .filter(code__in=parsed).order_by("pk")
+        )
+        if len(cheques) != len(parsed):
+            found = {cheque.code for cheque in cheques}
+            missing = next(code for code in parsed if code not in found)
+            raise refuse("unknown_cheque", _("Aucun chèque ne porte le code %(code)s.")
+                         % {"code": missing}, cheque=missing)
+        allowed = _allowed_services({cheque.order_id for cheque in cheques})
+        for cheque in cheques:
+            _check_cheque(cheque, place=place, service=service, user=user, today=today,
+                          allowed_services=allowed)
+        changed = Cheque.objects.filter(
+            pk__in=[cheque.pk for cheque in cheques], state__in=Cheque.OPEN_STATES
+        ).update(state=Cheque.State.REDEEMED, state_changed_at=now)
+        if changed != len(cheques):
+            raise refuse("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
+        redemptions = [
+            Redemption(cheque=cheque, order_id=cheque.order_id, place=place,
+                       structure_id=place.structure_id, service=service, mediator=user,
+                       amount_cents=cheque.face_value_cents, redeemed_at=now,
+                       previous_state=cheque.state, basket=basket)
+            for cheque in cheques
+        ]
+        try:
+            with transaction.atomic():
+                Redemption.objects.bulk_create(redemptions)
+        except IntegrityError:
+            raise refuse("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+        Booklet.objects.filter(
+            pk__in={cheque.booklet_id for cheque in cheques},
+            state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED),
+        ).update(state=Booklet.State.STARTED, state_changed_at=now)
+        for previous in {cheque.state for cheque in cheques}:
+            audit.record_many(user, [c for c in cheques if c.state == previous],
+                              "cheque.redeemed", previous, Cheque.State.REDEEMED,
+                              place=place.pk, service=service.slug, basket=str(basket))
+        for cheque in cheques:
+            cheque.state = Cheque.State.REDEEMED
+    return RedemptionResult(basket=basket, redemptions=redemptions,
+                            total_cents=sum(r.amount_cents for r in redemptions))
+
+
+# --- undo ----------------------------------------------------------------------------------
+
+
+def may_undo(user, redemption):
+    if redemption.mediator_id == user.pk and may_act_for_place(user, redemption.place):
+        return True
+    return may_act_for_place(user, redemption.place, Role.PLACE_MANAGER)
+
+
+def undo(*, redemption, user, now=None):
+    """Cancel a redemption within 24 hours, if it is not yet in a reimbursement statement."""
+    now = now or timezone.now()
+    if not may_undo(user, redemption):
+        raise refuse("forbidden", _(
+            "Seul le médiateur qui a encaissé, ou un gestionnaire du lieu, peut annuler."))
+    if redemption.undone_at is not None:
+        raise refuse("already_undone", _("Cet encaissement a déjà été annulé."))
+    if now - redemption.redeemed_at > UNDO_WINDOW:
+        raise ChequeError("undo_window_closed", _(
+            "Un encaissement ne peut être annulé que dans les 24 heures."), status=409)
+    if getattr(redemption, "statement_id", None):
+        raise ChequeError("in_statement", _(
+            "Cet encaissement figure déjà dans un relevé de remboursement."), status=409)
+    with transaction.atomic():
+        undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None).update(
+            undone_at=now, undone_by=user)
+        reverted = Cheque.objects.filter(
+            pk=redemption.cheque_id, state=Cheque.State.REDEEMED
+        ).update(state=redemption.previous_state, state_changed_at=now)
+        if not (undone and reverted):
+            raise ChequeError("already_undone", _("Cet encaissement a déjà été annulé."),
+                              status=409)
+        cheque = redemption.cheque
+        booklet_has_others = Cheque.objects.filter(
+            booklet_id=cheque.booklet_id, state__in=(Cheque.State.REDEEMED,
+                                                     Cheque.State.REIMBURSED)).exists()
+        if not booklet_has_others:
+            booklet_state = (Booklet.State.DISTRIBUTED
+                             if Booklet.objects.filter(pk=cheque.booklet_id,
+                                                       distributed_at__isnull=False).exists()
+                             else Booklet.State.ISSUED)
+            Booklet.objects.filter(pk=cheque.booklet_id, state=Booklet.State.STARTED).update(
+                state=booklet_state, state_changed_at=now)
+        audit.record(user, cheque, "cheque.redemption_undone", Cheque.State.REDEEMED,
+                     redemption.previous_state, redemption=redemption.pk)
+    redemption.undone_at, redemption.undone_by = now, user
+    return redemption
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+def history(user, *, place=None, since=None, until=None, mediator=None, service=None,
+            include_undone=False):
+    """Redemptions at the places the user works for, newest first."""
+    from aptic.permissions import organisations_for
+
+    queryset = Redemption.objects.filter(
+        structure__in=organisations_for(user, *PLACE_ROLES)
+    ).select_related("cheque", "place", "service", "mediator")
+    if not include_undone:
+        queryset = queryset.filter(undone_at=None)
+    if place:
+        queryset = queryset.filter(place_id=place)
+    if since:
+        queryset = queryset.filter(redeemed_at__date__gte=since)
+    if until:
+        queryset = queryset.filter(redeemed_at__date__lte=until)
+    if mediator:
+        queryset = queryset.filter(mediator_id=mediator)
+    if service:
+        queryset = queryset.filter(service__slug=service)
+    return queryset
+
+
+def totals(queryset):
+    live = queryset.filter(undone_at=None)
+    return {"count": live.count(), "amount_cents": live.aggregate(s=Sum("amount_cents"))["s"] or 0}
+
+
+# --- idempotency ---------------------------------------------------------------------------
+
+
+def request_digest(payload):
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def _stored_answer(user, key, digest):
+    stored = IdempotentResponse.objects.filter(user=user, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_digest != digest:
+        raise ChequeError("idempotency_key_reused", _(
+            "Cette clé d’idempotence a déjà servi pour une autre demande."), status=422)
+    return stored.status_code, stored.body
+
+
+def result_body(result):
+    return {
+        "basket": str(result.basket),
+        "total_cents": result.total_cents,
+        "redemptions": [
+            {"id": r.pk, "cheque": r.cheque.number, "code": r.cheque.display_code,
+             "amount_cents": r.amount_cents, "redeemed_at": r.redeemed_at.isoformat(),
+             "place": r.place_id, "service": r.service.slug}
+            for r in result.redemptions
+        ],
+    }
+
+
+def error_body(error):
+    return {"code": error.code, "detail": str(error.detail), **getattr(error, "extra", {})}
+
+
+def redeem_idempotently(*, user, key, payload, **redemption):
+    """Run `redeem` once per (user, key): a retry with the same body gets the first answer
+    (status and body), a reuse of the key with another body is refused. The answer is
+    stored in the transaction of the redemption itself, so a crash cannot separate them."""
+    digest = request_digest(payload)
+    if key:
+        try:
+            stored = _stored_answer(user, key, digest)
+        except ChequeError as error:
+            return error.status, error_body(error)
+        if stored is not None:
+            return stored
+    try:
+        with transaction.atomic():
+            result = redeem(user=user, **redemption)
+            answer = 201, result_body(result)
+            if key:
+                IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
+                                                  status_code=answer[0], body=answer[1])
+        return answer
+    except IntegrityError:
+        # A concurrent twin request with the same key stored its answer first.
+        return _stored_answer(user, key, digest)
+    except ChequeError as error:
+        answer = error.status, error_body(error)
+    if key:
+        try:
+            with transaction.atomic():
+                IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
+                                                  status_code=answer[0], body=answer[1])
+        except IntegrityError:
+            return _stored_answer(user, key, digest)
+    return answer

@@ -1,0 +1,127 @@
+"""Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from aptic.api import ApiError, error_body
+
+from . import guard, redemption
+from .lifecycle import ChequeError
+from .models import Redemption
+
+
+class RedemptionRequestSerializer(serializers.Serializer):
+    codes = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
+                                  max_length=redemption.MAX_CODES + 1)
+    code = serializers.CharField(max_length=40, required=False)
+    place = serializers.IntegerField()
+    service = serializers.SlugField()
+    signatures = serializers.DictField(child=serializers.CharField(max_length=100),
+                                       required=False,
+                                       help_text="Signature du QR code, par code scanné.")
+
+    def validate(self, data):
+        codes = list(data.get("codes") or [])
+        if data.get("code"):
+            codes.append(data["code"])
+        data["codes"] = codes
+        return data
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    cheque = serializers.CharField(source="cheque.number")
+    code = serializers.CharField(source="cheque.display_code")
+    service = serializers.CharField(source="service.slug")
+    service_label = serializers.CharField(source="service.label")
+    place_name = serializers.CharField(source="place.name")
+    mediator = serializers.CharField(source="mediator.get_full_name")
+    undone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Redemption
+        fields = ["id", "cheque", "code", "amount_cents", "redeemed_at", "place", "place_name",
+                  "service", "service_label", "mediator", "basket", "undone", "undone_at"]
+
+    def get_undone(self, obj) -> bool:
+        return obj.undone_at is not None
+
+
+REDEMPTION_CREATED = inline_serializer("RedemptionCreated", {
+    "basket": serializers.UUIDField(),
+    "total_cents": serializers.IntegerField(),
+    "redemptions": inline_serializer("RedeemedCheque", {
+        "id": serializers.IntegerField(), "cheque": serializers.CharField(),
+        "code": serializers.CharField(), "amount_cents": serializers.IntegerField(),
+        "redeemed_at": serializers.DateTimeField(), "place": serializers.IntegerField(),
+        "service": serializers.CharField(),
+    }, many=True),
+})
+ERROR = inline_serializer("RedemptionError", {
+    "code": serializers.CharField(), "detail": serializers.CharField(),
+    "cheque": serializers.CharField(required=False),
+})
+
+
+class RedemptionListCreate(generics.ListAPIView):
+    """Redeem cheques (POST) or list the redemptions of the caller's places (GET)."""
+
+    serializer_class = RedemptionSerializer
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "redemption"
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return redemption.history(
+            self.request.user, place=params.get("place") or None,
+            since=params.get("since") or None, until=params.get("until") or None,
+            mediator=params.get("mediator") or None, service=params.get("service") or None,
+        )
+
+    @extend_schema(
+        request=RedemptionRequestSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="Une clé par panier : un nouvel essai avec "
+                                                 "la même clé rejoue la première réponse.")],
+        responses={201: REDEMPTION_CREATED, 403: ERROR, 404: ERROR, 409: ERROR, 410: ERROR,
+                   422: ERROR, 429: ERROR},
+    )
+    def post(self, request):
+        payload = RedemptionRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        ip_address = guard.client_ip(request)
+        try:
+            guard.ensure_not_blocked(request.user, ip_address)
+        except ChequeError as error:
+            raise ApiError(error.code, error.detail, error.status) from None
+        key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+        status_code, body = redemption.redeem_idempotently(
+            user=request.user, key=key, payload=request.data,
+            place=data["place"], service=data["service"], codes=data["codes"],
+            signatures=data.get("signatures"),
+        )
+        if status_code >= 400 and body.get("code") in guard.COUNTED_FAILURES:
+            guard.record_failure(request.user, ip_address,
+                                 ChequeError(body["code"], body["detail"], status_code))
+        return Response(body, status=status_code)
+
+
+class RedemptionUndo(APIView):
+    """Undo a redemption (within 24 hours, if not yet in a reimbursement statement)."""
+
+    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR})
+    def delete(self, request, pk):
+        found = get_object_or_404(
+            redemption.history(request.user, include_undone=True), pk=pk
+        )
+        try:
+            redemption.undo(redemption=found, user=request.user)
+        except ChequeError as error:
+            return Response(error_body(error.code, error.detail), status=error.status)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+

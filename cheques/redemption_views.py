@@ -1,0 +1,132 @@
+"""Web pages of redemption: the mediator's scan page, the place's history (with CSV), and
+the public page a phone camera opens from a cheque's QR code."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aptic.permissions import PLACE_ROLES, organisations_for
+from places.me_api import places_for_redemption
+
+from . import codes, redemption
+from .lifecycle import ChequeError
+from .models import Cheque
+
+
+@login_required
+def scan(request):
+    """Mobile-first page: camera or typed codes, a basket, a service, one confirmation."""
+    places = list(places_for_redemption(request.user).prefetch_related("services")
+                  .order_by("name"))
+    if not places:
+        return render(request, "cheques/redemption/no_place.html", status=403)
+    place_data = [
+        {"id": place.pk, "name": str(place),
+         "services": [{"slug": s.slug, "label": s.label, "cheques": s.default_cheques}
+                      for s in place.services.all() if s.active]}
+        for place in places
+    ]
+    initial = None
+    code, signature = request.GET.get("code", ""), request.GET.get("s", "")
+    if code and signature and codes.verify_signature(code, signature):
+        initial = {"code": codes.normalise(code), "signature": signature}
+    return render(request, "cheques/redemption/scan.html", {
+        "places": place_data,
+        "initial_cheque": initial,
+        "alphabet": codes.ALPHABET,
+        "damm": codes.DAMM,
+    })
+
+
+def _filters(request):
+    params = request.GET
+    return {
+        "place": params.get("place") or None,
+        "since": parse_date(params.get("since") or "") or None,
+        "until": parse_date(params.get("until") or "") or None,
+        "mediator": params.get("mediator") or None,
+        "service": params.get("service") or None,
+    }
+
+
+@login_required
+def history(request):
+    if not organisations_for(request.user, *PLACE_ROLES).exists():
+        raise Http404
+    filters = _filters(request)
+    redemptions = redemption.history(request.user, include_undone=True, **filters)
+    if request.GET.get("format") == "csv":
+        return _csv(redemptions)
+    everything = redemption.history(request.user)
+    return render(request, "cheques/redemption/history.html", {
+        "redemptions": redemptions[:500],
+        "totals": redemption.totals(redemptions),
+        "filters": {k: v or "" for k, v in filters.items()},
+        "places": places_for_redemption(request.user).order_by("name"),
+        "mediators": {(r.mediator_id, r.mediator.get_full_name() or r.mediator.username)
+                      for r in everything.select_related("mediator")[:1000]},
+        "services": sorted({(r.service.slug, r.service.label)
+                            for r in everything.select_related("service")[:1000]}),
+        "csv_query": urlencode({**{k: v for k, v in request.GET.items() if k != "format"},
+                                "format": "csv"}),
+        "now": timezone.now(),
+        "undo_window": redemption.UNDO_WINDOW,
+    })
+
+
+def _csv(redemptions):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="encaissements.csv"'
+    response.write("\ufeff")  # so that spreadsheet software reads UTF-8
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
+                     _("montant (€)"), _("annulé le")])
+    for r in redemptions.iterator():
+        writer.writerow([
+            timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
+            r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
+            f"{r.amount_cents / 100:.2f}".replace(".", ","),
+            timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
+        ])
+    return response
+
+
+@login_required
+@require_POST
+def undo(request, pk):
+    found = get_object_or_404(redemption.history(request.user, include_undone=True), pk=pk)
+    try:
+        redemption.undo(redemption=found, user=request.user)
+        messages.success(request, _("L’encaissement du chèque %(number)s est annulé.")
+                         % {"number": found.cheque.number})
+    except ChequeError as error:
+        messages.error(request, error.detail)
+    return redirect("redemption-history")
+
+
+def public_cheque(request, code):
+    """What a phone shows when it scans a cheque: its value and validity, and where to use
+    it; never who holds it or where it was used. Only for a valid signature."""
+    signature = request.GET.get("s", "")
+    if not codes.verify_signature(code, signature):  # before any database query
+        raise Http404
+    if request.user.is_authenticated and places_for_redemption(request.user).exists():
+        return redirect(f"{reverse('redemption-scan')}?{urlencode({'code': code, 's': signature})}")
+    cheque = (Cheque.objects.select_related("order", "order__funder")
+              .filter(code=codes.normalise(code)).first())
+    if cheque is None:
+        raise Http404
+    return render(request, "cheques/redemption/public_cheque.html", {
+        "cheque": cheque,
+        "usable": cheque.state in Cheque.OPEN_STATES
+        and timezone.localdate() <= cheque.order.expiry_date,
+    })

@@ -1,0 +1,178 @@
+"""The public search API: places near a point or a commune, places in a map viewport
+(GeoJSON), one place, and the communes autocompletion. No login; qualified places only."""
+
+import math
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from aptic.api import ApiError
+
+from . import gazetteer, search
+from .models import Place
+from .serializers import CommuneSerializer, PlaceSerializer, hit_data
+
+
+def query_parameters(*names):
+    return [OpenApiParameter(name, str) for name in names]
+
+
+TRUE_VALUES = {"1", "true", "yes", "on", "oui"}
+
+
+class PublicSearchThrottle(AnonRateThrottle):
+    """Anonymous visitors: generous (a map pans a lot), but not a scraping hose."""
+
+    scope = "places_search"
+
+    def get_rate(self):
+        return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(
+            self.scope, "600/min")
+
+
+class PublicView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicSearchThrottle]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, search.SearchError):
+            exc = ApiError(exc.code, exc.message)
+        return super().handle_exception(exc)
+
+
+def number(params, name, *, default=None, code="invalid_coordinates"):
+    raw = params.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(code, _("« %(name)s » doit être un nombre.") % {"name": name})
+    return value
+
+
+def flag(params, name):
+    return params.get(name, "").strip().lower() in TRUE_VALUES
+
+
+def filters_from(params):
+    return search.Filters(
+        service=params.get("service", "").strip(),
+        supports=search.parse_supports(params.getlist("support")),
+        free=flag(params, "free"),
+        open_now=flag(params, "open_now"),
+    )
+
+
+class PlaceSearchView(PublicView):
+    """`GET /api/v1/places/?lat=&lon=` (or `postcode=` / `insee=`) `&radius_km=&service=
+    &open_now=&support=&free=&limit=`: qualified places nearest first, with `distance_km`."""
+
+    @extend_schema(operation_id="places_search", responses=OpenApiTypes.OBJECT,
+                   parameters=query_parameters("lat", "lon", "postcode", "insee", "radius_km",
+                                               "service", "open_now", "support", "free",
+                                               "limit"))
+    def get(self, request):
+        params = request.query_params
+        latitude, longitude = number(params, "lat"), number(params, "lon")
+        if latitude is not None and longitude is not None:
+            center = {"latitude": latitude, "longitude": longitude, "label": ""}
+        elif params.get("postcode") or params.get("insee"):
+            point = gazetteer.locate(postcode=params.get("postcode"), insee=params.get("insee"))
+            if point is None:
+                raise ApiError("unknown_commune", _(
+                    "Commune inconnue : vérifiez le code postal ou le code INSEE."))
+            center = {"latitude": point.latitude, "longitude": point.longitude,
+                      "label": point.label}
+        else:
+            raise ApiError("missing_location", _(
+                "Indiquez un point (lat et lon), un code postal (postcode) ou un code INSEE "
+                "(insee)."))
+        radius_km = number(params, "radius_km", default=search.DEFAULT_RADIUS_KM,
+                           code="invalid_radius")
+        try:
+            limit = int(params.get("limit") or search.DEFAULT_LIMIT)
+        except ValueError as error:
+            raise ApiError("invalid_limit", _("« limit » doit être un nombre entier.")) from error
+        if not 1 <= limit <= search.MAX_LIMIT:
+            raise ApiError("invalid_limit", _("« limit » doit être compris entre 1 et %(max)s.")
+                           % {"max": search.MAX_LIMIT})
+        moment = timezone.now()
+        hits = search.nearby(latitude=center["latitude"], longitude=center["longitude"],
+                             radius_km=radius_km, filters=filters_from(params), limit=limit,
+                             moment=moment)
+        return Response({
+            "count": len(hits),
+            "center": center,
+            "radius_km": radius_km,
+            "results": [hit_data(hit, moment) for hit in hits],
+        })
+
+
+class PlaceGeoJSONView(PublicView):
+    """`GET /api/v1/places/geojson/?bbox=west,south,east,north` (and the same filters): a
+    compact FeatureCollection. Points carry `id` and `name`; past `search.MAX_FEATURES` places
+    the viewport is clustered server-side and cluster points carry `count` instead."""
+
+    @extend_schema(operation_id="places_geojson", responses=OpenApiTypes.OBJECT,
+                   parameters=query_parameters("bbox", "service", "open_now", "support", "free"))
+    def get(self, request):
+        params = request.query_params
+        try:
+            west, south, east, north = (float(part) for part in
+                                        params.get("bbox", "").split(","))
+            if not all(math.isfinite(value) for value in (west, south, east, north)):
+                raise ValueError
+        except ValueError as error:
+            raise ApiError("invalid_bbox", _(
+                "« bbox » attendu : ouest,sud,est,nord en degrés décimaux, par exemple "
+                "« 4.7,45.7,4.9,45.8 ».")) from error
+        viewport = search.in_viewport(west=west, south=south, east=east, north=north,
+                                      filters=filters_from(params))
+        features = [
+            {"type": "Feature", "id": pk,
+             "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+             "properties": {"id": pk, "name": name}}
+            for pk, name, lat, lon in viewport.points
+        ] + [
+            {"type": "Feature",
+             "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+             "properties": {"count": count}}
+            for count, lat, lon in viewport.clusters
+        ]
+        return Response({"type": "FeatureCollection", "clustered": viewport.clustered,
+                         "features": features})
+
+
+class PlaceDetailView(PublicView):
+    """`GET /api/v1/places/{id}/`: a qualified place (404 otherwise)."""
+
+    @extend_schema(operation_id="places_retrieve", responses=PlaceSerializer)
+    def get(self, request, pk):
+        place = get_object_or_404(
+            Place.objects.qualified().prefetch_related(search.services_prefetch()), pk=pk)
+        return Response(PlaceSerializer(place, context={"moment": timezone.now()}).data)
+
+
+class CommuneAutocompleteView(PublicView):
+    """`GET /api/v1/communes/?q=`: communes by postcode prefix or name (case and accents
+    ignored), at most 10."""
+
+    @extend_schema(operation_id="communes_autocomplete", responses=CommuneSerializer(many=True),
+                   parameters=[OpenApiParameter("q", str)])
+    def get(self, request):
+        query = request.query_params.get("q", "")
+        if len(query) > 100:
+            raise ApiError("invalid_query", _("Recherche trop longue."))
+        communes = gazetteer.autocomplete(query, limit=10)
+        return Response({"results": CommuneSerializer(communes, many=True).data})

@@ -1,0 +1,135 @@
+"""Opening hours in plain French.
+
+Places store their hours in OpenStreetMap `opening_hours` syntax
+(« Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00 »). Beneficiaries read
+« du lundi au vendredi de 9 h à 12 h et de 14 h à 17 h ; samedi de 9 h à 12 h ».
+`in_french` handles the common forms and returns None for anything else, so that callers fall
+back to the raw string; `today` lists today's opening times with opening-hours-py.
+"""
+
+import datetime
+import re
+
+import opening_hours
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+DAY_CODES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+
+_DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
+_DAY_SELECTOR = rf"{_DAY}(?:-{_DAY})?(?:,{_DAY}(?:-{_DAY})?)*"
+_TIME = r"(?:[01]?\d|2[0-4]):[0-5]\d"
+_SPAN = rf"{_TIME}-{_TIME}"
+_RULE = re.compile(
+    rf"^(?:(?P<days>{_DAY_SELECTOR})|(?P<ph>PH))?\s*"
+    rf"(?P<what>{_SPAN}(?:\s*,\s*{_SPAN})*|off|closed)?$"
+)
+
+
+def day_names():
+    return [_("lundi"), _("mardi"), _("mercredi"), _("jeudi"), _("vendredi"), _("samedi"),
+            _("dimanche")]
+
+
+def join_words(items):
+    """« a », « a et b », « a, b et c »."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return _("%(first)s et %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def time_in_french(value):
+    """« 09:00 » → « 9 h », « 14:30 » → « 14 h 30 »."""
+    hours, minutes = (int(part) for part in value.split(":"))
+    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+
+
+def span_in_french(start, end):
+    return _("de %(start)s à %(end)s") % {"start": start, "end": end}
+
+
+def _days_in_french(selector):
+    names = day_names()
+    if selector == "Mo-Su":
+        return _("tous les jours")
+    parts = []
+    for item in selector.split(","):
+        if "-" in item:
+            first, last = item.split("-")
+            parts.append(_("du %(first)s au %(last)s") % {
+                "first": names[DAY_CODES.index(first)], "last": names[DAY_CODES.index(last)]})
+        else:
+            parts.append(names[DAY_CODES.index(item)])
+    return join_words(parts)
+
+
+def _rule_in_french(rule):
+    rule = rule.strip()
+    if rule == "24/7":
+        return _("tous les jours, 24 h sur 24")
+    match = _RULE.match(rule)
+    if not match or not (match["days"] or match["ph"] or match["what"]):
+        return None
+    if match["ph"]:
+        days = _("les jours fériés")
+    elif match["days"]:
+        days = _days_in_french(match["days"])
+    else:
+        days = _("tous les jours")
+    what = match["what"]
+    if what in (None, "off", "closed"):
+        if what is None and not match["ph"]:
+            return None
+        return _("fermé %(days)s") % {"days": days}
+    spans = [span_in_french(*(time_in_french(time) for time in span.strip().split("-")))
+             for span in what.split(",")]
+    return f"{days} {join_words(spans)}"
+
+
+def in_french(value):
+    """The hours in plain French, or None when the expression is not one of the common forms
+    (the caller then shows the raw string)."""
+    if not value or not value.strip():
+        return None
+    rules = [rule for rule in value.split(";") if rule.strip()]
+    texts = [_rule_in_french(rule) for rule in rules]
+    if not texts or any(text is None for text in texts):
+        return None
+    return " ; ".join(texts)
+
+
+def parse(value):
+    if not value:
+        return None
+    try:
+        return opening_hours.OpeningHours(value)
+    except (opening_hours.ParserError, ValueError, SyntaxError):
+        return None
+
+
+def today(value, moment=None):
+    """Today's opening times in plain French (« de 9 h à 12 h et de 14 h à 17 h »),
+    « fermé aujourd’hui », or None when the hours are unknown or unreadable."""
+    hours = parse(value) if isinstance(value, str) else value
+    if hours is None:
+        return None
+    local = timezone.localtime(moment or timezone.now()).replace(tzinfo=None)
+    start = datetime.datetime.combine(local.date(), datetime.time())
+    end = start + datetime.timedelta(days=1)
+    spans = []
+    try:
+        for begin, finish, state, _comment in hours.intervals(start, end):
+            if state == opening_hours.State.OPEN:
+                spans.append((max(begin, start), min(finish or end, end)))
+    except (ValueError, OverflowError):
+        return None
+    if not spans:
+        return _("fermé aujourd’hui")
+    if spans == [(start, end)]:
+        return _("ouvert toute la journée")
+    return join_words(
+        span_in_french(time_in_french(begin.strftime("%H:%M")),
+                       "24 h" if finish == end else time_in_french(finish.strftime("%H:%M")))
+        for begin, finish in spans
+    )

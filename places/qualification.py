@@ -1,0 +1,277 @@
+"""Qualification of places: who may edit a place, and the operator's decisions.
+
+    draft ──submit──▶ submitted ──qualify──▶ qualified ──suspend──▶ suspended
+      ▲                   │                      ▲                      │
+      └──── (edit) ◀── rejected ◀──reject──┘     └──────reinstate───────┘
+
+A structure (its place managers) creates and edits its own places, then submits them once
+its file is complete (eligibility questionnaire, charter, bank details, services). Only the
+operator qualifies, rejects (with a reason), suspends (with a reason) and reinstates. Every
+decision is audited in the transaction that makes it, and the structure is told by e-mail
+once the change is committed. Only qualified places redeem cheques and appear on the map.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from aptic import audit
+from aptic.models import Membership, Organisation, Role
+from aptic.permissions import is_operator, may_act_for_organisation
+
+from .models import Place, Qualification, StructureProfile
+
+
+class QualificationError(ValidationError):
+    """A transition that the place's state or file does not allow (a French message)."""
+
+
+# --- Who may do what ------------------------------------------------------------------------
+
+def may_manage_structure(user, structure):
+    """Place managers of the structure (and the operator) manage its file and places."""
+    return is_operator(user) or may_act_for_organisation(user, structure, Role.PLACE_MANAGER)
+
+
+def may_edit_place(user, place):
+    """A structure edits only its own places; the operator edits any place."""
+    if is_operator(user):
+        return True
+    return place.structure_id is not None and may_act_for_organisation(
+        user, place.structure_id, Role.PLACE_MANAGER)
+
+
+def structures_managed_by(user):
+    from aptic.permissions import organisations_for
+
+    return organisations_for(user, Role.PLACE_MANAGER).filter(kind=Organisation.Kind.STRUCTURE)
+
+
+def _require_operator(user):
+    if not is_operator(user):
+        raise PermissionDenied(_("Seul l’opérateur qualifie les lieux."))
+
+
+def _require_place_manager(user, place):
+    if not may_edit_place(user, place):
+        raise PermissionDenied(_("Vous ne gérez pas ce lieu."))
+
+
+# --- What a complete file is ----------------------------------------------------------------
+
+def profile_of(structure):
+    profile, _created = StructureProfile.objects.get_or_create(organisation=structure)
+    return profile
+
+
+def missing_items(place):
+    """What the structure must still provide before submitting `place` (French labels)."""
+    missing = []
+    structure = place.structure
+    if structure is None:
+        return [_("le lieu n’est rattaché à aucune structure")]
+    if not structure.siret:
+        missing.append(_("le SIRET de la structure"))
+    profile = StructureProfile.objects.filter(organisation=structure).first()
+    if profile is None or not profile.eligibility:
+        missing.append(_("le questionnaire d’éligibilité"))
+    if profile is None or not profile.charter_accepted_at:
+        missing.append(_("l’acceptation de la charte"))
+    if profile is None or not profile.has_bank_details:
+        missing.append(_("les coordonnées bancaires"))
+    if place.pk is None or not place.services.exists():
+        missing.append(_("les services proposés"))
+    if place.latitude is None or place.longitude is None:
+        missing.append(_("les coordonnées géographiques du lieu"))
+    return missing
+
+
+# --- Transitions ----------------------------------------------------------------------------
+
+def _transition(place, actor, *, allowed_from, to, action, reason="", notify=True):
+    """Lock the place, check its state, change it, audit it; notify after commit."""
+    with transaction.atomic():
+        locked = Place.objects.select_for_update().get(pk=place.pk)
+        if locked.qualification not in allowed_from:
+            raise QualificationError(
+                _("Impossible : le lieu est « %(state)s ».")
+                % {"state": locked.get_qualification_display()},
+                code="invalid_state",
+            )
+        from_state = locked.qualification
+        locked.qualification = to
+        locked.qualification_reason = reason
+        locked.save(update_fields=["qualification", "qualification_reason", "updated_at"])
+        audit.record(actor, locked, action, from_state, to, **({"reason": reason} if reason
+                                                                 else {}))
+        if notify:
+            transaction.on_commit(lambda: notify_structure(locked))
+    place.qualification = locked.qualification
+    place.qualification_reason = locked.qualification_reason
+    return locked
+
+
+def submit(place, *, by):
+    """The structure asks the operator to qualify its place (file complete)."""
+    _require_place_manager(by, place)
+    missing = missing_items(place)
+    if missing:
+        raise QualificationError(
+            _("Dossier incomplet : il manque %(items)s.") % {"items": ", ".join(missing)},
+            code="incomplete",
+        )
+    return _transition(place, by, allowed_from={Qualification.DRAFT, Qualification.REJECTED},
+                       to=Qualification.SUBMITTED, action="place.submitted")
+
+
+def qualify(place, *, by):
+    _require_operator(by)
+    return _transition(place, by, allowed_from={Qualification.SUBMITTED},
+                       to=Qualification.QUALIFIED, action="place.qualified")
+
+
+def reject(place, *, by, reason):
+    _require_operator(by)
+    reason = _clean_reason(reason)
+    return _transition(place, by, allowed_from={Qualification.SUBMITTED},
+                       to=Qualification.REJECTED, action="place.rejected", reason=reason)
+
+
+def suspend(place, *, by, reason):
+    _require_operator(by)
+    reason = _clean_reason(reason)
+    return _transition(place, by, allowed_from={Qualification.QUALIFIED},
+                       to=Qualification.SUSPENDED, action="place.suspended", reason=reason)
+
+
+def reinstate(place, *, by):
+    _require_operator(by)
+    return _transition(place, by, allowed_from={Qualification.SUSPENDED},
+                       to=Qualification.QUALIFIED, action="place.reinstated")
+
+
+def _clean_reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise QualificationError(_("Indiquez le motif : la structure le recevra."),
+                                 code="reason_required")
+    return reason
+
+
+def claim(place, *, by, structure):
+    """A structure claims an imported place that no structure holds yet. A place that was
+    qualified elsewhere goes back to the operator's queue: the operator confirms that this
+    structure runs it before it can redeem cheques."""
+    if not may_act_for_organisation(by, structure, Role.PLACE_MANAGER):
+        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    with transaction.atomic():
+        locked = Place.objects.select_for_update().get(pk=place.pk)
+        if locked.structure_id is not None:
+            raise QualificationError(_("Ce lieu est déjà rattaché à une structure."),
+                                     code="already_claimed")
+        from_state = locked.qualification
+        locked.structure = structure
+        if from_state == Qualification.QUALIFIED:
+            locked.qualification = Qualification.SUBMITTED
+        locked.save(update_fields=["structure", "qualification", "updated_at"])
+        audit.record(by, locked, "place.claimed", from_state, locked.qualification,
+                     structure=structure.pk)
+    return locked
+
+
+@transaction.atomic
+def save_place(place, *, by, fields=None):
+    """Create or edit a place of a structure (audited). A rejected place goes back to draft
+    when edited, ready to be submitted again."""
+    _require_place_manager(by, place)
+    created = place.pk is None
+    from_state = place.qualification
+    if not created and place.qualification == Qualification.REJECTED:
+        place.qualification = Qualification.DRAFT
+    place.save()
+    audit.record(by, place, "place.created" if created else "place.updated", from_state,
+                 place.qualification, **({"fields": sorted(fields)} if fields else {}))
+    return place
+
+
+@transaction.atomic
+def accept_charter(structure, *, by):
+    profile = StructureProfile.objects.select_for_update().get_or_create(
+        organisation=structure)[0]
+    if not profile.charter_accepted_at:
+        profile.charter_accepted_at = timezone.now()
+        profile.charter_accepted_by = by
+        profile.save(update_fields=["charter_accepted_at", "charter_accepted_by"])
+        audit.record(by, profile, "structure.charter_accepted")
+    return profile
+
+
+@transaction.atomic
+def save_profile(profile, *, by, action, fields):
+    """Save the questionnaire or the bank details of a structure (audited; the IBAN itself
+    is not written in the journal)."""
+    if not may_manage_structure(by, profile.organisation):
+        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    profile.save()
+    audit.record(by, profile, action, fields=sorted(fields))
+    return profile
+
+
+# --- Notification ---------------------------------------------------------------------------
+
+MESSAGES = {
+    Qualification.SUBMITTED: (
+        gettext_noop("Demande de qualification reçue : %(place)s"),
+        gettext_noop("Nous avons bien reçu la demande de qualification du lieu « %(place)s ». "
+                     "L’opérateur #APTIC l’examine et vous répondra par e-mail."),
+    ),
+    Qualification.QUALIFIED: (
+        gettext_noop("Lieu qualifié : %(place)s"),
+        gettext_noop("Bonne nouvelle : le lieu « %(place)s » est qualifié #APTIC. Il apparaît "
+                     "sur la carte publique et ses médiateurs peuvent encaisser les chèques."),
+    ),
+    Qualification.REJECTED: (
+        gettext_noop("Qualification refusée : %(place)s"),
+        gettext_noop("La qualification du lieu « %(place)s » est refusée pour le motif "
+                     "suivant :\n\n%(reason)s\n\nVous pouvez compléter le dossier et le "
+                     "soumettre à nouveau."),
+    ),
+    Qualification.SUSPENDED: (
+        gettext_noop("Qualification suspendue : %(place)s"),
+        gettext_noop("La qualification du lieu « %(place)s » est suspendue pour le motif "
+                     "suivant :\n\n%(reason)s\n\nPendant la suspension, le lieu n’apparaît "
+                     "plus sur la carte et ne peut plus encaisser de chèques."),
+    ),
+}
+
+
+def recipients_of(structure):
+    emails = set(
+        Membership.objects.filter(organisation=structure, role=Role.PLACE_MANAGER,
+                                  user__is_active=True).values_list("user__email", flat=True)
+    )
+    if structure.email:
+        emails.add(structure.email)
+    return sorted(email for email in emails if email)
+
+
+def notify_structure(place):
+    """E-mail the structure about the new state of its place."""
+    if place.structure_id is None or place.qualification not in MESSAGES:
+        return 0
+    recipients = recipients_of(place.structure)
+    if not recipients:
+        return 0
+    subject, body = MESSAGES[place.qualification]
+    params = {"place": place.name, "reason": place.qualification_reason}
+    link = settings.SITE_URL + reverse("registry-places")
+    return send_mail(
+        _(subject) % params,
+        _(body) % params + "\n\n" + _("Votre espace structure : %(link)s") % {"link": link},
+        None, recipients,
+    )

@@ -1,0 +1,81 @@
+"""Output shapes of the public search API (read-only)."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from . import hours
+from .models import Commune, Place
+
+
+class PlaceServiceSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    label = serializers.CharField()
+    category = serializers.CharField(source="category.slug")
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    """A qualified place, as the public map and its page show it."""
+
+    services = PlaceServiceSerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField()
+    hours_text = serializers.SerializerMethodField()
+    today = serializers.SerializerMethodField()
+    open_now = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Place
+        fields = [
+            "id", "name", "address", "address_complement", "postcode", "town", "insee_code",
+            "department", "latitude", "longitude", "opening_hours", "hours_text", "today",
+            "open_now", "services", "phone", "emails", "websites", "summary", "description",
+            "publics", "specific_support", "fees", "access_modes", "support_modes",
+            "accessibility_url", "booking_url", "url",
+        ]
+
+    def _moment(self):
+        return self.context.get("moment")
+
+    def get_url(self, place) -> str:
+        return reverse("place-detail", args=[place.pk])
+
+    def get_hours_text(self, place) -> str:
+        return hours.in_french(place.opening_hours) or place.opening_hours
+
+    def get_today(self, place) -> str | None:
+        return hours.today(place.opening_hours, self._moment())
+
+    def get_open_now(self, place) -> bool | None:
+        known = self.context.get("open_now", {})
+        if place.pk in known:
+            return known[place.pk]
+        return place.is_open_at(self._moment()) if self._moment() else None
+
+
+def hit_data(hit, moment):
+    """A place in a distance search, with its distance from the searched point. Built by hand
+    rather than with a ModelSerializer: this is the hot path of the public map."""
+    place = hit.place
+    return {
+        "id": place.pk, "name": place.name, "address": place.address,
+        "postcode": place.postcode, "town": place.town, "latitude": place.latitude,
+        "longitude": place.longitude, "distance_km": round(hit.distance_km, 3),
+        "open_now": hit.open_now, "today": hours.today(place.opening_hours, moment),
+        "hours_text": hours.in_french(place.opening_hours) or place.opening_hours,
+        "services": [{"slug": service.slug, "label": service.label,
+                      "category": service.category.slug}
+                     for service in place.services.all()],
+        "specific_support": place.specific_support, "fees": place.fees,
+        "phone": place.phone, "url": reverse("place-detail", args=[place.pk]),
+    }
+
+
+class CommuneSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+    insee = serializers.CharField(source="insee_code")
+
+    class Meta:
+        model = Commune
+        fields = ["insee", "name", "postcode", "department", "latitude", "longitude", "label"]
+
+    def get_label(self, commune) -> str:
+        return f"{commune.name} ({commune.postcode})"

@@ -1,0 +1,184 @@
+"""The qualification workflow of places, its permissions, audit and notifications."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from aptic.models import AuditEvent, Organisation, Role
+from places import qualification
+from places.models import Place, Qualification, StructureProfile
+from services.models import Service
+from tests.factories import OrganisationFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def structure(nomenclature):
+    structure = OrganisationFactory(kind=Organisation.Kind.STRUCTURE, siret="44312345000019",
+                                    email="contact@structure.example")
+    StructureProfile.objects.create(
+        organisation=structure, eligibility={"no_extra_charge": True},
+        charter_accepted_at=timezone.now(), iban="FR7630006000011234567890189",
+        bic="AGRIFRPP", account_holder="Association Test",
+    )
+    return structure
+
+
+@pytest.fixture
+def manager(structure):
+    return member(Role.PLACE_MANAGER, structure)
+
+
+@pytest.fixture
+def operator():
+    return member(Role.OPERATOR_STAFF)
+
+
+def make_place(structure, **fields):
+    place = Place.objects.create(
+        structure=structure, name="Médiathèque", address="1 rue", postcode="33000",
+        town="Bordeaux", latitude=44.84, longitude=-0.58, **fields)
+    place.services.set(Service.objects.filter(slug="outils-atelier"))
+    return place
+
+
+def test_a_complete_place_goes_from_submitted_to_qualified_with_audit_and_email(
+        structure, manager, operator, django_capture_on_commit_callbacks):
+    place = make_place(structure)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        qualification.submit(place, by=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        qualification.qualify(place, by=operator)
+
+    place.refresh_from_db()
+    assert place.qualification == Qualification.QUALIFIED
+    events = list(AuditEvent.objects.for_object(place).order_by("id")
+                  .values_list("action", "from_state", "to_state", "actor"))
+    assert events == [("place.submitted", "draft", "submitted", manager.pk),
+                      ("place.qualified", "submitted", "qualified", operator.pk)]
+    assert [message.subject for message in mail.outbox] == [
+        "Demande de qualification reçue : Médiathèque", "Lieu qualifié : Médiathèque"]
+    assert set(mail.outbox[1].to) == {"contact@structure.example", manager.email}
+
+
+def test_an_incomplete_file_cannot_be_submitted(structure, manager):
+    StructureProfile.objects.filter(organisation=structure).update(iban="", bic="")
+    place = make_place(structure)
+    place.services.clear()
+
+    with pytest.raises(qualification.QualificationError, match="coordonnées bancaires") as error:
+        qualification.submit(place, by=manager)
+
+    assert "services proposés" in error.value.messages[0]
+    place.refresh_from_db()
+    assert place.qualification == Qualification.DRAFT
+    assert not AuditEvent.objects.for_object(place).exists()
+
+
+def test_only_the_operator_qualifies(structure, manager):
+    place = make_place(structure, qualification=Qualification.SUBMITTED)
+
+    for user in (manager, member(Role.MEDIATOR, structure), member(Role.FUNDER_MANAGER)):
+        with pytest.raises(PermissionDenied):
+            qualification.qualify(place, by=user)
+
+    place.refresh_from_db()
+    assert place.qualification == Qualification.SUBMITTED
+
+
+def test_a_structure_cannot_submit_or_edit_another_structures_place(structure, manager):
+    other = OrganisationFactory(kind=Organisation.Kind.STRUCTURE)
+    place = make_place(other)
+
+    with pytest.raises(PermissionDenied):
+        qualification.submit(place, by=manager)
+    with pytest.raises(PermissionDenied):
+        qualification.save_place(place, by=manager)
+    assert qualification.may_edit_place(manager, make_place(structure))
+    assert not qualification.may_edit_place(manager, place)
+    assert not qualification.may_edit_place(member(Role.MEDIATOR, structure), place)
+
+
+def test_rejecting_needs_a_reason_which_is_sent_to_the_structure(
+        structure, operator, django_capture_on_commit_callbacks):
+    place = make_place(structure, qualification=Qualification.SUBMITTED)
+
+    with pytest.raises(qualification.QualificationError, match="motif"):
+        qualification.reject(place, by=operator, reason="  ")
+    with django_capture_on_commit_callbacks(execute=True):
+        qualification.reject(place, by=operator, reason="Horaires d’ouverture manquants.")
+
+    place.refresh_from_db()
+    assert place.qualification == Qualification.REJECTED
+    assert place.qualification_reason == "Horaires d’ouverture manquants."
+    event = AuditEvent.objects.for_object(place).get()
+    assert event.details == {"reason": "Horaires d’ouverture manquants."}
+    assert "Horaires d’ouverture manquants." in mail.outbox[0].body
+
+
+def test_a_qualified_place_is_suspended_with_a_reason_then_reinstated(structure, operator):
+    place = make_place(structure, qualification=Qualification.QUALIFIED)
+
+    qualification.suspend(place, by=operator, reason="Plainte d’un bénéficiaire.")
+    assert not Place.objects.qualified().filter(pk=place.pk).exists()
+    qualification.reinstate(place, by=operator)
+
+    place.refresh_from_db()
+    assert place.qualification == Qualification.QUALIFIED
+    assert list(AuditEvent.objects.for_object(place).order_by("id")
+                .values_list("action", flat=True)) == ["place.suspended", "place.reinstated"]
+
+
+@pytest.mark.parametrize(("state", "action"), [
+    (Qualification.DRAFT, "qualify"), (Qualification.QUALIFIED, "qualify"),
+    (Qualification.DRAFT, "reject"), (Qualification.SUBMITTED, "suspend"),
+    (Qualification.QUALIFIED, "reinstate"),
+])
+def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(
+        structure, operator, state, action):
+    place = make_place(structure, qualification=state)
+    kwargs = {"reason": "Motif"} if action in ("reject", "suspend") else {}
+
+    with pytest.raises(qualification.QualificationError):
+        getattr(qualification, action)(place, by=operator, **kwargs)
+
+    place.refresh_from_db()
+    assert place.qualification == state
+    assert not AuditEvent.objects.for_object(place).exists()
+
+
+def test_a_rejected_place_edited_by_its_structure_goes_back_to_draft(structure, manager):
+    place = make_place(structure, qualification=Qualification.REJECTED)
+
+    place.opening_hours = "Mo-Fr 09:00-17:00"
+    qualification.save_place(place, by=manager, fields=["opening_hours"])
+
+    place.refresh_from_db()
+    assert place.qualification == Qualification.DRAFT
+    qualification.submit(place, by=manager)
+    assert place.qualification == Qualification.SUBMITTED
+
+
+def test_claiming_an_imported_qualified_place_sends_it_back_to_the_operator(structure,
+                                                                           manager):
+    place = make_place(None, qualification=Qualification.QUALIFIED)
+
+    qualification.claim(place, by=manager, structure=structure)
+
+    place.refresh_from_db()
+    assert place.structure == structure
+    assert place.qualification == Qualification.SUBMITTED
+    with pytest.raises(qualification.QualificationError, match="déjà rattaché"):
+        qualification.claim(place, by=manager, structure=structure)
+
+
+def test_a_mediator_cannot_claim_a_place_for_the_structure(structure):
+    place = make_place(None)
+
+    with pytest.raises(PermissionDenied):
+        qualification.claim(place, by=member(Role.MEDIATOR, structure), structure=structure)
+    place.refresh_from_db()
+    assert place.structure is None
