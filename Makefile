@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aptic
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test lint venv messages vendor
+.PHONY: demo test lint venv messages vendor schema
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ lint: $(STAMP)
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=static/vendor
 	$(PY) manage.py compilemessages -l en --ignore=.venv
+
+## Rewrite the committed API contract (docs/openapi.yaml) after a deliberate API change.
+schema: $(STAMP)
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml

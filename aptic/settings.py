@@ -194,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aptic.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChequeStateEnum": "cheques.models.Cheque.State",
         "BookletStateEnum": "cheques.models.Booklet.State",

@@ -2,12 +2,19 @@
 
     .venv/bin/python benchmarks/printing.py            # 10,000 and 50,000 cheques + naive
     .venv/bin/python benchmarks/printing.py --sizes 2000 --naive 100
+    .venv/bin/python benchmarks/printing.py --celery 10000   # database + Celery, see below
 
 End to end means: build the cheque data (codes, signed QR URLs), render chunks of 500
 cheques in parallel worker processes (as the Celery chunk tasks do), each rendering its
 design once with WeasyPrint and stamping every page, then merge the chunks into one PDF.
 Booklets hold 10 cheques. Every measurement runs in a fresh process, so peak memory (VmHWM
 of the parent, largest ru_maxrss of its children) belongs to that measurement alone.
+
+With ``--celery N`` (needs DATABASE_URL, migrated, and REDIS_URL): the whole production path.
+An order of N cheques is issued in the database, which starts its printing; a real Celery
+worker (one process per CPU) plans the chunks, renders them from the database in parallel
+and merges them. Timed from the issuance's commit to the job's ``printed`` state; peak RSS
+is the largest VmHWM among the worker's processes.
 
 The naive reference renders a sample as ONE WeasyPrint HTML document with inline SVG QR
 codes (segno), the same design without stamping.
@@ -163,6 +170,77 @@ def in_fresh_process(*args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _worker_processes(pid):
+    """The worker's main process and its pool processes."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        pids.extend(int(child) for child in children)
+    return pids
+
+
+def _peak_mb(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def measure_celery(cheques):
+    """Issue an order of `cheques` cheques and let a real Celery worker print it."""
+    from django.db import connection, transaction
+
+    from aptic.celery import app
+    from aptic.models import Organisation
+    from cheques import issuance, ordering
+    from cheques.models import Order, PrintJob
+
+    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+        raise SystemExit("--celery needs DATABASE_URL (Postgres, migrated) and REDIS_URL.")
+    processes = os.cpu_count()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aptic", "worker", "--pool=prefork",
+         f"--concurrency={processes}", "--loglevel=WARNING", "--without-gossip",
+         "--without-mingle", "-n", f"bench-{os.getpid()}@%h"], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.inspect(timeout=1).ping():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("The Celery worker did not start.")
+        funder, _created = Organisation.objects.get_or_create(
+            name="Banc d’essai de l’impression", kind=Organisation.Kind.FUNDER)
+        with transaction.atomic():
+            order = ordering.create_order(
+                funder=funder, created_by=None, booklets=cheques // PER_BOOKLET,
+                cheques_per_booklet=PER_BOOKLET, contact_name="Banc d’essai",
+                contact_email="banc@aptic.example",
+                custom_wording="Le Département vous offre ce carnet.")
+            Order.objects.filter(pk=order.pk).update(status=Order.Status.APPROVED)
+        issuance.issue_order(order.pk)  # commits, then queues the printing
+        started = time.perf_counter()
+        job = PrintJob.objects.get(order=order)
+        while job.state not in (PrintJob.State.PRINTED, PrintJob.State.FAILED):
+            time.sleep(0.2)
+            job.refresh_from_db()
+        elapsed = time.perf_counter() - started
+        peak = max(_peak_mb(pid) for pid in _worker_processes(worker.pid))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    if job.state != PrintJob.State.PRINTED:
+        raise SystemExit(f"printing failed: {job.error}")
+    from cheques.print_jobs import file_path
+
+    size = file_path(job).stat().st_size
+    return {"cheques": job.total, "processes": processes, "seconds": round(elapsed, 2),
+            "cheques_per_second": round(job.total / elapsed), "pages": job.pages,
+            "chunks": job.chunk_count, "megabytes": round(size / 1e6, 1),
+            "worker_peak_mb": round(peak)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
@@ -170,10 +248,21 @@ def main():
     parser.add_argument("--processes", type=int, default=os.cpu_count())
     parser.add_argument("--docs", action="store_true",
                         help="only write the design pictures under docs/")
+    parser.add_argument("--celery", type=int, nargs="+", metavar="CHEQUES",
+                        help="print orders of these sizes through the database and Celery")
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.docs:
         write_design_pictures(ROOT / "docs")
+        return
+    if args.celery:
+        for size in args.celery:
+            result = measure_celery(size)
+            print(f"database + Celery, {result['cheques']:,} cheques, {result['processes']} "
+                  f"worker process(es), {result['chunks']} chunks: {result['seconds']} s, "
+                  f"{result['cheques_per_second']:,} cheques/s; {result['pages']:,} pages, "
+                  f"{result['megabytes']} MB; peak RSS of a worker process "
+                  f"{result['worker_peak_mb']} MB")
         return
     if args.one:
         kind, *rest = args.one

@@ -183,7 +183,7 @@ def main():
     admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}", f"CREATE DATABASE {BENCH_DATABASE}")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
     env = {**os.environ, "DATABASE_URL": server_url(BENCH_DATABASE), "REDIS_URL": redis_url,
-           "DEBUG": "0", "SECRET_KEY": SECRET, "ALLOWED_HOSTS": "127.0.0.1",
+           "DEBUG": "0", "SECRET_KEY": SECRET, "ALLOWED_HOSTS": "127.0.0.1,testserver",
            "SECURE_SSL_REDIRECT": "0", "THROTTLE_REDEMPTION": "100000000/min",
            "DJANGO_SETTINGS_MODULE": "aptic.settings"}
     os.environ.update(env)

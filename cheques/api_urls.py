@@ -14,4 +14,7 @@ urlpatterns = [
          name="api-booklet-cancel"),
     path("cheques/<str:code>/", api.ChequeLookup.as_view(), name="api-cheque"),
     path("", include("cheques.redemption_api_urls")),
+    path("", include("cheques.reporting_api_urls")),
+    path("", include("cheques.print_api_urls")),
+    path("", include("cheques.reimbursement_api_urls")),
 ]

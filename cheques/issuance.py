@@ -12,7 +12,9 @@ Codes are unique through the database's unique index; on a (astronomically unlik
 collision the whole transaction fails and the issuance is retried from scratch.
 """
 
+import datetime
 import json
+import struct
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -23,8 +25,9 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.models import AuditEvent
 
-from . import codes
+from . import codes, ledger
 from .models import Booklet, BookletSequence, Cheque, Order
+from .print_jobs import start_printing_after_issuance
 
 CHUNK_BOOKLETS = 5000
 ATTEMPTS = 3
@@ -98,6 +101,8 @@ def _issue(order_id, actor):
         audit.record(actor, order, "order.issued", Order.Status.APPROVED, Order.Status.ISSUED,
                      booklets=order.booklets, cheques=order.cheque_count,
                      first_booklet=numbers[0], last_booklet=numbers[-1])
+        ledger.issued(order, actor=actor)
+        transaction.on_commit(lambda: start_printing_after_issuance(order_id))
     cache.delete(progress_key(order.pk))
     return order
 
@@ -110,51 +115,87 @@ def _copy(cursor, table, columns, buffer):
         copy.write(buffer)
 
 
+def _reserve_ids(cursor, model, count):
+    """`count` ids from the table's identity sequence, so that booklet rows and the cheque
+    rows pointing at them are built without reading anything back from the database."""
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                   "FROM generate_series(1, %s)", [model._meta.db_table, count])
+    return sorted(row[0] for row in cursor.fetchall())
+
+
 def _write_with_copy(order, numbers, now, actor):
+    """Three COPY statements: booklets, cheques (binary, streamed chunk by chunk), audit rows.
+
+    The cheque chunks go through psycopg's queued writer: a worker thread sends chunk k to
+    the server while this thread builds chunk k + 1, so the two CPUs work at the same time.
+    The commit does not wait for the WAL flush (``synchronous_commit = off`` for this
+    transaction only): a crash in the following fraction of a second can lose the whole
+    issuance, never part of it, and the order then stays approved and is issued again.
+    """
+    from psycopg.copy import QueuedLibpqWriter
+
     stamp = now.isoformat()
-    with connection.cursor() as cursor:
-        for start in range(0, len(numbers), CHUNK_BOOKLETS):
-            chunk = numbers[start:start + CHUNK_BOOKLETS]
-            rows = "".join(f"{order.pk}\t{number}\tissued\t{stamp}\t\t\t\t\n"
-                           for number in chunk)
-            _copy(cursor, Booklet._meta.db_table,
-                  ["order_id", "number", "state", "state_changed_at", "age_bracket",
-                   "postcode", "situation", "cancellation_reason"], rows.encode())
-            cursor.execute(
-                f"SELECT id FROM {Booklet._meta.db_table} "  # noqa: S608
-                "WHERE order_id = %s AND number >= %s AND number <= %s ORDER BY number",
-                [order.pk, chunk[0], chunk[-1]],
-            )
-            booklet_ids = [row[0] for row in cursor.fetchall()]
-            _copy(cursor, Cheque._meta.db_table,
-                  ["booklet_id", "order_id", "number", "code", "face_value_cents", "state",
-                   "state_changed_at", "cancellation_reason"],
-                  _cheque_rows(order, booklet_ids, chunk, stamp))
-            _copy(cursor, AuditEvent._meta.db_table,
-                  ["actor_id", "at", "content_type_id", "object_id", "object_repr", "action",
-                   "from_state", "to_state", "details"],
-                  _audit_rows(order, booklet_ids, chunk, stamp, actor))
-            cache.set(progress_key(order.pk), (start + len(chunk)) * order.cheques_per_booklet,
-                      timeout=24 * 3600)
+    # wrap_database_errors: psycopg's own errors from COPY become Django's (IntegrityError
+    # on a code collision, which issue_order retries).
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        booklet_ids = _reserve_ids(cursor, Booklet, len(numbers))
+        _copy(cursor, Booklet._meta.db_table,
+              ["id", "order_id", "number", "state", "state_changed_at", "age_bracket",
+               "postcode", "situation", "cancellation_reason"],
+              "".join(f"{booklet_id}\t{order.pk}\t{number}\tissued\t{stamp}\t\t\t\t\n"
+                      for booklet_id, number in zip(booklet_ids, numbers, strict=True))
+              .encode())
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {Cheque._meta.db_table} ({', '.join(CHEQUE_COLUMNS)}) "
+                      "FROM STDIN WITH (FORMAT BINARY)", writer=QueuedLibpqWriter(raw)) as copy:
+            copy.write(_BINARY_SIGNATURE)
+            for start in range(0, len(numbers), CHUNK_BOOKLETS):
+                stop = start + CHUNK_BOOKLETS
+                copy.write(_cheque_rows(order, booklet_ids[start:stop], numbers[start:stop],
+                                        now))
+                cache.set(progress_key(order.pk),
+                          min(stop, len(numbers)) * order.cheques_per_booklet,
+                          timeout=24 * 3600)
+            copy.write(_BINARY_TRAILER)
+        _copy(cursor, AuditEvent._meta.db_table,
+              ["actor_id", "at", "content_type_id", "object_id", "object_repr", "action",
+               "from_state", "to_state", "details"],
+              _audit_rows(order, booklet_ids, numbers, stamp, actor))
 
 
-def _cheque_rows(order, booklet_ids, numbers, stamp):
-    """One fixed-width COPY row per cheque; the codes are dropped in column by column."""
+# COPY's binary format: a signature, then rows of (field count, then length + bytes for each
+# field), then a trailer. The server skips parsing text (timestamps above all): about a third
+# less server time than the text format for the same rows.
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_BINARY_TRAILER = struct.pack("!h", -1)
+_POSTGRES_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+CHEQUE_COLUMNS = ["booklet_id", "order_id", "number", "code", "face_value_cents", "state",
+                  "state_changed_at", "cancellation_reason"]
+
+
+def _cheque_rows(order, booklet_ids, numbers, now):
+    """One fixed-width binary COPY row per cheque (columns: CHEQUE_COLUMNS); the codes are
+    dropped in column by column with strided slice assignments."""
     per_booklet = order.cheques_per_booklet
-    width = len(str(max(booklet_ids)))
-    placeholder = "_" * codes.LENGTH
-    suffix = f"\t{order.face_value_cents}\tissued\t{stamp}\t\n"
-    positions = [f"-{position:02d}\t{placeholder}{suffix}" for position in
-                 range(1, per_booklet + 1)]
-    text = "".join(
-        f"{booklet_id:0{width}d}\t{order.pk}\t{number}{tail}"
+    microseconds = (now - _POSTGRES_EPOCH) // datetime.timedelta(microseconds=1)
+    placeholder = b"_" * codes.LENGTH
+    tails = [
+        f"-{position:02d}".encode() + struct.pack("!i", codes.LENGTH) + placeholder
+        + struct.pack("!ii", 4, order.face_value_cents) + struct.pack("!i", 6) + b"issued"
+        + struct.pack("!iqi", 8, microseconds, 0)
+        for position in range(1, per_booklet + 1)
+    ]
+    head = struct.Struct("!hiqiqi")
+    number_length = len(numbers[0]) + 3
+    buffer = bytearray(b"".join(
+        head.pack(8, 8, booklet_id, 8, order.pk, number_length) + number.encode() + tail
         for booklet_id, number in zip(booklet_ids, numbers, strict=True)
-        for tail in positions
-    )
-    buffer = bytearray(text.encode("ascii"))
+        for tail in tails
+    ))
     count = len(numbers) * per_booklet
     row_width = len(buffer) // count
-    offset = buffer.index(placeholder.encode())
+    offset = buffer.index(placeholder)
     block = codes.generate_block(count)
     for char in range(codes.LENGTH):
         buffer[offset + char::row_width] = block[char::codes.LENGTH]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.permissions import is_operator, may_act_for_funder
 
-from . import codes
+from . import codes, ledger
 from .models import Booklet, Cheque, Order
 
 
@@ -182,6 +182,7 @@ def cancel_booklet(number, *, actor, reason):
         booklet.refresh_from_db()
         audit.record(actor, booklet, "booklet.cancelled", previous, Booklet.State.CANCELLED,
                      cheques=count, reason=reason)
+        ledger.cancelled(booklet.order, cheques=count, actor=actor, reference=booklet.number)
     return booklet, count
 
 
@@ -205,6 +206,7 @@ def cancel_cheque(raw_code, *, actor, reason):
         cheque.refresh_from_db()
         audit.record(actor, cheque, "cheque.cancelled", previous, Cheque.State.CANCELLED,
                      reason=reason)
+        ledger.cancelled(cheque.order, cheques=1, actor=actor, reference=cheque.number)
     return cheque
 
 
@@ -305,4 +307,5 @@ def expire_order(order_id, *, today=None):
                               cheques=cheques)
         audit.record(None, order, "order.expired", order.status, order.status,
                      expired_cheques=count, credit_note_cents=order.credit_note_cents)
+        ledger.expired(order, cheques=count)
     return count

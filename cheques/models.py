@@ -236,11 +236,15 @@ class Cheque(models.Model):
     # States in which a cheque still has value (may still be redeemed, cancelled, expired).
     OPEN_STATES = (State.ISSUED, State.DISTRIBUTED)
 
+    # No database constraint on either foreign key: issuance writes the booklets and their
+    # cheques in one transaction (cheques.issuance), from ids it reserved itself, and
+    # booklets are never deleted (on_delete=PROTECT in Django). A deferred foreign-key
+    # trigger would check each of the million rows again at commit (about a third of the
+    # issuance time).
     booklet = models.ForeignKey(Booklet, verbose_name=_("carnet"), on_delete=models.PROTECT,
-                                related_name="cheques")
-    # Denormalised from the booklet for fast counts per order (index with the state below).
-    # No database constraint: it always equals booklet.order, both written by issuance in
-    # one transaction, and a per-row foreign-key trigger would double the cost of COPY.
+                                related_name="cheques", db_constraint=False)
+    # Denormalised from the booklet for fast counts per order (index with the state below);
+    # it always equals booklet.order.
     order = models.ForeignKey(Order, verbose_name=_("commande"), on_delete=models.PROTECT,
                               related_name="cheques", db_index=False, db_constraint=False)
     # Codes and numbers are ASCII: on Postgres, migration 0002 gives them the "C" collation,
@@ -261,7 +265,13 @@ class Cheque(models.Model):
         verbose_name = _("chèque")
         verbose_name_plural = _("chèques")
         ordering = ["number"]
-        indexes = [models.Index(fields=["order", "state"], name="cheque_order_state")]
+        indexes = [
+            models.Index(fields=["order", "state"], name="cheque_order_state"),
+            # The funder dashboard counts used, cancelled and expired cheques on this small
+            # index; open ones are the rest (cheques.reporting.cheque_counts).
+            models.Index(fields=["order", "state"], name="cheque_order_closed_state",
+                         condition=~models.Q(state__in=["issued", "distributed"])),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="unique_cheque_code"),
             models.UniqueConstraint(fields=["number"], name="unique_cheque_number"),
@@ -305,6 +315,8 @@ class Redemption(models.Model):
     undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("annulé par"),
                                   null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+    statement = models.ForeignKey("cheques.Statement", verbose_name=_("relevé"), null=True,
+                                  blank=True, on_delete=models.PROTECT, related_name="redemptions")
 
     class Meta:
         verbose_name = _("encaissement")
@@ -315,7 +327,12 @@ class Redemption(models.Model):
             models.UniqueConstraint(fields=["cheque"], condition=models.Q(undone_at=None),
                                     name="one_live_redemption_per_cheque"),
         ]
-        indexes = [models.Index(fields=["place", "redeemed_at"], name="redemption_place_date")]
+        indexes = [
+            models.Index(fields=["place", "redeemed_at"], name="redemption_place_date"),
+            # The funder dashboard (cheques.reporting): index-only scans of live redemptions.
+            models.Index(fields=["order", "redeemed_at", "service", "place", "amount_cents"],
+                         condition=models.Q(undone_at=None), name="redemption_live_report"),
+        ]
 
     def __str__(self):
         return _("Encaissement du chèque %(number)s") % {"number": self.cheque.number}

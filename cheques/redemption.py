@@ -23,6 +23,7 @@ from aptic.permissions import PLACE_ROLES, may_act_for_place
 from places.models import Place
 from services.models import Service
 
+from . import ledger
 from .lifecycle import ChequeError, parse_code, refusal
 from .models import Booklet, Cheque, IdempotentResponse, Redemption
 
@@ -68,6 +69,7 @@ def place_for_redemption(user, place_id):
         user=user, organisation=OuterRef("structure_id"), role__in=PLACE_ROLES
     )
     place = (Place.objects.filter(pk=place_id)
+             .only("id", "name", "structure_id", "qualification", "department")
              .annotate(is_member=Exists(memberships)).first())
     if place is None:
         raise refuse("unknown_place", _("Lieu inconnu."))
@@ -164,6 +166,15 @@ def redeem(*, user, place, service, codes, signatures=None, now=None):
     now = now or timezone.now()
     today = timezone.localdate(now)
     basket = uuid.uuid4()
+    try:
+        return _redeem_locked(user=user, place=place, service=service, parsed=parsed,
+                              now=now, today=today, basket=basket)
+    except IntegrityError:
+        # The partial unique constraint caught a concurrent redemption of the same cheque.
+        raise refuse("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+
+
+def _redeem_locked(*, user, place, service, parsed, now, today, basket):
     with transaction.atomic():
         # Lock in primary-key order so that two baskets sharing cheques cannot deadlock.
         cheques = list(
@@ -191,11 +202,7 @@ def redeem(*, user, place, service, codes, signatures=None, now=None):
                        previous_state=cheque.state, basket=basket)
             for cheque in cheques
         ]
-        try:
-            with transaction.atomic():
-                Redemption.objects.bulk_create(redemptions)
-        except IntegrityError:
-            raise refuse("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+        Redemption.objects.bulk_create(redemptions)
         Booklet.objects.filter(
             pk__in={cheque.booklet_id for cheque in cheques},
             state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED),
@@ -204,6 +211,7 @@ def redeem(*, user, place, service, codes, signatures=None, now=None):
             audit.record_many(user, [c for c in cheques if c.state == previous],
                               "cheque.redeemed", previous, Cheque.State.REDEEMED,
                               place=place.pk, service=service.slug, basket=str(basket))
+        ledger.redeemed(redemptions, actor=user)
         for cheque in cheques:
             cheque.state = Cheque.State.REDEEMED
     return RedemptionResult(basket=basket, redemptions=redemptions,
@@ -234,7 +242,7 @@ def undo(*, redemption, user, now=None):
         raise ChequeError("in_statement", _(
             "Cet encaissement figure déjà dans un relevé de remboursement."), status=409)
     with transaction.atomic():
-        undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None).update(
+        undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None, statement=None).update(
             undone_at=now, undone_by=user)
         reverted = Cheque.objects.filter(
             pk=redemption.cheque_id, state=Cheque.State.REDEEMED
@@ -255,6 +263,7 @@ def undo(*, redemption, user, now=None):
                 state=booklet_state, state_changed_at=now)
         audit.record(user, cheque, "cheque.redemption_undone", Cheque.State.REDEEMED,
                      redemption.previous_state, redemption=redemption.pk)
+        ledger.undone(redemption, actor=user)
     redemption.undone_at, redemption.undone_by = now, user
     return redemption
 

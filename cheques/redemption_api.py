@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from aptic.api import ApiError, error_body
 
-from . import guard, redemption
+from . import fraud, guard, redemption
 from .lifecycle import ChequeError
 from .models import Redemption
 
@@ -107,6 +107,8 @@ class RedemptionListCreate(generics.ListAPIView):
         if status_code >= 400 and body.get("code") in guard.COUNTED_FAILURES:
             guard.record_failure(request.user, ip_address,
                                  ChequeError(body["code"], body["detail"], status_code))
+        if body.get("code") == "territory_not_allowed":
+            fraud.record_territory_refusal(request.user, data["place"], body)
         return Response(body, status=status_code)
 
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from . import codes, issuance
+from . import codes, issuance, print_jobs
 from .lifecycle import refusal
 from .models import MAX_BOOKLETS_PER_ORDER, MAX_CHEQUES_PER_BOOKLET, Booklet, Cheque, Order
 from .ordering import validate_order_terms
@@ -49,6 +49,7 @@ class OrderSerializer(serializers.ModelSerializer):
                                                     read_only=True)
     cheques = serializers.SerializerMethodField()
     issuance = serializers.SerializerMethodField()
+    print = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -56,7 +57,7 @@ class OrderSerializer(serializers.ModelSerializer):
                   "face_value_cents", "per_booklet_fee_cents", "total_cents", "valid_until",
                   "allowed_services", "territory", "target_public", "requires_activation",
                   "custom_wording", "rejection_reason", "credit_note_cents", "created_at",
-                  "issued_at", "cheques", "issuance"]
+                  "issued_at", "cheques", "issuance", "print"]
 
     def get_cheques(self, order) -> dict:
         if order.status != Order.Status.ISSUED:
@@ -69,6 +70,11 @@ class OrderSerializer(serializers.ModelSerializer):
         return {"issued": done, "total": total,
                 "percent": 100 if order.status == Order.Status.ISSUED
                 else (done * 100 // total if total else 0)}
+
+    def get_print(self, order) -> dict:
+        """The order's printing: state (None before the first print job), done, total."""
+        print_status = print_jobs.status(order)
+        return {key: print_status[key] for key in ("state", "done", "total")}
 
 
 class ChequeRowSerializer(serializers.ModelSerializer):

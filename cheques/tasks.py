@@ -18,3 +18,12 @@ def end_of_validity_task():
     from .lifecycle import end_of_validity
 
     return end_of_validity()
+from .print_tasks import merge_print_task, print_chunk_task, print_job_task  # noqa: E402, F401
+
+
+@shared_task
+def monthly_reimbursement_task():
+    """On the 1st of each month: the statements of the previous month's redemptions."""
+    from .reimbursement import run
+
+    return [statement.pk for statement in run()]

@@ -130,9 +130,9 @@ class PlaceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["emails"] = ", ".join(self.instance.emails)
-            self.initial["websites"] = ", ".join(self.instance.websites)
+        # Lists are typed as comma-separated text (a new place shows empty boxes, not "[]").
+        self.initial["emails"] = ", ".join(self.instance.emails or [])
+        self.initial["websites"] = ", ".join(self.instance.websites or [])
 
     def clean_postcode(self):
         postcode = self.cleaned_data["postcode"].replace(" ", "")

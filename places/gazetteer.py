@@ -187,6 +187,16 @@ def autocomplete(query, limit=10):
     return found
 
 
+# La Poste lists Paris, Lyon and Marseille by municipal arrondissement only (75101…, 69381…,
+# 13201…), while people and data files also use the whole commune's INSEE code: a search by
+# that code goes around the centroid of its arrondissements.
+MUNICIPAL_ARRONDISSEMENTS = {
+    "75056": ("Paris", [f"751{number:02d}" for number in range(1, 21)]),
+    "69123": ("Lyon", [f"6938{number}" for number in range(1, 10)]),
+    "13055": ("Marseille", [f"132{number:02d}" for number in range(1, 17)]),
+}
+
+
 @dataclass(frozen=True)
 class Point:
     latitude: float
@@ -196,10 +206,23 @@ class Point:
 
 def locate(*, postcode=None, insee=None):
     """The point to search around for a postcode (the mean of its communes' centres) or an
-    INSEE code; None when unknown or without coordinates."""
+    INSEE code (for Paris, Lyon and Marseille, the centroid of their arrondissements); None
+    when unknown or without coordinates."""
     from .models import Commune
 
     communes = Commune.objects.filter(latitude__isnull=False, longitude__isnull=False)
+    if insee and insee.strip().upper() in MUNICIPAL_ARRONDISSEMENTS:
+        name, codes = MUNICIPAL_ARRONDISSEMENTS[insee.strip().upper()]
+        # One point per arrondissement (Paris 16e has two postcodes).
+        points = {}
+        for code, latitude, longitude in (communes.filter(insee_code__in=codes)
+                                          .values_list("insee_code", "latitude", "longitude")):
+            points.setdefault(code, (latitude, longitude))
+        if not points:
+            return None
+        return Point(latitude=sum(lat for lat, _lon in points.values()) / len(points),
+                     longitude=sum(lon for _lat, lon in points.values()) / len(points),
+                     label=name)
     if insee:
         communes = communes.filter(insee_code=insee.strip().upper())
     elif postcode:

@@ -5,14 +5,22 @@ Places store their hours in OpenStreetMap `opening_hours` syntax
 « du lundi au vendredi de 9 h à 12 h et de 14 h à 17 h ; samedi de 9 h à 12 h ».
 `in_french` handles the common forms and returns None for anything else, so that callers fall
 back to the raw string; `today` lists today's opening times with opening-hours-py.
+
+Places share a handful of distinct hours strings, and the public search reads them for every
+result: parses and French renderings are memoised per distinct string (and language, and
+day for `today`), which is exact since they depend on nothing else.
 """
 
 import datetime
+import functools
 import re
 
 import opening_hours
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+CACHE_SIZE = 4096
 
 DAY_CODES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 
@@ -92,6 +100,11 @@ def in_french(value):
     (the caller then shows the raw string)."""
     if not value or not value.strip():
         return None
+    return _in_french(value, get_language())
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _in_french(value, _language):
     rules = [rule for rule in value.split(";") if rule.strip()]
     texts = [_rule_in_french(rule) for rule in rules]
     if not texts or any(text is None for text in texts):
@@ -99,7 +112,9 @@ def in_french(value):
     return " ; ".join(texts)
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def parse(value):
+    """The parsed hours (immutable, hence shared), or None when empty or unreadable."""
     if not value:
         return None
     try:
@@ -108,14 +123,34 @@ def parse(value):
         return None
 
 
+def is_open(value, moment):
+    """True/False at the aware datetime `moment`, or None when the hours are unknown."""
+    hours = parse(value)
+    if hours is None:
+        return None
+    return hours.is_open(timezone.localtime(moment).replace(tzinfo=None))
+
+
 def today(value, moment=None):
     """Today's opening times in plain French (« de 9 h à 12 h et de 14 h à 17 h »),
     « fermé aujourd’hui », or None when the hours are unknown or unreadable."""
-    hours = parse(value) if isinstance(value, str) else value
+    if not value:
+        return None
+    local = timezone.localtime(moment or timezone.now())
+    if isinstance(value, str):
+        return _today(value, local.date(), get_language())
+    return _today_of(value, local.date())
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _today(value, day, _language):
+    return _today_of(parse(value), day)
+
+
+def _today_of(hours, day):
     if hours is None:
         return None
-    local = timezone.localtime(moment or timezone.now()).replace(tzinfo=None)
-    start = datetime.datetime.combine(local.date(), datetime.time())
+    start = datetime.datetime.combine(day, datetime.time())
     end = start + datetime.timedelta(days=1)
     spans = []
     try:

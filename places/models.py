@@ -6,11 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aptic.models import Organisation
 
+from . import hours
 from .departments import department_of
 
 
@@ -153,20 +153,11 @@ class Place(models.Model):
         return self.qualification == Qualification.QUALIFIED
 
     def parsed_opening_hours(self):
-        if not self.opening_hours:
-            return None
-        try:
-            return opening_hours.OpeningHours(self.opening_hours)
-        except (opening_hours.ParserError, ValueError):
-            return None
+        return hours.parse(self.opening_hours)
 
     def is_open_at(self, moment):
         """True/False, or None when the hours are unknown. `moment` is an aware datetime."""
-        hours = self.parsed_opening_hours()
-        if hours is None:
-            return None
-        local = timezone.localtime(moment).replace(tzinfo=None)
-        return hours.is_open(local)
+        return hours.is_open(self.opening_hours, moment)
 
 
 class StructureProfile(models.Model):

@@ -10,30 +10,40 @@ run in the query; "open now" is evaluated in Python on the prefiltered, ordered 
 The viewport query returns points while the viewport holds at most `MAX_FEATURES` places; past
 that (a whole region or the whole country), it clusters them server-side on a grid of about
 `GRID_CELLS` × `GRID_CELLS` cells and returns one point per non-empty cell with its count, so
-the answer stays small and fast whatever the zoom level.
+the answer stays small whatever the zoom level; large viewports are cached briefly (see
+`in_viewport`), invalidated by any change of a place.
 """
 
+import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
-    Avg,
+    BooleanField,
     Count,
-    Exists,
     F,
     FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
+    Sum,
     Value,
 )
 from django.db.models.fields import TextField
-from django.db.models.functions import ASin, Cast, Cos, Floor, Power, Radians, Sin, Sqrt
+from django.db.models.functions import (
+    Cast,
+    Floor,
+    JSONObject,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import hours
 from .models import Place
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
@@ -97,19 +107,33 @@ def bounding_box(latitude, longitude, radius_km):
     return south, max(-180.0, longitude - delta_lon), north, min(180.0, longitude + delta_lon)
 
 
+class DistanceKm(Func):
+    """Haversine distance in km from a fixed point to each row's (latitude, longitude), as
+    one SQL expression built from portable functions (Postgres has them; Django registers
+    them on SQLite). Written out by hand rather than composed from Django's Sin/Cos/…
+    expressions: resolving and compiling a dozen nested expressions, three times a query
+    (select, where, order by), cost more than running the query."""
+
+    output_field = FloatField()
+
+    def __init__(self, latitude, longitude):
+        super().__init__(F("latitude"), F("longitude"))
+        self.point = (math.radians(latitude), math.radians(longitude))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        lat, lat_params = compiler.compile(self.source_expressions[0])
+        lon, lon_params = compiler.compile(self.source_expressions[1])
+        phi0, lambda0 = self.point
+        sql = (f"(%s * ASIN(SQRT(POWER(SIN((RADIANS({lat}) - %s) / 2.0), 2)"
+               f" + %s * COS(RADIANS({lat})) * POWER(SIN((RADIANS({lon}) - %s) / 2.0), 2))))")
+        params = (2 * EARTH_RADIUS_KM, *lat_params, phi0, math.cos(phi0), *lat_params,
+                  *lon_params, lambda0)
+        return sql, params
+
+
 def distance_expression(latitude, longitude):
     """Haversine distance in km from (latitude, longitude) to each row, in SQL."""
-    phi0 = math.radians(latitude)
-    lam0 = math.radians(longitude)
-
-    def const(value):
-        return Value(value, output_field=FloatField())
-
-    half_dlat = Sin((Radians(F("latitude")) - const(phi0)) / const(2.0))
-    half_dlon = Sin((Radians(F("longitude")) - const(lam0)) / const(2.0))
-    a = (Power(half_dlat, const(2.0))
-         + const(math.cos(phi0)) * Cos(Radians(F("latitude"))) * Power(half_dlon, const(2.0)))
-    return const(2 * EARTH_RADIUS_KM) * ASin(Sqrt(a))
+    return DistanceKm(latitude, longitude)
 
 
 def _json_list_contains(field_name, item):
@@ -117,6 +141,31 @@ def _json_list_contains(field_name, item):
         return Q(**{f"{field_name}__contains": [item]})
     # SQLite keeps the JSON text as Django wrote it (ASCII-escaped): match the element.
     return Q(**{f"_{field_name}_text__contains": json.dumps(item)})
+
+
+class OffersService(Func):
+    """`EXISTS` one of the place's services whose slug, or whose category's slug, is `slug`:
+    the service filter as a single correlated subquery, written out (like `DistanceKm`) to
+    spare the ORM from resolving a subquery inside a subquery on every search."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, slug):
+        super().__init__(F("pk"))
+        self.slug = slug
+
+    def as_sql(self, compiler, connection, **extra_context):
+        from services.models import Category, Service
+
+        pk, pk_params = compiler.compile(self.source_expressions[0])
+        name = connection.ops.quote_name
+        through = name(Place.services.through._meta.db_table)
+        sql = (f"EXISTS (SELECT 1 FROM {through} ps"
+               f" INNER JOIN {name(Service._meta.db_table)} s ON s.id = ps.service_id"
+               f" INNER JOIN {name(Category._meta.db_table)} c ON c.id = s.category_id"
+               f" WHERE ps.place_id = {pk} AND (s.slug = %s OR c.slug = %s))")
+        return sql, (*pk_params, self.slug, self.slug)
 
 
 @dataclass
@@ -138,15 +187,8 @@ class Filters:
 
     def apply(self, queryset):
         """The SQL part of the filters (all but `open_now`)."""
-        from services.models import Service
-
         if self.service:
-            service_ids = Service.objects.filter(
-                Q(slug=self.service) | Q(category__slug=self.service)).values("id")
-            queryset = queryset.filter(Exists(
-                Place.services.through.objects.filter(place_id=OuterRef("pk"),
-                                                      service_id__in=service_ids)
-            ))
+            queryset = queryset.filter(OffersService(self.service))
         json_filters = [("specific_support", SUPPORTS[code]) for code in self.supports]
         if self.free:
             json_filters.append(("fees", FREE_OF_CHARGE))
@@ -173,11 +215,81 @@ def parse_supports(values):
     return codes
 
 
+# What a distance search reads of each place: plain values, not model instances (this is the
+# hot path of the public map).
+SUMMARY_FIELDS = ("pk", "name", "address", "postcode", "town", "latitude", "longitude",
+                  "opening_hours", "phone", "specific_support", "fees")
+
+
+@dataclass(slots=True)
+class PlaceSummary:
+    """A qualified place as the search results list shows it."""
+
+    pk: int
+    name: str
+    address: str
+    postcode: str
+    town: str
+    latitude: float
+    longitude: float
+    opening_hours: str
+    phone: str
+    specific_support: list
+    fees: list
+    services: list = field(default_factory=list)  # [{"slug", "label", "category"}]
+
+    @property
+    def id(self):
+        return self.pk
+
+    def is_open_at(self, moment):
+        return hours.is_open(self.opening_hours, moment)
+
+
 @dataclass
 class Hit:
-    place: Place
+    place: PlaceSummary
     distance_km: float
     open_now: bool | None
+
+
+def _services_column():
+    """On Postgres, each place's services as one array of JSON objects in the same query
+    (ordered like the nomenclature); elsewhere None, and `_attach_services` asks for them."""
+    if connection.vendor != "postgresql":
+        return None
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    rows = (Place.services.through.objects.filter(place_id=OuterRef("pk"))
+            .order_by("service__category__position", "service__position", "service__label")
+            .values(json=JSONObject(slug="service__slug", label="service__label",
+                                    category="service__category__slug")))
+    return ArraySubquery(rows)
+
+
+def _attach_services(summaries):
+    """Fill `services` with one query (databases without the array subquery)."""
+    by_pk = {summary.pk: summary for summary in summaries}
+    rows = (Place.services.through.objects.filter(place_id__in=list(by_pk))
+            .order_by("service__category__position", "service__position", "service__label")
+            .values_list("place_id", "service__slug", "service__label",
+                         "service__category__slug"))
+    for place_id, slug, label, category in rows:
+        by_pk[place_id].services.append({"slug": slug, "label": label, "category": category})
+
+
+def _summaries(queryset):
+    """Evaluate `queryset` (already ordered and sliced) into `PlaceSummary`s in one query on
+    Postgres, two elsewhere."""
+    services = _services_column()
+    if services is not None:
+        rows = queryset.annotate(services_json=services).values_list(
+            *SUMMARY_FIELDS, "services_json")
+        return [PlaceSummary(*row[:-1], services=row[-1] or []) for row in rows]
+    summaries = [PlaceSummary(*row) for row in queryset.values_list(*SUMMARY_FIELDS)]
+    if summaries:
+        _attach_services(summaries)
+    return summaries
 
 
 def nearby(*, latitude, longitude, radius_km=DEFAULT_RADIUS_KM, filters=None,
@@ -196,18 +308,17 @@ def nearby(*, latitude, longitude, radius_km=DEFAULT_RADIUS_KM, filters=None,
     ordered = (queryset.annotate(distance=distance_expression(latitude, longitude))
                .filter(distance__lte=radius_km).order_by("distance", "pk"))
     if not filters.open_now:
-        places = list(ordered.prefetch_related(services_prefetch())[:limit])
+        places = _summaries(ordered[:limit])
     else:
+        # "Open now" is not SQL: read the ordered rows in batches until `limit` are open.
         places, offset, batch = [], 0, max(100, limit * 5)
         while len(places) < limit:
-            rows = list(ordered.only("pk", "opening_hours")[offset:offset + batch])
+            rows = _summaries(ordered[offset:offset + batch])
             places += [row for row in rows if row.is_open_at(moment)]
             if len(rows) < batch:
                 break
             offset += batch
-        wanted = [row.pk for row in places[:limit]]
-        by_pk = Place.objects.prefetch_related(services_prefetch()).in_bulk(wanted)
-        places = [by_pk[pk] for pk in wanted]
+        places = places[:limit]
     if not places:
         filters.check()
     return [
@@ -244,35 +355,105 @@ class Viewport:
 def in_viewport(*, west, south, east, north, filters=None, moment=None,
                 max_features=MAX_FEATURES, grid_cells=GRID_CELLS):
     """Qualified places in the viewport: points when there are at most `max_features`,
-    otherwise a grid of clusters (see the module docstring). `open_now` is applied to points
-    only."""
+    otherwise a grid of clusters (see the module docstring); `open_now` applies to both.
+
+    The grid's cells are a power-of-two fraction of a degree, aligned on multiples of their
+    size, so that panning at one zoom level keeps the same cells. Large viewports (at least
+    `CACHED_SPAN` degrees across: a département or more, where nearly every visitor lands
+    first) are widened to whole cells and their answer is kept in the cache for
+    `CACHE_SECONDS`, under the current `data_version()`, which any change of a place bumps."""
     check_point(south, west)
     check_point(north, east)
     if south > north or west > east:
         raise SearchError("invalid_bbox", _(
             "Zone invalide : attendu « ouest,sud,est,nord » avec ouest < est et sud < nord."))
     filters = filters or Filters()
+    moment = moment or timezone.now()
+    size = cell_size(max(east - west, north - south), grid_cells)
+    if max(east - west, north - south) < CACHED_SPAN:
+        return _viewport(west, south, east, north, filters, moment, max_features, size)
+    west, east = math.floor(west / size) * size, math.ceil(east / size) * size
+    south, north = math.floor(south / size) * size, math.ceil(north / size) * size
+    west, south = max(west, -180.0), max(south, -90.0)
+    east, north = min(east, 180.0), min(north, 90.0)
+    minute = (timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M") if filters.open_now
+              else "")
+    key = "places:viewport:" + hashlib.sha256(repr((
+        data_version(), round(west, 6), round(south, 6), round(east, 6), round(north, 6),
+        size, max_features, filters.service, sorted(filters.supports), filters.free,
+        minute)).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        viewport = _viewport(west, south, east, north, filters, moment, max_features, size)
+        cache.set(key, (viewport.points, viewport.clusters), CACHE_SECONDS)
+        return viewport
+    return Viewport(*found)
+
+
+def cell_size(span, grid_cells=GRID_CELLS):
+    """The side of a cluster cell in degrees: `span / grid_cells` rounded up to a power of
+    two (so 16 to 32 cells across for the default grid)."""
+    raw = max(span / grid_cells, 1e-6)
+    return 2.0 ** math.ceil(math.log2(raw))
+
+
+def _viewport(west, south, east, north, filters, moment, max_features, size):
     queryset = filters.apply(Place.objects.qualified().in_bbox(south, west, north, east))
-    total = queryset.count()
+    queryset = queryset.order_by()
+    # Counting stops one row past the limit: enough to know whether to cluster.
+    total = queryset.values("pk")[:max_features + 1].count()
     if total == 0:
         filters.check()
-    if total <= max_features:
-        if filters.open_now:
-            moment = moment or timezone.now()
-            rows = [row for row in queryset.only("pk", "name", "latitude", "longitude",
-                                                 "opening_hours")
-                    if row.is_open_at(moment)]
-            return Viewport([(r.pk, r.name, r.latitude, r.longitude) for r in rows], [])
-        return Viewport(list(queryset.order_by().values_list("pk", "name", "latitude",
-                                                              "longitude")), [])
-    size = max(east - west, north - south) / grid_cells or 1e-6
-    cells = (
-        queryset.order_by()
-        .annotate(cell_x=Floor(F("longitude") / Value(size, output_field=FloatField())),
-                  cell_y=Floor(F("latitude") / Value(size, output_field=FloatField())))
-        .values("cell_x", "cell_y")
-        .annotate(count=Count("pk"), lat=Avg("latitude"), lon=Avg("longitude"))
-    )
-    # Cells holding a single place stay clusters of 1 (no second query for their names):
-    # clicking any cluster zooms in until the viewport holds few enough places for points.
-    return Viewport([], [(cell["count"], cell["lat"], cell["lon"]) for cell in cells])
+        return Viewport([], [])
+    if total > max_features:
+        return Viewport([], _clusters(queryset, filters, moment, size))
+    fields = ("pk", "name", "latitude", "longitude")
+    if not filters.open_now:
+        return Viewport(list(queryset.values_list(*fields)), [])
+    return Viewport([row[:4] for row in queryset.values_list(*fields, "opening_hours")
+                     if hours.is_open(row[4], moment)], [])
+
+
+def _clusters(queryset, filters, moment, size):
+    """(count, mean latitude, mean longitude) per non-empty cell of the grid. With `open_now`
+    the rows are grouped by cell and hours in SQL (places share few distinct hours strings)
+    and the cells re-added in Python, keeping only the hours open at `moment`."""
+    cell = Value(size, output_field=FloatField())
+    located = queryset.annotate(cell_x=Floor(F("longitude") / cell),
+                                cell_y=Floor(F("latitude") / cell))
+    sums = {"count": Count("*"), "lat": Sum("latitude"), "lon": Sum("longitude")}
+    if not filters.open_now:
+        return [(row["count"], row["lat"] / row["count"], row["lon"] / row["count"])
+                for row in located.values("cell_x", "cell_y").annotate(**sums)]
+    cells = {}
+    for row in located.values("cell_x", "cell_y", "opening_hours").annotate(**sums):
+        if hours.is_open(row["opening_hours"], moment):
+            total = cells.setdefault((row["cell_x"], row["cell_y"]), [0, 0.0, 0.0])
+            total[0] += row["count"]
+            total[1] += row["lat"]
+            total[2] += row["lon"]
+    return [(count, lat / count, lon / count) for count, lat, lon in cells.values()]
+
+
+# Cached answers of large viewports, and what invalidates them.
+CACHED_SPAN = 1.0  # degrees
+CACHE_SECONDS = 60
+VERSION_KEY = "places:search:version"
+
+
+def data_version():
+    """A token that changes whenever a place (or its services) changes."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(VERSION_KEY, version, None)
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def places_changed(**_kwargs):
+    """Signal receiver (and a call after bulk writes): cached viewports are stale. Bumped now
+    and again after the commit, so that an answer computed meanwhile from the old rows is not
+    kept under the new token."""
+    cache.set(VERSION_KEY, time.time_ns(), None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, time.time_ns(), None))

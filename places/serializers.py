@@ -53,17 +53,16 @@ class PlaceSerializer(serializers.ModelSerializer):
 
 def hit_data(hit, moment):
     """A place in a distance search, with its distance from the searched point. Built by hand
-    rather than with a ModelSerializer: this is the hot path of the public map."""
+    from a `search.PlaceSummary` rather than with a ModelSerializer: this is the hot path of
+    the public map (hours renderings are memoised per distinct string, see hours.py)."""
     place = hit.place
+    text = hours.in_french(place.opening_hours) or place.opening_hours
     return {
         "id": place.pk, "name": place.name, "address": place.address,
         "postcode": place.postcode, "town": place.town, "latitude": place.latitude,
         "longitude": place.longitude, "distance_km": round(hit.distance_km, 3),
         "open_now": hit.open_now, "today": hours.today(place.opening_hours, moment),
-        "hours_text": hours.in_french(place.opening_hours) or place.opening_hours,
-        "services": [{"slug": service.slug, "label": service.label,
-                      "category": service.category.slug}
-                     for service in place.services.all()],
+        "hours_text": text, "services": place.services,
         "specific_support": place.specific_support, "fees": place.fees,
         "phone": place.phone, "url": reverse("place-detail", args=[place.pk]),
     }

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from services.models import Category, Service
 
+from . import search
 from .departments import department_of
 from .models import Commune, Place, Qualification
 
@@ -752,6 +753,8 @@ def _write(parsed, report, *, qualified, actor, file_name):
         new_services += [through(place_id=place_id, service_id=pk)
                          for place_id, ids in replaced_services.items() for pk in ids]
     through.objects.bulk_create(new_services, batch_size=2000)
+    if created or to_update:
+        search.places_changed()  # bulk writes send no signals
 
     details = {"file": file_name, "qualified_import": qualified}
     if created:

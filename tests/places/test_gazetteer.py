@@ -108,4 +108,6 @@ def test_a_postcode_shared_by_several_communes_is_located_at_their_mean_centre()
     point = gazetteer.locate(postcode="69490")
     assert point.latitude == pytest.approx(sum(c.latitude for c in communes) / len(communes))
     assert gazetteer.locate(postcode="00000") is None
-    assert gazetteer.locate(insee="69123") is None  # Lyon is only listed by arrondissement
+    assert gazetteer.locate(insee="99999") is None
+    # Lyon is only listed by arrondissement: its INSEE code searches around their centroid.
+    assert gazetteer.locate(insee="69123").label == "Lyon"

@@ -310,3 +310,10 @@ def test_every_registry_page_renders_for_its_audience(client, structure, manager
     client.logout()
     assert client.get("/structure/inscription/").status_code == 200
     assert client.get("/structure/lieux/").status_code == 302
+
+
+def test_a_new_place_form_shows_empty_email_and_website_boxes(client, structure, manager):
+    client.force_login(manager)
+    page = client.get("/structure/lieux/nouveau/").content.decode()
+    assert 'name="emails" value="[]"' not in page and 'name="websites" value="[]"' not in page
+    assert PlaceForm(instance=Place())["emails"].value() == ""

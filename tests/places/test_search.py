@@ -224,3 +224,82 @@ def test_the_map_page_lists_results_without_javascript(client, nomenclature):
     assert "1 lieu trouvé autour de Lyon 1er arrondissement (69001)." in page
     page = client.get("/lieux/", {"q": "Zzzz"}).content.decode()
     assert "Aucune commune ne correspond à « Zzzz »." in page
+
+
+@pytest.mark.parametrize(("insee", "label", "arrondissement"), [
+    ("69123", "Lyon", ("69381", "69001")),
+    ("75056", "Paris", ("75104", "75004")),
+    ("13055", "Marseille", ("13201", "13001")),
+])
+def test_the_insee_code_of_paris_lyon_or_marseille_searches_around_its_arrondissements(
+        client, nomenclature, insee, label, arrondissement):
+    gazetteer.load(departments=[insee[:2]])
+    code, postcode = arrondissement
+    commune = gazetteer.locate(insee=code)
+    place = make_place("Au centre", commune.latitude, commune.longitude)
+    point = gazetteer.locate(insee=insee)
+    assert point.label == label
+    # The centroid of the arrondissements, a few km at most from any of them.
+    assert reference_km(point.latitude, point.longitude, commune.latitude,
+                        commune.longitude) < 8
+    body = client.get("/api/v1/places/", {"insee": insee}).json()
+    assert body["center"]["label"] == label
+    assert [r["id"] for r in body["results"]] == [place.pk]
+
+
+def test_a_cached_large_viewport_sees_a_place_qualified_after_it_was_cached(client,
+                                                                            scattered):
+    france = {"bbox": "-4.6,41.6,9.4,51.6"}
+    before = client.get("/api/v1/places/geojson/", france).json()
+    assert sum(f["properties"].get("count", 1) for f in before["features"]) == 60
+    late = make_place("Qualifié plus tard", 48.85, 2.35, qualification=Qualification.SUBMITTED)
+    assert client.get("/api/v1/places/geojson/", france).json() == before  # unchanged
+    late.qualification = Qualification.QUALIFIED
+    late.save()
+    after = client.get("/api/v1/places/geojson/", france).json()
+    assert sum(f["properties"].get("count", 1) for f in after["features"]) == 61
+    late.services.set(Service.objects.filter(slug="outils-atelier"))
+    with_service = client.get("/api/v1/places/geojson/",
+                              {**france, "service": "outils-atelier"}).json()
+    assert late.pk in {f["properties"].get("id") for f in with_service["features"]}
+
+
+def test_open_now_applies_to_a_clustered_viewport(scattered):
+    morning = scattered[:25]
+    for place in morning:
+        place.opening_hours = "Mo-Fr 09:00-12:00"
+        place.save()
+    for place in scattered[25:40]:
+        place.opening_hours = "Mo-Fr 14:00-17:00"
+        place.save()
+    monday_10 = timezone.make_aware(datetime.datetime(2025, 1, 6, 10, 0))
+    viewport = search.in_viewport(west=4, south=45, east=6, north=47, max_features=10,
+                                  grid_cells=8, moment=monday_10,
+                                  filters=search.Filters(open_now=True))
+    assert viewport.clustered
+    assert sum(count for count, _lat, _lon in viewport.clusters) == 25
+    for _count, lat, lon in viewport.clusters:
+        assert 45 <= lat <= 47 and 4 <= lon <= 6
+    everything = search.in_viewport(west=4, south=45, east=6, north=47, max_features=10,
+                                    grid_cells=8, moment=monday_10)
+    assert sum(count for count, _lat, _lon in everything.clusters) == 60
+
+
+def test_open_now_applies_to_viewport_points(client, nomenclature):
+    make_place("Matin", 45.76, 4.83, opening_hours="Mo-Fr 09:00-12:00")
+    make_place("Après-midi", 45.761, 4.83, opening_hours="Mo-Fr 14:00-17:00")
+    monday_10 = timezone.make_aware(datetime.datetime(2025, 1, 6, 10, 0))
+    viewport = search.in_viewport(west=4.8, south=45.7, east=4.9, north=45.8,
+                                  moment=monday_10, filters=search.Filters(open_now=True))
+    assert [name for _pk, name, _lat, _lon in viewport.points] == ["Matin"]
+
+
+def test_the_place_page_hides_the_contacts_section_when_there_are_none(client, nomenclature):
+    silent = make_place("Sans contact", 45.76, 4.83)
+    page = client.get(f"/lieux/{silent.pk}/").content.decode()
+    assert 'id="place-contact"' not in page and "<ul>\n    </ul>" not in page
+    reachable = make_place("Joignable", 45.76, 4.83, phone="04 72 00 00 00",
+                           emails=["epn@example.org"])
+    page = client.get(f"/lieux/{reachable.pk}/").content.decode()
+    assert 'id="place-contact"' in page
+    assert 'href="tel:0472000000"' in page and 'href="mailto:epn@example.org"' in page

@@ -1,0 +1,247 @@
+"""Forms of the order pages: the order itself, hand-over, cancellation, operator decisions.
+
+The rules on an order's terms live in cheques.ordering (validate_order_terms); these forms
+turn what people type (euros, a list of départements, a logo file) into its arguments.
+"""
+
+import datetime
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aptic.models import Organisation
+from places.departments import DEPARTMENTS
+from services.models import Service
+
+from .models import (
+    MAX_BOOKLETS_PER_ORDER,
+    MAX_CHEQUES_PER_BOOKLET,
+    Booklet,
+    end_of_current_year,
+)
+
+LOGO_MAX_BYTES = 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+
+
+def logo_content_type(data):
+    """``image/png`` or ``image/svg+xml`` judged by the content (never by the file name), or
+    None. An SVG must have an <svg> root and no script, event handler, entity or embedded
+    document: it is shown on our own pages."""
+    if data.startswith(PNG_SIGNATURE):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                if image.format != "PNG":
+                    return None
+        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+            return None
+        return "image/png"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        return None
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return None
+    if root.tag not in ("svg", f"{SVG_NAMESPACE}svg"):
+        return None
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1].lower() if isinstance(element.tag, str) else ""
+        if name in {"script", "foreignobject", "iframe", "embed", "object"}:
+            return None
+        for attribute, value in element.attrib.items():
+            if attribute.rsplit("}", 1)[-1].lower().startswith("on"):
+                return None
+            if "javascript:" in value.replace(" ", "").lower():
+                return None
+    return "image/svg+xml"
+
+
+def parse_territory(text):
+    """Département codes from free text (``33, 2a 64``): upper case, one digit padded."""
+    codes = []
+    for item in re.split(r"[\s,;]+", (text or "").strip()):
+        if not item:
+            continue
+        item = item.upper()
+        if item.isdigit() and len(item) == 1:
+            item = f"0{item}"
+        if item not in codes:
+            codes.append(item)
+    return codes
+
+
+def grouped_services():
+    """Active services grouped by category, for grouped checkboxes: [(category, [(slug,
+    label), …]), …]."""
+    groups = {}
+    for service in Service.objects.active().filter(category__active=True) \
+            .select_related("category"):
+        groups.setdefault(service.category.label, []).append((service.slug, service.label))
+    return list(groups.items())
+
+
+class EurosField(forms.DecimalField):
+    """Euros typed with a comma or a dot (« 12,50 » or « 12.50 »)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace(",", ".").replace("€", "").replace("\u00a0", "").strip()
+        return super().to_python(value)
+
+
+class OrderForm(forms.Form):
+    """What a funder manager orders. Face value in euros here, in cents everywhere else."""
+
+    funder = forms.ModelChoiceField(label=_("Financeur"), queryset=Organisation.objects.none(),
+                                    empty_label=None)
+    booklets = forms.IntegerField(
+        label=_("Nombre de carnets"), min_value=1, max_value=MAX_BOOKLETS_PER_ORDER,
+        initial=10, widget=forms.NumberInput(attrs={"data-price": "booklets"}))
+    cheques_per_booklet = forms.IntegerField(
+        label=_("Chèques par carnet"), min_value=1, max_value=MAX_CHEQUES_PER_BOOKLET,
+        initial=10, widget=forms.NumberInput(attrs={"data-price": "cheques"}),
+        help_text=_("De 1 à 20 ; d’ordinaire 5 ou 10."))
+    face_value = EurosField(
+        label=_("Valeur d’un chèque (€)"), max_digits=8, decimal_places=2,
+        initial=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0.01"), _("La valeur faciale doit être "
+                                                         "positive.")),
+                    MaxValueValidator(Decimal("1000"), _("Au plus 1 000 € par chèque."))],
+        widget=forms.NumberInput(attrs={"data-price": "face-value", "step": "0.01"}),
+        help_text=_("Un chèque paie d’ordinaire une heure d’accompagnement (10 €)."))
+    valid_until = forms.DateField(
+        label=_("Valable jusqu’au"), initial=end_of_current_year,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Les chèques restent acceptés pendant le délai de grâce qui suit."))
+    allowed_services = forms.MultipleChoiceField(
+        label=_("Services autorisés"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Aucune case cochée : tous les services de la nomenclature."))
+    territory = forms.CharField(
+        label=_("Territoire (codes des départements)"), required=False, max_length=500,
+        help_text=_("Par exemple « 33, 24, 47 » ; vide : tout le territoire."))
+    target_public = forms.CharField(label=_("Public visé"), required=False, max_length=300)
+    requires_activation = forms.BooleanField(
+        label=_("Activation à la remise"), required=False,
+        help_text=_("Les chèques ne peuvent être encaissés qu’après leur remise enregistrée."))
+    logo = forms.FileField(
+        label=_("Logo (PNG ou SVG, 1 Mo au plus)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}))
+    custom_wording = forms.CharField(
+        label=_("Mention personnalisée"), required=False, max_length=200,
+        help_text=_("Une ligne imprimée sur chaque carnet."))
+    contact_name = forms.CharField(label=_("Nom du contact"), max_length=200)
+    contact_email = forms.EmailField(label=_("E-mail du contact"))
+    contact_phone = forms.CharField(label=_("Téléphone du contact"), required=False,
+                                    max_length=30)
+
+    def __init__(self, *args, funders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funder"].queryset = funders
+        self.only_funder = funders.first() if len(funders) == 1 else None
+        if self.only_funder:
+            self.fields["funder"].initial = self.only_funder.pk
+            self.fields["funder"].required = False
+            self.fields["funder"].widget = forms.HiddenInput()
+        self.fields["allowed_services"].choices = grouped_services()
+        self.logo_type = None
+
+    def clean_funder(self):
+        return self.cleaned_data.get("funder") or self.only_funder
+
+    def clean_valid_until(self):
+        value = self.cleaned_data["valid_until"]
+        if value <= timezone.localdate():
+            raise forms.ValidationError(_("La date de fin de validité doit être dans le "
+                                          "futur."))
+        return value
+
+    def clean_territory(self):
+        codes = parse_territory(self.cleaned_data["territory"])
+        unknown = [code for code in codes if code not in DEPARTMENTS]
+        if unknown:
+            raise forms.ValidationError(_("Départements inconnus : %(codes)s.")
+                                        % {"codes": ", ".join(unknown)})
+        return sorted(codes)
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo:
+            return None
+        if logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(_("Le logo dépasse 1 Mo : réduisez-le avant de "
+                                          "l’envoyer."))
+        data = logo.read()
+        logo.seek(0)
+        self.logo_type = logo_content_type(data)
+        if self.logo_type is None:
+            raise forms.ValidationError(_("Le logo doit être une image PNG ou SVG valide."))
+        return logo
+
+    @property
+    def face_value_cents(self):
+        return int(self.cleaned_data["face_value"] * 100)
+
+
+class OrderDecisionForm(forms.Form):
+    reason = forms.CharField(label=_("Motif du refus"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtendValidityForm(forms.Form):
+    valid_until = forms.DateField(label=_("Nouvelle date de fin de validité"),
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DistributeForm(forms.Form):
+    number = forms.CharField(
+        label=_("Numéro du carnet"), max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True,
+                                      "placeholder": "2025-000001", "spellcheck": "false"}),
+        help_text=_("Saisi au clavier ou lu par une douchette (AAAA-NNNNNN)."))
+    age_bracket = forms.ChoiceField(label=_("Tranche d’âge (facultatif)"), required=False,
+                                    choices=[("", "—"), *Booklet.AgeBracket.choices])
+    postcode = forms.RegexField(
+        label=_("Code postal du bénéficiaire (facultatif)"), required=False,
+        regex=r"^\d{5}$", max_length=5,
+        error_messages={"invalid": _("Un code postal compte 5 chiffres.")})
+    situation = forms.ChoiceField(label=_("Situation (facultatif)"), required=False,
+                                  choices=[("", "—"), *Booklet.Situation.choices])
+
+    def clean_number(self):
+        number = re.sub(r"\s+", "", self.cleaned_data["number"]).upper()
+        if not re.fullmatch(r"\d{4}-\d{6}", number):
+            raise forms.ValidationError(_("Un numéro de carnet s’écrit AAAA-NNNNNN "
+                                          "(par exemple 2025-000123)."))
+        return number
+
+
+class CancelForm(forms.Form):
+    BOOKLET, CHEQUE = "booklet", "cheque"
+
+    target = forms.ChoiceField(
+        label=_("Que faut-il annuler ?"), widget=forms.RadioSelect, initial=BOOKLET,
+        choices=[(BOOKLET, _("Un carnet entier")), (CHEQUE, _("Un seul chèque"))])
+    identifier = forms.CharField(
+        label=_("Numéro du carnet ou code du chèque"), max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Carnet : AAAA-NNNNNN ; chèque : le code XXXX-XXXX-XXXX-X."))
+    reason = forms.CharField(label=_("Motif de l’annulation"), max_length=300,
+                             help_text=_("Par exemple : perte, vol, erreur de remise."))
+
+
+def default_extension(order):
+    return order.valid_until + datetime.timedelta(days=90)

@@ -1,0 +1,389 @@
+"""Web pages of ordering: the funder's order form (live price, summary, confirmation), the
+order list and detail (issuance progress), the operator's queue, hand-over and cancellation
+of booklets. Thin: the rules live in cheques.ordering and cheques.lifecycle."""
+
+import base64
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aptic.models import Role
+from aptic.permissions import is_operator, organisations_for, roles_of
+
+from . import issuance, lifecycle, ordering
+from .api import visible_orders
+from .forms import (
+    CancelForm,
+    DistributeForm,
+    ExtendValidityForm,
+    OrderDecisionForm,
+    OrderForm,
+    default_extension,
+)
+from .lifecycle import ChequeError
+from .models import Cheque, Order, PricingSettings
+from .ordering import OrderError
+
+DRAFT_KEY = "cheques:order-draft"
+
+
+def managed_funders(user):
+    return organisations_for(user, Role.FUNDER_MANAGER).filter(kind="funder").order_by("name")
+
+
+def _require_funder_manager(user):
+    funders = managed_funders(user)
+    if not funders.exists():
+        raise PermissionDenied(_("Seuls les gestionnaires d’un financeur commandent."))
+    return funders
+
+
+# --- ordering: form → summary → confirmation -----------------------------------------------
+
+
+def _draft_logo(draft):
+    if not draft or not draft.get("logo"):
+        return None
+    logo = draft["logo"]
+    return SimpleUploadedFile(logo["name"], base64.b64decode(logo["data"]), logo["type"])
+
+
+def _bound_form(draft, funders):
+    """The order form bound to the draft kept in the session (re-validated each time)."""
+    files = {}
+    logo = _draft_logo(draft)
+    if logo:
+        files["logo"] = logo
+    return OrderForm(draft["data"], files, funders=funders)
+
+
+@login_required
+def order_new(request):
+    funders = _require_funder_manager(request.user)
+    draft = request.session.get(DRAFT_KEY)
+    if request.method == "POST":
+        form = OrderForm(request.POST, request.FILES, funders=funders)
+        if form.is_valid():
+            data = request.POST.copy()
+            data.pop("csrfmiddlewaretoken", None)
+            new = {"data": {key: data.getlist(key) if key == "allowed_services"
+                            else data.get(key) for key in data}}
+            logo = form.cleaned_data.get("logo")
+            if logo:
+                new["logo"] = {"name": logo.name[-100:], "type": form.logo_type,
+                               "data": base64.b64encode(logo.read()).decode("ascii")}
+            elif draft and draft.get("logo") and not request.POST.get("remove_logo"):
+                new["logo"] = draft["logo"]
+            request.session[DRAFT_KEY] = new
+            return redirect("order-summary")
+    elif draft and request.GET.get("modifier"):
+        form = OrderForm(initial=_initial_from(draft["data"]), funders=funders)
+    else:
+        user = request.user
+        form = OrderForm(funders=funders, initial={
+            "contact_name": user.get_full_name(), "contact_email": user.email})
+        draft = None
+    return render(request, "cheques/orders/form.html", {
+        "form": form,
+        "draft_logo": (draft or {}).get("logo"),
+        "fee_cents": PricingSettings.current().per_booklet_fee_cents,
+        "initial_total_cents": _form_total(form),
+    })
+
+
+def _initial_from(data):
+    initial = dict(data)
+    initial["requires_activation"] = data.get("requires_activation") in ("on", "true", "1")
+    return initial
+
+
+def _form_total(form):
+    def value(name, default):
+        raw = form[name].value()
+        try:
+            return float(str(raw).replace(",", "."))
+        except (TypeError, ValueError):
+            return default
+
+    booklets = value("booklets", 0)
+    cheques = value("cheques_per_booklet", 0)
+    face = value("face_value", 0)
+    fee = PricingSettings.current().per_booklet_fee_cents
+    return max(0, round(booklets * (cheques * face * 100 + fee)))
+
+
+@login_required
+def order_summary(request):
+    """The summary before anything is written; POST « confirmer » creates the order."""
+    funders = _require_funder_manager(request.user)
+    draft = request.session.get(DRAFT_KEY)
+    if not draft:
+        return redirect("order-new")
+    form = _bound_form(draft, funders)
+    if not form.is_valid():
+        messages.error(request, _("Certaines données de la commande ne sont plus valables : "
+                                  "corrigez-les."))
+        return render(request, "cheques/orders/form.html", {
+            "form": form, "draft_logo": draft.get("logo"),
+            "fee_cents": PricingSettings.current().per_booklet_fee_cents,
+            "initial_total_cents": _form_total(form)})
+    terms = _terms(form)
+    fee = PricingSettings.current().per_booklet_fee_cents
+    total = ordering.price(booklets=terms["booklets"],
+                           cheques_per_booklet=terms["cheques_per_booklet"],
+                           face_value_cents=terms["face_value_cents"], per_booklet_fee_cents=fee)
+    if request.method == "POST" and request.POST.get("step") == "confirmer":
+        logo = None
+        if draft.get("logo"):
+            logo = ContentFile(base64.b64decode(draft["logo"]["data"]),
+                               name=draft["logo"]["name"])
+        order = ordering.create_order(created_by=request.user, logo=logo, **terms)
+        del request.session[DRAFT_KEY]
+        messages.success(request, _("Votre commande n° %(id)s est envoyée : l’opérateur va "
+                                    "la valider.") % {"id": order.pk})
+        return redirect("order-detail", pk=order.pk)
+    return render(request, "cheques/orders/summary.html", {
+        "terms": terms, "form": form, "fee_cents": fee, "total_cents": total,
+        "cheque_count": terms["booklets"] * terms["cheques_per_booklet"],
+        "cheques_cents": terms["booklets"] * terms["cheques_per_booklet"]
+        * terms["face_value_cents"],
+        "fees_cents": terms["booklets"] * fee,
+        "logo": draft.get("logo"),
+        "logo_kilobytes": len(base64.b64decode(draft["logo"]["data"])) // 1024 + 1
+        if draft.get("logo") else 0,
+        "territory_names": [f"{code} {name}" for code, name in _departments(terms)],
+    })
+
+
+def _departments(terms):
+    from places.departments import DEPARTMENTS
+
+    return [(code, DEPARTMENTS.get(code, "")) for code in terms["territory"]]
+
+
+def _terms(form):
+    data = form.cleaned_data
+    from services.models import Service
+
+    return {
+        "funder": data["funder"],
+        "booklets": data["booklets"],
+        "cheques_per_booklet": data["cheques_per_booklet"],
+        "face_value_cents": form.face_value_cents,
+        "valid_until": data["valid_until"],
+        "allowed_services": list(Service.objects.filter(slug__in=data["allowed_services"])),
+        "territory": data["territory"],
+        "target_public": data["target_public"],
+        "requires_activation": data["requires_activation"],
+        "custom_wording": data["custom_wording"],
+        "contact_name": data["contact_name"],
+        "contact_email": data["contact_email"],
+        "contact_phone": data["contact_phone"],
+    }
+
+
+# --- orders: list, detail, progress, decisions ---------------------------------------------
+
+
+def _visible_or_403(user):
+    if not (is_operator(user) or managed_funders(user).exists()):
+        raise PermissionDenied(_("Réservé aux financeurs et à l’opérateur."))
+    return visible_orders(user)
+
+
+@login_required
+def order_list(request):
+    orders = _visible_or_403(request.user)
+    status = request.GET.get("statut", "")
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    return render(request, "cheques/orders/list.html", {
+        "orders": orders[:500], "statuses": Order.Status.choices, "status": status,
+        "operator": is_operator(request.user),
+        "may_order": managed_funders(request.user).exists(),
+    })
+
+
+@login_required
+def order_detail(request, pk):
+    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    operator = is_operator(request.user)
+    counts = order.counts_by_state() if order.status == Order.Status.ISSUED else None
+    return render(request, "cheques/orders/detail.html", {
+        "order": order,
+        "counts": [(label, counts[value]) for value, label in Cheque.State.choices]
+        if counts is not None else None,
+        "issued": issuance.issued_so_far(order),
+        "operator": operator,
+        "may_cancel": order.status == Order.Status.SUBMITTED
+        and managed_funders(request.user).filter(pk=order.funder_id).exists(),
+        "reject_form": OrderDecisionForm(),
+        "extend_form": ExtendValidityForm(initial={"valid_until": default_extension(order)}),
+        "booklets": order.booklet_set.order_by("number")[:50],
+        "territory_names": [f"{code} {name}" for code, name in
+                            _departments({"territory": order.territory})],
+    })
+
+
+@login_required
+def order_progress(request, pk):
+    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    done = issuance.issued_so_far(order)
+    total = order.cheque_count
+    return JsonResponse({
+        "status": order.status, "status_label": order.get_status_display(),
+        "issued": done, "total": total,
+        "percent": 100 if order.status == Order.Status.ISSUED
+        else (min(100, done * 100 // total) if total else 0),
+    })
+
+
+@login_required
+@require_POST
+def order_cancel(request, pk):
+    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    if not managed_funders(request.user).filter(pk=order.funder_id).exists():
+        raise PermissionDenied(_("Seul le financeur retire sa commande."))
+    try:
+        ordering.cancel_order(order, actor=request.user)
+        messages.success(request, _("La commande n° %(id)s est annulée.") % {"id": order.pk})
+    except OrderError as error:
+        messages.error(request, error.detail)
+    return redirect("order-detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_extend(request, pk):
+    if not is_operator(request.user):
+        raise Http404
+    order = get_object_or_404(Order, pk=pk)
+    form = ExtendValidityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez une date valide."))
+    else:
+        try:
+            lifecycle.extend_validity(order, actor=request.user,
+                                      valid_until=form.cleaned_data["valid_until"])
+            messages.success(request, _("La validité est prolongée jusqu’au %(date)s.") % {
+                "date": form.cleaned_data["valid_until"].strftime("%d/%m/%Y")})
+        except ChequeError as error:
+            messages.error(request, error.detail)
+    return redirect("order-detail", pk=order.pk)
+
+
+def _require_operator(user):
+    if not is_operator(user):
+        raise Http404
+
+
+@login_required
+def operator_queue(request):
+    _require_operator(request.user)
+    orders = Order.objects.filter(status=Order.Status.SUBMITTED).select_related("funder") \
+        .order_by("created_at", "id")
+    return render(request, "cheques/orders/queue.html", {
+        "orders": orders, "reject_form": OrderDecisionForm(),
+        "in_progress": Order.objects.filter(status=Order.Status.APPROVED)
+        .select_related("funder"),
+    })
+
+
+@login_required
+@require_POST
+def order_approve(request, pk):
+    _require_operator(request.user)
+    order = get_object_or_404(Order, pk=pk)
+    try:
+        order = ordering.approve_order(order, actor=request.user)
+    except OrderError as error:
+        messages.error(request, error.detail)
+        return redirect("order-queue")
+    if order.status == Order.Status.ISSUED:
+        messages.success(request, _("Commande n° %(id)s validée : %(count)s chèques émis.")
+                         % {"id": order.pk, "count": order.issued_cheques})
+    else:
+        messages.success(request, _("Commande n° %(id)s validée : l’émission est en cours.")
+                         % {"id": order.pk})
+    return redirect("order-queue")
+
+
+@login_required
+@require_POST
+def order_reject(request, pk):
+    _require_operator(request.user)
+    order = get_object_or_404(Order, pk=pk)
+    form = OrderDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez le motif du refus."))
+        return redirect("order-queue")
+    try:
+        ordering.reject_order(order, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Commande n° %(id)s refusée.") % {"id": order.pk})
+    except OrderError as error:
+        messages.error(request, error.detail)
+    return redirect("order-queue")
+
+
+# --- booklets: hand-over and cancellation --------------------------------------------------
+
+
+def may_hand_over(user):
+    return is_operator(user) or bool(roles_of(user) & {Role.PRESCRIBER, Role.FUNDER_MANAGER})
+
+
+def may_cancel_cheques(user):
+    return is_operator(user) or managed_funders(user).exists()
+
+
+@login_required
+def booklet_distribute(request):
+    if not may_hand_over(request.user):
+        raise PermissionDenied(_("Réservé aux prescripteurs et aux financeurs."))
+    form = DistributeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            booklet = lifecycle.distribute_booklet(
+                data["number"], actor=request.user, age_bracket=data["age_bracket"],
+                postcode=data["postcode"], situation=data["situation"])
+        except ChequeError as error:
+            form.add_error("number", error.detail)
+        else:
+            messages.success(request, _("Carnet %(number)s remis : ses chèques sont "
+                                        "utilisables.") % {"number": booklet.number})
+            return redirect("booklet-distribute")
+    return render(request, "cheques/orders/distribute.html", {"form": form})
+
+
+@login_required
+def booklet_cancel(request):
+    if not may_cancel_cheques(request.user):
+        raise PermissionDenied(_("Réservé aux financeurs et à l’opérateur."))
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["target"] == CancelForm.BOOKLET:
+                booklet, count = lifecycle.cancel_booklet(
+                    data["identifier"], actor=request.user, reason=data["reason"])
+                messages.success(request, _("Carnet %(number)s annulé (%(count)s chèques).")
+                                 % {"number": booklet.number, "count": count})
+            else:
+                cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
+                                                 reason=data["reason"])
+                messages.success(request, _("Chèque %(number)s annulé.")
+                                 % {"number": cheque.number})
+        except ChequeError as error:
+            form.add_error("identifier", error.detail)
+        else:
+            return redirect(reverse("booklet-cancel"))
+    return render(request, "cheques/orders/cancel.html", {"form": form})

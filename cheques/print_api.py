@@ -1,0 +1,49 @@
+"""Partner API of printing: the order's PDF, and (operator) print again."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aptic.api import ApiError
+
+from . import print_jobs
+from .api import require_operator, visible_orders
+from .models import Order, PrintJob
+from .print_jobs import PrintError
+from .print_views import _serve
+
+
+class OrderPdf(APIView):
+    """The printed PDF of an order (the operator, the managers of the funder who ordered)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # `Accept: application/pdf` is welcome: errors still answer in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        order = get_object_or_404(visible_orders(request.user), pk=pk)
+        job = order.print_jobs.filter(booklet=None, state=PrintJob.State.PRINTED).order_by(
+            "-finished_at", "-id").first()
+        if job is None or print_jobs.file_path(job) is None:
+            raise ApiError("not_printed", _("Le PDF de cette commande n’est pas encore prêt."),
+                           status.HTTP_409_CONFLICT)
+        return _serve(job)
+
+
+class OrderPrint(APIView):
+    """Operator: print the order (again). 409 when it is not issued or already printing."""
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        require_operator(request.user)
+        order = get_object_or_404(Order, pk=pk)
+        try:
+            job = print_jobs.start_printing(order, actor=request.user)
+        except PrintError as error:
+            raise ApiError(error.code, error.detail, error.status) from error
+        return Response(print_jobs.status(order, job), status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import print_api
+
+urlpatterns = [
+    path("orders/<int:pk>/pdf/", print_api.OrderPdf.as_view(), name="api-order-pdf"),
+    path("orders/<int:pk>/print/", print_api.OrderPrint.as_view(), name="api-order-print"),
+]

@@ -1,0 +1,361 @@
+"""Printing an issued order (or reprinting one booklet): the database side of the engine.
+
+`start_printing` creates a print job; the Celery tasks of cheques.print_tasks then call,
+in order, `plan_job` (the job's chunks of whole booklets), `render_chunk` for every chunk
+(in parallel when several workers run) and `merge_job`. Each step is safe to run twice:
+
+- a chunk writes its own file, whose name depends only on the job and the chunk's rank, and
+  the same booklets always give the same bytes, so a chunk retried after a worker crash
+  (``acks_late``) overwrites its file;
+- a chunk is counted once, by a conditional update of its state, in the transaction that
+  adds its cheques to the job's progress;
+- the last chunk counted moves the job to ``merging`` by a conditional update (only one
+  chunk wins); the merge locks the job row and does nothing if it was merged already.
+
+Files live under ``MEDIA_ROOT/private/print/<order>/<job token>/`` and are never served by
+a public URL: the download views check permission, then stream the file.
+"""
+
+import datetime
+import logging
+import mimetypes
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aptic import audit
+from aptic.permissions import is_operator, may_act_for_funder
+
+from . import codes, printing
+from .models import Booklet, Cheque, Order, PrintChunk, PrintJob
+
+logger = logging.getLogger(__name__)
+
+STALE_QUEUED_JOB = datetime.timedelta(minutes=15)
+NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED)
+
+
+class PrintError(Exception):
+    """A refused print action, with a machine code, a French message and an HTTP status."""
+
+    def __init__(self, code, detail, status=409):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def may_download(user, order):
+    """The operator and the managers of the funder who ordered."""
+    return is_operator(user) or may_act_for_funder(user, order.funder_id)
+
+
+def may_print(user):
+    return is_operator(user)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def print_root():
+    """The private folder of print files (outside anything a URL serves)."""
+    return Path(settings.MEDIA_ROOT) / "private" / "print"
+
+
+def job_dir(job):
+    return print_root() / str(job.order_id) / str(job.token)
+
+
+def chunk_path(job, index):
+    return job_dir(job) / f"morceau-{index:05d}.pdf"
+
+
+def file_path(job):
+    """The job's PDF on disk, or None before it is printed."""
+    if not job.file:
+        return None
+    path = (print_root() / job.file).resolve()
+    if print_root().resolve() not in path.parents:
+        return None
+    return path
+
+
+def download_name(job):
+    if job.booklet_id:
+        return f"carnet-{job.booklet.number}.pdf"
+    return f"cheques-aptic-commande-{job.order_id}.pdf"
+
+
+# --- reading the state ----------------------------------------------------------------------
+
+
+def current_job(order):
+    """The latest whole-order print job, or None."""
+    return order.print_jobs.filter(booklet=None).order_by("-created_at", "-id").first()
+
+
+def status(order, job=None):
+    """What the progress bar and the API show: ``{state, done, total}`` and more."""
+    job = job if job is not None else current_job(order)
+    if job is None:
+        return {"state": None, "state_label": _("Pas encore imprimée"), "done": 0,
+                "total": order.issued_cheques, "percent": 0, "warnings": [],
+                "download_url": None}
+    printed = job.state == PrintJob.State.PRINTED
+    return {
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "done": job.total if printed else job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "warnings": [warning["message"] for warning in job.warnings],
+        "download_url": (reverse("print-download", args=[order.pk]) if printed and not
+                         job.booklet_id else
+                         reverse("print-job-download", args=[job.pk]) if printed else None),
+    }
+
+
+# --- starting -------------------------------------------------------------------------------
+
+
+def start_printing(order, *, actor=None, booklet=None):
+    """Queue the printing of an issued order, or the reprint of one of its booklets.
+
+    Refuses (PrintError, 409) an order that is not issued yet, a second printing of an
+    order while one runs, and a booklet of another order or that is cancelled."""
+    from .print_tasks import print_job_task
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.APPROVED:
+            raise PrintError("not_issued", _(
+                "Les chèques de cette commande sont en cours d’émission : l’impression "
+                "démarrera d’elle-même à la fin de l’émission."))
+        if order.status != Order.Status.ISSUED:
+            raise PrintError("not_approved", _(
+                "Cette commande est « %(status)s » : seule une commande validée et émise "
+                "peut être imprimée.") % {"status": order.get_status_display()})
+        if booklet is not None:
+            if booklet.order_id != order.pk:
+                raise PrintError("wrong_booklet", _(
+                    "Ce carnet n’appartient pas à cette commande."), 404)
+            if booklet.state in NOT_PRINTED_BOOKLET_STATES:
+                raise PrintError("booklet_not_printable", _(
+                    "Le carnet %(number)s est « %(state)s » : il ne peut pas être "
+                    "réimprimé.") % {"number": booklet.number,
+                                      "state": booklet.get_state_display()})
+        elif _active_jobs(order).exists():
+            raise PrintError("already_printing", _(
+                "L’impression de cette commande est déjà en cours."))
+        job = PrintJob.objects.create(
+            order=order, booklet=booklet, requested_by=_user(actor),
+            total=(order.cheques_per_booklet if booklet is not None
+                   else order.issued_cheques),
+        )
+        if booklet is not None:
+            audit.record(actor, booklet, "booklet.reprint_requested", "", job.state,
+                         job=job.pk)
+        else:
+            audit.record(actor, order, "order.print_requested", "", job.state, job=job.pk)
+    transaction.on_commit(lambda: print_job_task.delay(job.pk))
+    return job
+
+
+def _active_jobs(order):
+    """The order's running whole-order job; one queued for too long (its message was never
+    sent, say the broker was down) is given up, so that the operator may print again."""
+    jobs = order.print_jobs.filter(booklet=None, state__in=PrintJob.ACTIVE_STATES)
+    jobs.filter(state=PrintJob.State.QUEUED,
+                created_at__lt=timezone.now() - STALE_QUEUED_JOB).update(
+        state=PrintJob.State.FAILED, finished_at=timezone.now(),
+        error=_("Impression jamais commencée : abandonnée."))
+    return jobs
+
+
+def start_printing_after_issuance(order_id):
+    """Called once issuance has committed: print the order, never failing the caller."""
+    try:
+        return start_printing(Order.objects.get(pk=order_id))
+    except PrintError as error:
+        logger.info("Order %s not printed after issuance: %s", order_id, error.detail)
+    except Exception:  # the order is issued whatever happens to its printing
+        logger.exception("Could not start printing order %s", order_id)
+    return None
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def _pages_of(cheques):
+    return 1 + -(-cheques // printing.SLOTS_PER_PAGE)
+
+
+def plan_job(job_id):
+    """Split the job into chunks (once) and return the ids of the chunks still to print."""
+    with transaction.atomic():
+        job = (PrintJob.objects.select_for_update(of=("self",)).select_related("order")
+               .get(pk=job_id))
+        if job.state == PrintJob.State.QUEUED:
+            order = job.order
+            booklets = Booklet.objects.filter(order=order).exclude(
+                state__in=NOT_PRINTED_BOOKLET_STATES)
+            if job.booklet_id:
+                booklets = booklets.filter(pk=job.booklet_id)
+            rows = list(booklets.order_by("number").values_list("pk", "number"))
+            per_booklet = order.cheques_per_booklet
+            per_chunk = max(1, settings.PRINT_CHUNK_CHEQUES // per_booklet)
+            chunks = []
+            for index, start in enumerate(range(0, len(rows), per_chunk)):
+                part = rows[start:start + per_chunk]
+                chunks.append(PrintChunk(
+                    job=job, index=index, booklet_ids=[pk for pk, _number in part],
+                    first_booklet=part[0][1], last_booklet=part[-1][1],
+                    cheques=len(part) * per_booklet))
+            PrintChunk.objects.bulk_create(chunks, batch_size=1000)
+            job.total = len(rows) * per_booklet
+            job.pages = len(rows) * _pages_of(per_booklet)
+            job.chunk_count = len(chunks)
+            job.state = PrintJob.State.RENDERING if chunks else PrintJob.State.FAILED
+            job.error = "" if chunks else _("Aucun carnet à imprimer.")
+            job.started_at = timezone.now()
+            job.save()
+        if job.state != PrintJob.State.RENDERING:
+            return []
+        return list(job.chunks.filter(state=PrintChunk.State.PENDING)
+                    .order_by("index").values_list("pk", flat=True))
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _logo(order):
+    """(bytes, content type) of the order's logo; b"" when the file has gone missing (the
+    engine then prints without it and warns); (None, "") when there is no logo."""
+    if not order.logo:
+        return None, ""
+    content_type = mimetypes.guess_type(order.logo.name)[0] or ""
+    try:
+        with order.logo.open("rb") as logo:
+            return logo.read(printing.LOGO_MAX_BYTES + 1), content_type
+    except (OSError, ValueError):
+        return b"", content_type
+
+
+def booklet_data(order, booklet_ids):
+    """The engine's input for these booklets of `order`, in booklet number order."""
+    logo, content_type = _logo(order)
+    services = sorted(order.allowed_services.values_list("label", flat=True))
+    map_url = settings.SITE_URL + reverse("public-map")
+    cheques = {}
+    for booklet_id, number, code in (Cheque.objects.filter(booklet_id__in=booklet_ids)
+                                     .order_by("number")
+                                     .values_list("booklet_id", "number", "code")):
+        cheques.setdefault(booklet_id, []).append(
+            printing.ChequeData(number, codes.format_code(code), codes.qr_url(code)))
+    return [
+        printing.BookletData(
+            number=number, funder_name=order.funder.name,
+            face_value_cents=order.face_value_cents, valid_until=order.valid_until,
+            map_url=map_url, cheques=cheques.get(pk, []), logo_bytes=logo,
+            logo_content_type=content_type, custom_wording=order.custom_wording,
+            allowed_services=services)
+        for pk, number in Booklet.objects.filter(pk__in=booklet_ids)
+        .order_by("number").values_list("pk", "number")
+    ]
+
+
+def render_chunk(chunk_id, *, after_write=None):
+    """Render one chunk to its file and count it once. Returns True when the job is ready
+    to merge (this chunk was the last one, or a redelivered chunk finds it so)."""
+    chunk = PrintChunk.objects.select_related("job__order__funder").get(pk=chunk_id)
+    job = chunk.job
+    if job.state == PrintJob.State.MERGING:
+        return True  # counted before a crash: make sure the merge is sent
+    if job.state != PrintJob.State.RENDERING:
+        return False
+    if chunk.state == PrintChunk.State.PENDING:
+        PrintChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+        path = chunk_path(job, chunk.index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        booklets = booklet_data(job.order, chunk.booklet_ids)
+        report = printing.render_booklets(booklets, path, title=str(job))
+        if after_write is not None:
+            after_write(path)
+        if report.cheques != chunk.cheques:
+            raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
+                               f"{chunk.cheques} expected")
+        with transaction.atomic():
+            counted = PrintChunk.objects.filter(
+                pk=chunk.pk, state=PrintChunk.State.PENDING,
+            ).update(state=PrintChunk.State.DONE, done_at=timezone.now(),
+                     file=str(path.relative_to(print_root())))
+            if counted:
+                PrintJob.objects.filter(pk=job.pk).update(
+                    done=F("done") + chunk.cheques, chunks_done=F("chunks_done") + 1)
+                if report.warnings:
+                    PrintJob.objects.filter(pk=job.pk, warnings=[]).update(
+                        warnings=[{"code": w.code, "message": w.message}
+                                  for w in report.warnings])
+    return bool(PrintJob.objects.filter(
+        pk=job.pk, state=PrintJob.State.RENDERING, chunks_done=F("chunk_count"),
+    ).update(state=PrintJob.State.MERGING))
+
+
+def merge_job(job_id):
+    """Join the chunks into the job's PDF (once), check it, mark the job printed."""
+    with transaction.atomic():
+        job = (PrintJob.objects.select_for_update(of=("self",))
+               .select_related("order", "booklet").get(pk=job_id))
+        if job.state != PrintJob.State.MERGING:
+            return job
+        indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
+        out = job_dir(job) / download_name(job)
+        part = out.with_name(out.name + ".part")
+        pages = printing.merge_chunks([chunk_path(job, index) for index in indexes], part,
+                                      title=str(job))
+        if pages != job.pages:
+            raise RuntimeError(f"job {job.pk}: {pages} pages merged, {job.pages} expected")
+        os.replace(part, out)
+        from_state = job.state
+        job.state = PrintJob.State.PRINTED
+        job.done = job.total
+        job.file = str(out.relative_to(print_root()))
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "done", "file", "finished_at"])
+        subject = job.booklet if job.booklet_id else job.order
+        audit.record(job.requested_by, subject,
+                     "booklet.reprinted" if job.booklet_id else "order.printed",
+                     from_state, job.state, job=job.pk, cheques=job.total, pages=pages,
+                     warnings=[warning["code"] for warning in job.warnings])
+    for index in indexes:
+        chunk_path(job, index).unlink(missing_ok=True)
+    return job
+
+
+def fail_job(job_id, error):
+    """Give up on a job (a chunk kept failing): the operator may print again."""
+    with transaction.atomic():
+        job = PrintJob.objects.select_for_update().get(pk=job_id)
+        if not job.is_active:
+            return job
+        from_state = job.state
+        job.state = PrintJob.State.FAILED
+        job.error = str(error)[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at"])
+        audit.record(None, job.booklet if job.booklet_id else job.order,
+                     "order.print_failed", from_state, job.state, job=job.pk)
+    return job

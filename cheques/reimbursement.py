@@ -1,0 +1,451 @@
+"""Reimbursement of places: statements (relevés), payment batches (SEPA) and payment.
+
+- `run(until=...)` draws up, for each structure, a draft statement of its live redemptions
+  up to `until` (a day, Europe/Paris; by default the last day of the previous month) that
+  are in no statement yet. A redemption is taken once: it is attached by a conditional
+  update (``statement IS NULL AND undone_at IS NULL``) and the lines are built from the rows
+  that update actually attached, so concurrent or repeated runs cannot overlap.
+- Corrections: an undo is refused once a redemption is in a statement, draft or not (the
+  undo's own conditional update also requires ``statement IS NULL``), so a statement never
+  loses a line. A validated statement is immutable: no function edits its lines or totals;
+  a correction discovered later belongs in a later statement.
+- `validate(statement)`: operator only, draft and non-empty statements only.
+- `create_batch(statement_ids)`: validated statements not yet in a batch become one SEPA
+  credit-transfer file (pain.001.001.03, checked against its XSD). Every structure must have
+  valid bank details; otherwise nothing is written and the error lists the blocked ones.
+- `mark_paid(batch)`: the batch, its statements (→ paid) and their cheques (redeemed →
+  reimbursed) change together with the ledger (redeemed-unpaid → paid).
+
+Every function that changes a state writes its audit rows in the same transaction.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aptic import audit
+from aptic.models import Role
+from aptic.permissions import is_operator, organisations_for
+
+from . import ledger
+from .models import Cheque, PaymentBatch, Redemption, Statement, StatementLine
+
+
+class ReimbursementError(Exception):
+    """A refusal with a machine code, a French message, an HTTP status and extras."""
+
+    def __init__(self, code, detail, status=400, **extra):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.extra = extra
+
+
+def _require_operator(actor):
+    if actor is not None and not is_operator(actor):
+        raise ReimbursementError("forbidden", _("Seul l’opérateur peut faire cela."), 403)
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def visible_statements(user):
+    """The operator sees every statement; place managers those of their structures."""
+    statements = Statement.objects.select_related("structure", "batch")
+    if is_operator(user):
+        return statements
+    return statements.filter(structure__in=organisations_for(user, Role.PLACE_MANAGER))
+
+
+def may_see_statements(user):
+    return is_operator(user) or organisations_for(user, Role.PLACE_MANAGER).exists()
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+def default_until(today=None):
+    """The last day of the previous month."""
+    today = today or timezone.localdate()
+    return today.replace(day=1) - datetime.timedelta(days=1)
+
+
+def parse_until(value):
+    """A date from ``YYYY-MM-DD`` (or a date), or a ReimbursementError."""
+    if value in (None, ""):
+        return default_until()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ReimbursementError("invalid_date", _(
+            "Date invalide : utilisez le format AAAA-MM-JJ.")) from None
+
+
+def _end_of_day(day):
+    """The first instant after `day` in the site's time zone (an aware datetime)."""
+    next_day = day + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+def pending_redemptions(until):
+    return Redemption.objects.filter(statement=None, undone_at=None,
+                                     redeemed_at__lt=_end_of_day(until))
+
+
+def run(*, until=None, actor=None, today=None):
+    """Draft statements of every structure's redemptions up to `until`, not yet in a
+    statement. Returns the statements created (none when there is nothing to pay)."""
+    _require_operator(actor)
+    today = today or timezone.localdate()
+    until = parse_until(until) if until is not None else default_until(today)
+    if until > today:
+        raise ReimbursementError("future_period", _(
+            "La période se termine le %(until)s, dans le futur : choisissez une date passée "
+            "ou aujourd’hui.") % {"until": until.strftime("%d/%m/%Y")})
+    structure_ids = list(pending_redemptions(until).order_by("structure_id")
+                         .values_list("structure_id", flat=True).distinct())
+    created = []
+    for structure_id in structure_ids:
+        statement = _draw_up(structure_id, until, actor)
+        if statement is not None:
+            created.append(statement)
+    return created
+
+
+def _draw_up(structure_id, until, actor):
+    with transaction.atomic():
+        statement = Statement.objects.create(structure_id=structure_id, until=until,
+                                             created_by=_user(actor))
+        attached = pending_redemptions(until).filter(structure_id=structure_id).update(
+            statement=statement)
+        if not attached:  # a concurrent run took them all
+            transaction.set_rollback(True)
+            return None
+        redemptions = list(
+            Redemption.objects.filter(statement=statement)
+            .select_related("cheque", "place", "service", "mediator").order_by("redeemed_at", "id")
+        )
+        StatementLine.objects.bulk_create([
+            StatementLine(
+                statement=statement, redemption=r, order_id=r.order_id,
+                redeemed_at=r.redeemed_at, place_id=r.place_id, place_name=r.place.name[:250],
+                cheque_number=r.cheque.number, service_id=r.service_id,
+                service_label=r.service.label[:250],
+                mediator_name=(r.mediator.get_full_name() or r.mediator.username)[:300],
+                amount_cents=r.amount_cents,
+            )
+            for r in redemptions
+        ], batch_size=2000)
+        statement.line_count = len(redemptions)
+        statement.total_cents = sum(r.amount_cents for r in redemptions)
+        statement.first_redemption_on = timezone.localdate(redemptions[0].redeemed_at)
+        statement.last_redemption_on = timezone.localdate(redemptions[-1].redeemed_at)
+        statement.save(update_fields=["line_count", "total_cents", "first_redemption_on",
+                                      "last_redemption_on"])
+        audit.record(actor, statement, "statement.created", "", Statement.State.DRAFT,
+                     until=until.isoformat(), lines=statement.line_count,
+                     total_cents=statement.total_cents)
+    return statement
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    by_place: list  # [(place name, count, cents)]
+    by_service: list  # [(service label, count, cents)]
+
+
+def totals(statement):
+    """Totals per place and per service, from the statement's own lines."""
+    lines = statement.lines.all()
+
+    def group(field):
+        return [(row[field], row["n"], row["cents"]) for row in lines.values(field).annotate(
+            n=Count("id"), cents=Sum("amount_cents")).order_by(field)]
+
+    return Totals(by_place=group("place_name"), by_service=group("service_label"))
+
+
+def validate(statement, *, actor):
+    """The operator checks a draft and validates it: from now on it never changes."""
+    _require_operator(actor)
+    with transaction.atomic():
+        statement = Statement.objects.select_for_update().get(pk=statement.pk)
+        if statement.state != Statement.State.DRAFT:
+            raise ReimbursementError("not_draft", _(
+                "Ce relevé est déjà « %(state)s » : seul un brouillon peut être validé.")
+                % {"state": statement.get_state_display()}, 409)
+        if not statement.line_count or statement.total_cents <= 0:
+            raise ReimbursementError("empty_statement", _(
+                "Ce relevé est vide : il n’y a rien à valider."), 409)
+        now = timezone.now()
+        Statement.objects.filter(pk=statement.pk, state=Statement.State.DRAFT).update(
+            state=Statement.State.VALIDATED, validated_at=now, validated_by=_user(actor))
+        statement.refresh_from_db()
+        audit.record(actor, statement, "statement.validated", Statement.State.DRAFT,
+                     Statement.State.VALIDATED, total_cents=statement.total_cents)
+    return statement
+
+
+# --- bank details --------------------------------------------------------------------------
+
+
+@dataclass
+class BankDetails:
+    iban: str
+    bic: str
+    holder: str
+
+
+def bank_details(structure):
+    """The structure's checked bank details, or a ReimbursementError saying what is wrong."""
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    profile = getattr(structure, "structure_profile", None)
+    if profile is None or not (profile.iban or profile.bic or profile.account_holder):
+        raise ReimbursementError("no_bank_details", _("Coordonnées bancaires absentes."))
+    if not profile.account_holder.strip():
+        raise ReimbursementError("no_account_holder", _("Titulaire du compte absent."))
+    try:
+        iban = IBAN(profile.iban)
+    except (SchwiftyException, ValueError):
+        raise ReimbursementError("invalid_iban", _("IBAN absent ou invalide.")) from None
+    try:
+        bic = BIC(profile.bic)
+    except (SchwiftyException, ValueError):
+        raise ReimbursementError("invalid_bic", _("BIC absent ou invalide.")) from None
+    return BankDetails(iban=str(iban.compact), bic=str(bic.compact),
+                       holder=profile.account_holder.strip())
+
+
+def blocked_reason(structure):
+    """Why this structure cannot be paid by transfer (a French sentence), or None."""
+    try:
+        bank_details(structure)
+    except ReimbursementError as error:
+        return error.detail
+    return None
+
+
+def payable_statements():
+    """Validated statements waiting for a payment batch."""
+    return (Statement.objects.filter(state=Statement.State.VALIDATED, batch=None)
+            .select_related("structure", "structure__structure_profile").order_by("id"))
+
+
+def blocked_structures():
+    """[(structure, reason, amount owed in cents)] for structures with validated statements
+    waiting for payment whose bank details are missing or invalid: listed, never skipped."""
+    owed = defaultdict(int)
+    structures = {}
+    for statement in payable_statements():
+        owed[statement.structure_id] += statement.total_cents
+        structures[statement.structure_id] = statement.structure
+    blocked = []
+    for structure_id, structure in structures.items():
+        reason = blocked_reason(structure)
+        if reason:
+            blocked.append((structure, reason, owed[structure_id]))
+    return blocked
+
+
+# --- payment batches -----------------------------------------------------------------------
+
+
+def _sepa_text(text, length):
+    """SEPA's Latin subset: the file is validated, so keep to safe characters."""
+    from text_unidecode import unidecode
+
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+    return "".join(c if c in allowed else " " for c in unidecode(text))[:length].strip()
+
+
+def sepa_file(statements, *, execution_date):
+    """The pain.001.001.03 file of these statements (bytes, checked against the XSD)."""
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+    from sepaxml import SepaTransfer
+    from sepaxml.validation import ValidationError as SepaValidationError
+
+    try:
+        debtor_iban = str(IBAN(settings.OPERATOR_IBAN).compact)
+        debtor_bic = str(BIC(settings.OPERATOR_BIC).compact)
+    except (SchwiftyException, ValueError):
+        raise ReimbursementError("operator_account", _(
+            "Le compte de l’opérateur (OPERATOR_IBAN / OPERATOR_BIC) est invalide."), 500
+        ) from None
+    transfer = SepaTransfer({
+        "name": _sepa_text(settings.OPERATOR_ACCOUNT_NAME, 70),
+        "IBAN": debtor_iban, "BIC": debtor_bic, "batch": True, "currency": "EUR",
+    }, clean=False)
+    for statement in statements:
+        details = bank_details(statement.structure)
+        transfer.add_payment({
+            "name": _sepa_text(details.holder, 70),
+            "IBAN": details.iban,
+            "BIC": details.bic,
+            "amount": int(statement.total_cents),
+            "execution_date": execution_date,
+            "description": _sepa_text(
+                f"APTIC releve {statement.reference} cheques au {statement.until:%d/%m/%Y}", 140),
+            "endtoend_id": f"APTIC-{statement.reference}",
+        })
+    try:
+        return transfer.msg_id, transfer.export(validate=True)
+    except SepaValidationError as error:
+        raise ReimbursementError("invalid_sepa", _(
+            "Le fichier SEPA ne respecte pas le schéma pain.001.001.03 : %(error)s")
+            % {"error": error.__cause__ or error}, 500) from None
+
+
+def create_batch(statement_ids, *, actor, execution_date=None):
+    """One payment batch (and its SEPA file) for these validated statements."""
+    _require_operator(actor)
+    try:
+        ids = sorted({int(pk) for pk in statement_ids or ()})
+    except (TypeError, ValueError):
+        raise ReimbursementError("invalid", _("Identifiants de relevés invalides.")) from None
+    if not ids:
+        raise ReimbursementError("no_statements", _("Choisissez au moins un relevé validé."))
+    execution_date = execution_date or timezone.localdate() + datetime.timedelta(days=1)
+    with transaction.atomic():
+        statements = list(Statement.objects.select_for_update(of=("self",))
+                          .select_related("structure", "structure__structure_profile")
+                          .filter(pk__in=ids).order_by("pk"))
+        if len(statements) != len(ids):
+            missing = sorted(set(ids) - {s.pk for s in statements})
+            raise ReimbursementError("unknown_statement", _("Relevé inconnu : %(ids)s.")
+                                     % {"ids": ", ".join(map(str, missing))}, 404)
+        for statement in statements:
+            if statement.state != Statement.State.VALIDATED:
+                raise ReimbursementError("not_validated", _(
+                    "Le relevé %(ref)s est « %(state)s » : seuls les relevés validés se paient.")
+                    % {"ref": statement.reference, "state": statement.get_state_display()}, 409)
+            if statement.batch_id:
+                raise ReimbursementError("already_in_batch", _(
+                    "Le relevé %(ref)s figure déjà dans le lot n° %(batch)s.")
+                    % {"ref": statement.reference, "batch": statement.batch_id}, 409)
+        blocked = [(s.structure, blocked_reason(s.structure)) for s in statements]
+        blocked = [(structure, reason) for structure, reason in blocked if reason]
+        if blocked:
+            raise ReimbursementError("blocked_structures", _(
+                "Paiement impossible, coordonnées bancaires à corriger : %(list)s")
+                % {"list": " ; ".join(f"{s.name} ({reason})" for s, reason in blocked)}, 409,
+                blocked=[{"structure": s.pk, "name": s.name, "reason": str(reason)}
+                         for s, reason in blocked])
+        message_id, xml = sepa_file(statements, execution_date=execution_date)
+        batch = PaymentBatch.objects.create(
+            execution_date=execution_date, total_cents=sum(s.total_cents for s in statements),
+            transfers=len(statements), message_id=message_id, sepa_xml=xml.decode("utf-8"),
+            created_by=_user(actor),
+        )
+        attached = Statement.objects.filter(
+            pk__in=ids, state=Statement.State.VALIDATED, batch=None).update(batch=batch)
+        if attached != len(ids):
+            raise ReimbursementError("already_in_batch", _(
+                "Un relevé vient d’être mis dans un autre lot."), 409)
+        audit.record(actor, batch, "payment_batch.exported", "", PaymentBatch.State.EXPORTED,
+                     statements=ids, total_cents=batch.total_cents, message_id=message_id)
+        audit.record_many(actor, statements, "statement.batched", Statement.State.VALIDATED,
+                          Statement.State.VALIDATED, batch=batch.pk)
+    return batch
+
+
+def mark_paid(batch, *, actor):
+    """The bank paid the batch: statements paid, cheques reimbursed, ledger moved."""
+    _require_operator(actor)
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.state != PaymentBatch.State.EXPORTED:
+            raise ReimbursementError("already_paid", _("Ce lot est déjà marqué payé."), 409)
+        now = timezone.now()
+        statements = list(batch.statements.select_for_update().order_by("pk"))
+        if any(s.state != Statement.State.VALIDATED for s in statements):
+            raise ReimbursementError("not_validated", _(
+                "Un relevé du lot n’est pas à l’état validé."), 409)
+        redemptions = list(Redemption.objects.filter(statement__batch=batch, undone_at=None)
+                           .select_related("cheque").order_by("cheque_id"))
+        cheque_ids = [r.cheque_id for r in redemptions]
+        changed = Cheque.objects.filter(pk__in=cheque_ids, state=Cheque.State.REDEEMED).update(
+            state=Cheque.State.REIMBURSED, state_changed_at=now)
+        if changed != len(cheque_ids):
+            raise ReimbursementError("inconsistent", _(
+                "Des chèques du lot ne sont plus à l’état encaissé : rien n’a été changé."), 409)
+        Statement.objects.filter(pk__in=[s.pk for s in statements]).update(
+            state=Statement.State.PAID, paid_at=now)
+        PaymentBatch.objects.filter(pk=batch.pk).update(
+            state=PaymentBatch.State.PAID, paid_at=now, paid_by=_user(actor))
+        batch.refresh_from_db()
+        audit.record(actor, batch, "payment_batch.paid", PaymentBatch.State.EXPORTED,
+                     PaymentBatch.State.PAID, total_cents=batch.total_cents)
+        audit.record_many(actor, statements, "statement.paid", Statement.State.VALIDATED,
+                          Statement.State.PAID, batch=batch.pk)
+        audit.record_many(actor, [r.cheque for r in redemptions], "cheque.reimbursed",
+                          Cheque.State.REDEEMED, Cheque.State.REIMBURSED, batch=batch.pk)
+        ledger.reimbursed(redemptions, actor=actor, reference=f"batch:{batch.pk}")
+    return batch
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def _euros_plain(cents):
+    return f"{cents / 100:.2f}".replace(".", ",")
+
+
+def statement_csv(statement):
+    """The statement's lines as CSV (semicolons, UTF-8 with BOM for spreadsheets)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([_("relevé"), _("date"), _("lieu"), _("chèque"), _("service"),
+                     _("médiateur"), _("montant (€)"), _("montant (centimes)")])
+    for line in statement.lines.order_by("redeemed_at", "id"):
+        writer.writerow([
+            statement.reference,
+            timezone.localtime(line.redeemed_at).strftime("%Y-%m-%d %H:%M"), line.place_name,
+            line.cheque_number, line.service_label, line.mediator_name,
+            _euros_plain(line.amount_cents), line.amount_cents,
+        ])
+    writer.writerow([statement.reference, "", "", "", "", _("total"),
+                     _euros_plain(statement.total_cents), statement.total_cents])
+    return buffer.getvalue()
+
+
+def statement_pdf(statement):
+    """The statement as a PDF with the cheques' visual identity (WeasyPrint, DejaVu fonts)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    profile = getattr(statement.structure, "structure_profile", None)
+    html = render_to_string("cheques/reimbursement/statement_pdf.html", {
+        "statement": statement,
+        "lines": statement.lines.order_by("redeemed_at", "id"),
+        "totals": totals(statement),
+        "profile": profile,
+        "blocked": blocked_reason(statement.structure),
+        "generated_at": timezone.localtime(),
+    })
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

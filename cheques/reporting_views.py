@@ -1,0 +1,236 @@
+"""Dashboards: the funder's (what its cheques became, overall and per order, with CSV exports
+and a map) and the operator's (work queues and fraud signals). The figures come from
+cheques.reporting and cheques.fraud; this module only scopes, shapes and renders them."""
+
+import csv
+import math
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from aptic.models import Organisation, Role
+from aptic.permissions import is_operator, organisations_for
+
+from . import reporting
+from .api import visible_orders
+from .models import Order
+
+CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments", "profile")
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def funder_scope(request):
+    """(orders the user may see, funders offered in the filter, chosen funder or None).
+
+    The operator sees every order; a funder manager the orders of their funder(s); anyone
+    else is refused. A funder outside the user's reach gives a 404."""
+    user = request.user
+    if is_operator(user):
+        funders = Organisation.objects.filter(kind=Organisation.Kind.FUNDER)
+    else:
+        funders = organisations_for(user, Role.FUNDER_MANAGER).filter(
+            kind=Organisation.Kind.FUNDER)
+        if not funders.exists():
+            raise PermissionDenied
+    orders = visible_orders(user)
+    chosen = None
+    raw = request.GET.get("funder") or ""
+    if raw:
+        if not raw.isdigit():
+            raise Http404
+        chosen = get_object_or_404(funders, pk=int(raw))
+        orders = orders.filter(funder=chosen)
+    return orders, funders.order_by("name"), chosen
+
+
+def dashboard_data(orders):
+    places = reporting.by_place(orders)
+    return {
+        "summary": reporting.summary(orders),
+        "months": reporting.by_month(orders),
+        "services": reporting.by_service(orders),
+        "places": places,
+        "departments": reporting.by_department(orders, places),
+        "profile": reporting.beneficiary_profile(orders),
+    }
+
+
+# --- charts (server-rendered SVG) ----------------------------------------------------------
+
+
+def _nice_ceiling(value):
+    if value <= 5:
+        return 5
+    magnitude = 10 ** int(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return int(step * magnitude)
+    return value
+
+
+def month_chart(months, *, width=720, height=260):
+    """Bars of redemptions per month: geometry for templates/cheques/reporting/_bars.svg."""
+    if not months:
+        return None
+    left, right, top, bottom = 48, 8, 12, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    ceiling = _nice_ceiling(max(n for _m, n, _c in months))
+    slot = plot_w / len(months)
+    bars = []
+    for index, (month, n, cents) in enumerate(months):
+        bar_h = plot_h * n / ceiling
+        bars.append({
+            "x": round(left + index * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1),
+            "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
+            "label_x": round(left + index * slot + slot / 2, 1),
+            "month": month, "n": n, "cents": cents,
+        })
+    ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
+             for i in range(5)]
+    return {"width": width, "height": height, "left": left, "right": width - right,
+            "bottom": top + plot_h, "bars": bars, "ticks": ticks,
+            "label_every": max(1, math.ceil(len(months) / 12))}
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _euros(cents):
+    return f"{(cents or 0) / 100:.2f}".replace(".", ",")
+
+
+def csv_rows(table, data, rows_of_orders):
+    summary = data["summary"]
+    if table == "summary":
+        amounts, cheques, booklets = summary["amounts"], summary["cheques"], summary["booklets"]
+        yield [_("indicateur"), _("valeur")]
+        yield [_("carnets émis"), booklets["issued"]]
+        yield [_("carnets remis"), booklets["handed_out"]]
+        yield [_("carnets entamés"), booklets["started"]]
+        yield [_("chèques émis"), cheques["issued"]]
+        yield [_("chèques encaissés"), cheques["redeemed"]]
+        yield [_("taux d’utilisation (%)"), str(cheques["use_rate"]).replace(".", ",")]
+        yield [_("montant encaissé (€)"), _euros(amounts["redeemed_cents"])]
+        yield [_("montant payé aux lieux (€)"), _euros(amounts["paid_cents"])]
+        yield [_("encours (€)"), _euros(amounts["outstanding_cents"])]
+        yield [_("chèques expirant bientôt"), summary["expiring_soon"]["cheques"]]
+    elif table == "orders":
+        yield [_("commande"), _("financeur"), _("statut"), _("chèques émis"),
+               _("chèques encaissés"), _("taux d’utilisation (%)"), _("montant encaissé (€)")]
+        for row in rows_of_orders:
+            order = row["order"]
+            yield [order.pk, order.funder.name, order.get_status_display(), row["issued"],
+                   row["redeemed"], str(row["use_rate"]).replace(".", ","),
+                   _euros(row["redeemed_cents"])]
+    elif table == "months":
+        yield [_("mois"), _("encaissements"), _("montant (€)")]
+        for month, n, cents in data["months"]:
+            yield [month.strftime("%Y-%m"), n, _euros(cents)]
+    elif table == "services":
+        yield [_("service"), _("encaissements"), _("montant (€)")]
+        for row in data["services"]:
+            yield [row["service__label"], row["n"], _euros(row["cents"])]
+    elif table == "places":
+        yield [_("lieu"), _("commune"), _("département"), _("encaissements"), _("montant (€)")]
+        for row in data["places"]:
+            yield [row["place__name"], row["place__town"], row["place__department"], row["n"],
+                   _euros(row["cents"])]
+    elif table == "departments":
+        yield [_("code"), _("département"), _("encaissements"), _("montant (€)")]
+        for row in data["departments"]:
+            yield [row["code"], row["name"], row["n"], _euros(row["cents"])]
+    elif table == "profile":
+        yield [_("critère"), _("valeur"), _("carnets remis")]
+        names = {"age_bracket": _("tranche d’âge"), "situation": _("situation"),
+                 "department": _("département")}
+        for key, rows in data["profile"].items():
+            for row in rows:
+                yield [names[key], row.label, row.count]
+
+
+def csv_response(table, data, rows_of_orders, name):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{table}.csv"'
+    response.write("\ufeff")  # so that spreadsheet software reads UTF-8
+    writer = csv.writer(response, delimiter=";")
+    for row in csv_rows(table, data, rows_of_orders):
+        writer.writerow(row)
+    return response
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _render_dashboard(request, orders, *, order=None, funders=None, chosen=None):
+    data = dashboard_data(orders)
+    rows_of_orders = reporting.order_rows(orders) if order is None else []
+    table = request.GET.get("format") == "csv" and request.GET.get("table")
+    if table:
+        if table not in CSV_TABLES:
+            raise Http404
+        name = f"commande-{order.pk}" if order else "tableau-de-bord"
+        return csv_response(table, data, rows_of_orders, name)
+    query = {k: v for k, v in request.GET.items() if k in ("funder",)}
+    return render(request, "cheques/reporting/funder_dashboard.html", {
+        **data,
+        "order": order,
+        "orders": rows_of_orders,
+        "funders": funders,
+        "chosen": chosen,
+        "show_funder_filter": funders is not None and (is_operator(request.user)
+                                                        or len(funders) > 1),
+        "chart": month_chart(data["months"]),
+        "csv_urls": {table: "?" + urlencode({**query, "format": "csv", "table": table})
+                     for table in CSV_TABLES},
+        "map_query": urlencode({**query, **({"order": order.pk} if order else {})}),
+    })
+
+
+@login_required
+def funder_dashboard(request):
+    """/financeur/tableau-de-bord/: every order of the funder (every funder: operator)."""
+    orders, funders, chosen = funder_scope(request)
+    return _render_dashboard(request, orders, funders=list(funders), chosen=chosen)
+
+
+@login_required
+def order_dashboard(request, pk):
+    """/financeur/tableau-de-bord/commande/<id>/: one order (404 if not the user's)."""
+    order = get_object_or_404(visible_orders(request.user), pk=pk)
+    return _render_dashboard(request, Order.objects.filter(pk=order.pk), order=order)
+
+
+@login_required
+def places_json(request):
+    """GeoJSON of redemptions by place, for the dashboard map (the table says the same)."""
+    orders, _funders, _chosen = funder_scope(request)
+    raw = request.GET.get("order") or ""
+    if raw:
+        if not raw.isdigit():
+            raise Http404
+        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=int(raw)).pk)
+    features = [
+        {"type": "Feature",
+         "geometry": {"type": "Point",
+                      "coordinates": [row["place__longitude"], row["place__latitude"]]},
+         "properties": {"name": row["place__name"], "town": row["place__town"],
+                        "redemptions": row["n"], "amount_cents": row["cents"]}}
+        for row in reporting.by_place(orders)
+        if row["place__latitude"] is not None and row["place__longitude"] is not None
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+def operator_dashboard(request):
+    """/operateur/tableau-de-bord/: the operator's work queues and fraud signals."""
+    if not is_operator(request.user):
+        raise PermissionDenied
+    return render(request, "cheques/reporting/operator_dashboard.html",
+                  reporting.operator_overview())
