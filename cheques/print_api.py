@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,10 @@ from .print_views import _serve
 
 class OrderPdf(APIView):
     """The printed PDF of an order (the operator, the managers of the funder who ordered)."""
+
+    # Anyone else, signed in or not, gets the same 404: the API does not tell whether an
+    # order exists to someone who may not see it.
+    permission_classes = [AllowAny]
 
     def perform_content_negotiation(self, request, force=False):
         # `Accept: application/pdf` is welcome: errors still answer in JSON.
