@@ -23,7 +23,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import admin_sql, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aptic_bench_redemption"
@@ -72,22 +73,6 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000.0, latency:percentile(99) / 1000.0))
 end
 """
-
-
-def server_url(name):
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must point to a Postgres server.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-
-
-def admin_sql(*statements):
-    import psycopg
-
-    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
-        for statement in statements:
-            admin.execute(statement)
 
 
 def prepare(cheque_count):

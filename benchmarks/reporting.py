@@ -20,28 +20,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import admin_sql, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aptic_bench_reporting"
 TARGET_MS = 300
 DEPARTMENTS = ["33", "24", "40", "47", "64", "17", "16", "87"]
-
-
-def server_url(name):
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must point to a Postgres server.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-
-
-def admin_sql(*statements):
-    import psycopg
-
-    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
-        for statement in statements:
-            admin.execute(statement)
 
 
 def setup_django():
