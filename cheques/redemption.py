@@ -25,7 +25,7 @@ from services.models import Service
 
 from . import ledger
 from .lifecycle import ChequeError, parse_code, refusal
-from .models import Booklet, Cheque, IdempotentResponse, Redemption
+from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
 MAX_CODES = 50
 UNDO_WINDOW = datetime.timedelta(hours=24)
@@ -143,7 +143,7 @@ def _check_cheque(cheque, *, place, service, user, today, allowed_services):
 
 
 def _allowed_services(order_ids):
-    through = Cheque.order.field.related_model.allowed_services.through
+    through = Order.allowed_services.through
     allowed = {}
     for order_id, service_id in through.objects.filter(order_id__in=order_ids).values_list(
         "order_id", "service_id"

@@ -1,11 +1,11 @@
 """Web pages of redemption: the mediator's scan page, the place's history (with CSV), and
 the public page a phone camera opens from a cheque's QR code."""
 
-import csv
+import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.http import spreadsheet_csv
 from aptic.permissions import PLACE_ROLES, organisations_for
 from places.me_api import places_for_redemption
 
@@ -72,10 +73,13 @@ def history(request):
         "totals": redemption.totals(redemptions),
         "filters": {k: v or "" for k, v in filters.items()},
         "places": places_for_redemption(request.user).order_by("name"),
-        "mediators": {(r.mediator_id, r.mediator.get_full_name() or r.mediator.username)
-                      for r in everything.select_related("mediator")[:1000]},
-        "services": sorted({(r.service.slug, r.service.label)
-                            for r in everything.select_related("service")[:1000]}),
+        # The filters offer only the mediators and services that appear in the history.
+        "mediators": [(pk, f"{first} {last}".strip() or username) for pk, first, last, username
+                      in everything.order_by().values_list(
+                          "mediator_id", "mediator__first_name", "mediator__last_name",
+                          "mediator__username").distinct()],
+        "services": sorted(everything.order_by().values_list("service__slug", "service__label")
+                           .distinct()),
         "csv_query": urlencode({**{k: v for k, v in request.GET.items() if k != "format"},
                                 "format": "csv"}),
         "now": timezone.now(),
@@ -84,20 +88,16 @@ def history(request):
 
 
 def _csv(redemptions):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="encaissements.csv"'
-    response.write("\ufeff")  # so that spreadsheet software reads UTF-8
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow([_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
-                     _("montant (€)"), _("annulé le")])
-    for r in redemptions.iterator():
-        writer.writerow([
-            timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
-            r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
-            f"{r.amount_cents / 100:.2f}".replace(".", ","),
-            timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
-        ])
-    return response
+    header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
+              _("montant (€)"), _("annulé le")]
+    rows = (
+        [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
+         r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
+         f"{r.amount_cents / 100:.2f}".replace(".", ","),
+         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
+        for r in redemptions.iterator()
+    )
+    return spreadsheet_csv("encaissements.csv", itertools.chain([header], rows))
 
 
 @login_required

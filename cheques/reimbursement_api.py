@@ -5,7 +5,6 @@ Downloads use suffixes: ``/api/v1/statements/{id}.pdf``, ``/api/v1/statements/{i
 and ``/api/v1/payouts/{id}/sepa.xml``.
 """
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +19,7 @@ from aptic.permissions import is_operator, may_act_for_funder
 from . import ledger, reimbursement
 from .models import Order, PaymentBatch
 from .reimbursement import ReimbursementError
+from .reimbursement_views import sepa_response, statement_csv_response, statement_pdf_response
 
 
 def as_api_error(error):
@@ -128,22 +128,14 @@ class StatementPdf(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY}
     )
     def get(self, request, pk):
-        statement = _statement(request, pk)
-        response = HttpResponse(reimbursement.statement_pdf(statement),
-                                content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="releve-{statement.reference}.pdf"'
-        return response
+        return statement_pdf_response(_statement(request, pk))
 
 
 class StatementCsv(APIView):
     @extend_schema(operation_id="v1_statements_csv",
                    responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, pk):
-        statement = _statement(request, pk)
-        response = HttpResponse(reimbursement.statement_csv(statement),
-                                content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="releve-{statement.reference}.csv"'
-        return response
+        return statement_csv_response(_statement(request, pk))
 
 
 class StatementValidate(APIView):
@@ -199,11 +191,7 @@ class PayoutSepa(APIView):
         responses={(200, "application/xml"): OpenApiTypes.STR}
     )
     def get(self, request, pk):
-        batch = _batch(request, pk)
-        response = HttpResponse(batch.sepa_xml.encode("utf-8"),
-                                content_type="application/xml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="aptic-virements-{batch.pk}.xml"'
-        return response
+        return sepa_response(_batch(request, pk))
 
 
 class PayoutPaid(APIView):

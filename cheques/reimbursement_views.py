@@ -4,11 +4,12 @@ structure's statements (PDF, CSV)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.http import attachment
 from aptic.permissions import is_operator
 
 from . import reimbursement
@@ -84,21 +85,32 @@ def statement_detail(request, pk):
     })
 
 
+# The downloads, shared by these pages and the API (cheques.reimbursement_api).
+
+
+def statement_pdf_response(statement):
+    return attachment(reimbursement.statement_pdf(statement), "application/pdf",
+                      f"releve-{statement.reference}.pdf")
+
+
+def statement_csv_response(statement):
+    return attachment(reimbursement.statement_csv(statement), "text/csv; charset=utf-8",
+                      f"releve-{statement.reference}.csv")
+
+
+def sepa_response(batch):
+    return attachment(batch.sepa_xml.encode("utf-8"), "application/xml; charset=utf-8",
+                      f"aptic-virements-{batch.pk}.xml")
+
+
 @login_required
 def statement_pdf(request, pk):
-    statement = _statement(request, pk)
-    response = HttpResponse(reimbursement.statement_pdf(statement), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="releve-{statement.reference}.pdf"'
-    return response
+    return statement_pdf_response(_statement(request, pk))
 
 
 @login_required
 def statement_csv(request, pk):
-    statement = _statement(request, pk)
-    response = HttpResponse(reimbursement.statement_csv(statement),
-                            content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="releve-{statement.reference}.csv"'
-    return response
+    return statement_csv_response(_statement(request, pk))
 
 
 @login_required
@@ -135,11 +147,7 @@ def create_batch(request):
 @login_required
 def batch_sepa(request, pk):
     _operator_only(request)
-    batch = get_object_or_404(PaymentBatch, pk=pk)
-    response = HttpResponse(batch.sepa_xml.encode("utf-8"),
-                            content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="aptic-virements-{batch.pk}.xml"'
-    return response
+    return sepa_response(get_object_or_404(PaymentBatch, pk=pk))
 
 
 @login_required

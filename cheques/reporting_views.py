@@ -2,16 +2,16 @@
 and a map) and the operator's (work queues and fraud signals). The figures come from
 cheques.reporting and cheques.fraud; this module only scopes, shapes and renders them."""
 
-import csv
 import math
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from aptic.http import spreadsheet_csv
 from aptic.models import Organisation, Role
 from aptic.permissions import is_operator, organisations_for
 
@@ -155,13 +155,7 @@ def csv_rows(table, data, rows_of_orders):
 
 
 def csv_response(table, data, rows_of_orders, name):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{table}.csv"'
-    response.write("\ufeff")  # so that spreadsheet software reads UTF-8
-    writer = csv.writer(response, delimiter=";")
-    for row in csv_rows(table, data, rows_of_orders):
-        writer.writerow(row)
-    return response
+    return spreadsheet_csv(f"{name}-{table}.csv", csv_rows(table, data, rows_of_orders))
 
 
 # --- pages ---------------------------------------------------------------------------------

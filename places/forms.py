@@ -14,6 +14,12 @@ from . import standard
 from .models import Place, StructureProfile
 
 
+def standard_choices(label, values):
+    """Check boxes for one multi-valued field of the national standard."""
+    return forms.MultipleChoiceField(label=label, required=False,
+                                     choices=[(value, value) for value in values],
+                                     widget=forms.CheckboxSelectMultiple)
+
 class AccountForm(forms.Form):
     """The person who registers the structure (becomes its place manager)."""
 
@@ -85,30 +91,12 @@ class PlaceForm(forms.ModelForm):
                              help_text=_("Séparés par des virgules."))
     websites = forms.CharField(label=_("Sites web"), required=False,
                                help_text=_("Séparés par des virgules."))
-    publics = forms.MultipleChoiceField(
-        label=_("Publics spécifiquement adressés"), required=False,
-        choices=[(value, value) for value in standard.PUBLICS],
-        widget=forms.CheckboxSelectMultiple)
-    specific_support = forms.MultipleChoiceField(
-        label=_("Prise en charge spécifique"), required=False,
-        choices=[(value, value) for value in standard.SPECIFIC_SUPPORT],
-        widget=forms.CheckboxSelectMultiple)
-    fees = forms.MultipleChoiceField(
-        label=_("Frais à charge"), required=False,
-        choices=[(value, value) for value in standard.FEES],
-        widget=forms.CheckboxSelectMultiple)
-    access_modes = forms.MultipleChoiceField(
-        label=_("Modalités d’accès"), required=False,
-        choices=[(value, value) for value in standard.ACCESS_MODES],
-        widget=forms.CheckboxSelectMultiple)
-    support_modes = forms.MultipleChoiceField(
-        label=_("Modalités d’accompagnement"), required=False,
-        choices=[(value, value) for value in standard.SUPPORT_MODES],
-        widget=forms.CheckboxSelectMultiple)
-    itinerancy = forms.MultipleChoiceField(
-        label=_("Itinérance"), required=False,
-        choices=[(value, value) for value in standard.ITINERANCY],
-        widget=forms.CheckboxSelectMultiple)
+    publics = standard_choices(_("Publics spécifiquement adressés"), standard.PUBLICS)
+    specific_support = standard_choices(_("Prise en charge spécifique"), standard.SPECIFIC_SUPPORT)
+    fees = standard_choices(_("Frais à charge"), standard.FEES)
+    access_modes = standard_choices(_("Modalités d’accès"), standard.ACCESS_MODES)
+    support_modes = standard_choices(_("Modalités d’accompagnement"), standard.SUPPORT_MODES)
+    itinerancy = standard_choices(_("Itinérance"), standard.ITINERANCY)
     accessibility_url = forms.URLField(label=_("Fiche Accès libre"), required=False,
                                        assume_scheme="https", max_length=500)
     booking_url = forms.URLField(label=_("Prise de rendez-vous en ligne"), required=False,

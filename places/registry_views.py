@@ -9,13 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aptic import audit
+from aptic.http import attachment
 from aptic.models import Membership, Organisation, Role, User
 from aptic.permissions import is_operator
 
@@ -37,10 +37,8 @@ def export_csv(request):
     """GET /api/v1/places/export.csv: qualified places in the national standard v1.0.2."""
     buffer = io.StringIO()
     standard.write_csv(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="lieux-aptic-{stamp}.csv"'
-    return response
+    return attachment(buffer.getvalue(), "text/csv; charset=utf-8",
+                      f"lieux-aptic-{timezone.localdate().isoformat()}.csv")
 
 
 # --- Joining the scheme ---------------------------------------------------------------------
