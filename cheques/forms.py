@@ -5,12 +5,11 @@ turn what people type (euros, a list of départements, a logo file) into its arg
 """
 
 import datetime
-import io
 import re
-import xml.etree.ElementTree as ElementTree
 from decimal import Decimal
 
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,55 +18,13 @@ from aptic.models import Organisation
 from places.departments import DEPARTMENTS
 from services.models import Service
 
+from . import logos
 from .models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     Booklet,
     end_of_current_year,
 )
-
-LOGO_MAX_BYTES = 1024 * 1024
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
-
-
-def logo_content_type(data):
-    """``image/png`` or ``image/svg+xml`` judged by the content (never by the file name), or
-    None. An SVG must have an <svg> root and no script, event handler, entity or embedded
-    document: it is shown on our own pages."""
-    if data.startswith(PNG_SIGNATURE):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-                if image.format != "PNG":
-                    return None
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
-            return None
-        return "image/png"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
-        return None
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError:
-        return None
-    if root.tag not in ("svg", f"{SVG_NAMESPACE}svg"):
-        return None
-    for element in root.iter():
-        name = element.tag.rsplit("}", 1)[-1].lower() if isinstance(element.tag, str) else ""
-        if name in {"script", "foreignobject", "iframe", "embed", "object"}:
-            return None
-        for attribute, value in element.attrib.items():
-            if attribute.rsplit("}", 1)[-1].lower().startswith("on"):
-                return None
-            if "javascript:" in value.replace(" ", "").lower():
-                return None
-    return "image/svg+xml"
 
 
 def parse_territory(text):
@@ -178,18 +135,21 @@ class OrderForm(forms.Form):
         return sorted(codes)
 
     def clean_logo(self):
+        """The logo as it will be kept: judged by its content, an SVG sanitised, and named
+        with the extension of what it really is (printing reads the type from the name)."""
         logo = self.cleaned_data.get("logo")
         if not logo:
             return None
-        if logo.size > LOGO_MAX_BYTES:
+        if logo.size > logos.MAX_BYTES:
             raise forms.ValidationError(_("Le logo dépasse 1 Mo : réduisez-le avant de "
                                           "l’envoyer."))
-        data = logo.read()
-        logo.seek(0)
-        self.logo_type = logo_content_type(data)
-        if self.logo_type is None:
-            raise forms.ValidationError(_("Le logo doit être une image PNG ou SVG valide."))
-        return logo
+        try:
+            data, self.logo_type = logos.clean_logo(logo.read())
+        except logos.LogoError as error:
+            raise forms.ValidationError(str(error)) from error
+        stem = (logo.name or "logo").rsplit(".", 1)[0][:90] or "logo"
+        return SimpleUploadedFile(stem + logos.EXTENSIONS[self.logo_type], data,
+                                  self.logo_type)
 
     @property
     def face_value_cents(self):

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.permissions import is_operator, may_act_for_funder
 
-from . import codes, printing
+from . import codes, logos, printing
 from .models import Booklet, Cheque, Order, PrintChunk, PrintJob
 
 logger = logging.getLogger(__name__)
@@ -243,13 +243,15 @@ def plan_job(job_id):
 
 def _logo(order):
     """(bytes, content type) of the order's logo; b"" when the file has gone missing (the
-    engine then prints without it and warns); (None, "") when there is no logo."""
+    engine then prints without it and warns); (None, "") when there is no logo. The type
+    comes from the content when it can, the file name otherwise."""
     if not order.logo:
         return None, ""
     content_type = mimetypes.guess_type(order.logo.name)[0] or ""
     try:
         with order.logo.open("rb") as logo:
-            return logo.read(printing.LOGO_MAX_BYTES + 1), content_type
+            data = logo.read(printing.LOGO_MAX_BYTES + 1)
+            return data, logos.content_type_of(data) or content_type
     except (OSError, ValueError):
         return b"", content_type
 

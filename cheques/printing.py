@@ -30,7 +30,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
-from cheques import pdfstamp
+from cheques import logos, pdfstamp
 from cheques.pdfstamp import MM
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
@@ -174,7 +174,9 @@ def french_date(day):
 
 
 def _logo_data_uri(booklet, report):
-    """The logo as a data: URI, or None with a warning when it is missing or unreadable."""
+    """The logo as a data: URI, or None with a warning when it is missing or unreadable.
+    An SVG stays vector (sanitised again: it may predate the upload rules); a bitmap is
+    decoded and scaled down to what the cover needs."""
     import base64
 
     from PIL import Image, UnidentifiedImageError
@@ -183,7 +185,12 @@ def _logo_data_uri(booklet, report):
         return None
     content_type = (booklet.logo_content_type or "").split(";")[0].strip().lower()
     try:
-        if content_type not in LOGO_TYPES or len(booklet.logo_bytes) > LOGO_MAX_BYTES:
+        if len(booklet.logo_bytes) > LOGO_MAX_BYTES:
+            raise ValueError(len(booklet.logo_bytes))
+        if content_type == logos.SVG:
+            svg = logos.sanitise_svg(booklet.logo_bytes.decode("utf-8-sig")).encode("utf-8")
+            return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        if content_type not in LOGO_TYPES:
             raise ValueError(content_type)
         with Image.open(io.BytesIO(booklet.logo_bytes)) as image:
             image.load()
@@ -194,6 +201,7 @@ def _logo_data_uri(booklet, report):
             buffer = io.BytesIO()
             image.save(buffer, "PNG", optimize=False)
     except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        # LogoError and UnicodeDecodeError are ValueErrors too.
         report.warn(PrintWarning(
             "logo_unreadable",
             gettext("Le logo du financeur est illisible : les carnets sont imprimés sans "

@@ -49,14 +49,27 @@ def scan(request):
 
 
 def _filters(request):
+    """The history's filters from the query string; a malformed value (hand-edited URL) is
+    ignored, as if the filter were empty, rather than failing the page."""
     params = request.GET
     return {
-        "place": params.get("place") or None,
-        "since": parse_date(params.get("since") or "") or None,
-        "until": parse_date(params.get("until") or "") or None,
-        "mediator": params.get("mediator") or None,
+        "place": _id(params.get("place")),
+        "since": _date(params.get("since")),
+        "until": _date(params.get("until")),
+        "mediator": _id(params.get("mediator")),
         "service": params.get("service") or None,
     }
+
+
+def _id(raw):
+    return raw if raw and raw.isascii() and raw.isdigit() else None
+
+
+def _date(raw):
+    try:
+        return parse_date(raw or "")
+    except ValueError:  # well formed but impossible, such as 2026-13-45
+        return None
 
 
 @login_required

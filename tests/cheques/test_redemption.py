@@ -349,6 +349,19 @@ def test_the_history_page_shows_totals_and_exports_csv(client, issued, place, me
     assert csv.count("\n") == 4 and "10,00" in csv
 
 
+def test_malformed_history_filters_are_ignored_instead_of_failing(client, issued, place,
+                                                                   mediator_x):
+    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+                      codes=codes_of(issued, 2))
+    client.force_login(mediator_x)
+    for query in ("place=abc", "mediator=abc", "since=2026-13-45&until=garbage"):
+        response = client.get(f"/encaissements/?{query}")
+        assert response.status_code == 200, query
+        assert "2 chèques encaissés" in response.content.decode(), query
+    csv = client.get("/encaissements/?format=csv&place=abc&mediator=1x")
+    assert csv.status_code == 200 and csv.content.decode("utf-8-sig").count("\n") == 3
+
+
 def test_the_public_cheque_page_shows_value_and_validity_but_never_where_it_was_used(
     client, issued, place, mediator_x
 ):

@@ -1,0 +1,117 @@
+"""Funders' logos: what an upload may be, and the safe form in which it is kept.
+
+A logo is printed on every booklet cover and can be opened from our own domain, so it is
+judged by its content (never by its file name) and an SVG is rewritten keeping only the
+drawing: no script, event handler, animation, embedded document, style sheet import, or link
+to anything outside the file. A hostile SVG is thus neutralised rather than refused: the
+funder keeps its picture, the browser gets nothing it could run.
+"""
+
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+
+from django.utils.translation import gettext as _
+
+PNG = "image/png"
+SVG = "image/svg+xml"
+EXTENSIONS = {PNG: ".png", SVG: ".svg"}
+MAX_BYTES = 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
+ElementTree.register_namespace("", SVG_NAMESPACE)
+ElementTree.register_namespace("xlink", XLINK_NAMESPACE)
+
+# Elements that run code, load documents or change the drawing over time (an <animate> or
+# <set> can rewrite an href into javascript: after the file has been checked).
+REMOVED_ELEMENTS = {
+    "script", "foreignobject", "iframe", "embed", "object", "audio", "video", "canvas",
+    "animate", "animatemotion", "animatetransform", "animatecolor", "set", "discard",
+    "handler", "listener",
+}
+# Links may point inside the file or hold an embedded bitmap, nothing else.
+SAFE_LINK = re.compile(r"^(#|data:image/(png|jpeg|gif|webp);)", re.IGNORECASE)
+LINK_ATTRIBUTES = {"href", "src"}
+# In style sheets and style attributes: url() to anything but a fragment, @import, and the
+# old IE expression() are the ways out.
+UNSAFE_STYLE = re.compile(r"@import|expression\s*\(|url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+
+
+class LogoError(ValueError):
+    """An upload that cannot be a logo; the message is for the person who sent it."""
+
+
+def local_name(name):
+    return name.rsplit("}", 1)[-1].lower() if isinstance(name, str) else ""
+
+
+def clean_logo(data):
+    """(bytes to keep, content type) of an uploaded logo, or LogoError. A PNG is kept as it
+    is once it decodes; an SVG is kept sanitised (see sanitise_svg)."""
+    if len(data) > MAX_BYTES:
+        raise LogoError(_("Le logo dépasse 1 Mo : réduisez-le avant de l’envoyer."))
+    if data.startswith(PNG_SIGNATURE):
+        check_png(data)
+        return data, PNG
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise LogoError(_("Le logo doit être une image PNG ou SVG valide.")) from error
+    return sanitise_svg(text).encode("utf-8"), SVG
+
+
+def content_type_of(data):
+    """PNG or SVG as judged by the content, or "" (used to print logos kept before)."""
+    if data.startswith(PNG_SIGNATURE):
+        return PNG
+    return SVG if b"<svg" in data[:4096] else ""
+
+
+def check_png(data):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            if image.format == "PNG":
+                return
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        pass
+    raise LogoError(_("Le logo doit être une image PNG ou SVG valide."))
+
+
+def sanitise_svg(text):
+    """The SVG `text` with everything but the drawing removed, as a string; LogoError if it
+    is not an SVG image. Entity declarations are refused outright: they are how XML bombs
+    and external file reads start, and no logo needs them."""
+    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        raise LogoError(_("Ce fichier SVG déclare des entités XML : enregistrez-le sans "
+                          "DOCTYPE (option « SVG simple » de votre logiciel)."))
+    try:
+        # Comments and processing instructions are dropped by this parser.
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise LogoError(_("Le logo doit être une image PNG ou SVG valide.")) from error
+    if local_name(root.tag) != "svg":
+        raise LogoError(_("Le logo doit être une image PNG ou SVG valide."))
+    _strip(root)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def _strip(element):
+    for child in list(element):
+        name = local_name(child.tag)
+        if name in REMOVED_ELEMENTS or (name == "style" and UNSAFE_STYLE.search(child.text or "")):
+            element.remove(child)
+        else:
+            _strip(child)
+    for attribute, value in list(element.attrib.items()):
+        name = local_name(attribute)
+        compact = re.sub(r"\s+", "", value).lower()
+        if (name.startswith("on")
+                or (name in LINK_ATTRIBUTES and not SAFE_LINK.match(value.strip()))
+                or (name == "style" and UNSAFE_STYLE.search(value))
+                or "javascript:" in compact or "vbscript:" in compact):
+            del element.attrib[attribute]
