@@ -24,6 +24,10 @@ for url in ("/", "/api/v1/services/"):
 response = client.get("/connexion/", secure=True)
 out["login"] = {k: {"httponly": v["httponly"], "secure": v["secure"], "samesite": v["samesite"]}
                 for k, v in response.cookies.items()}
+response = client.post("/connexion/", {"username": "cookie@example.org",
+                                       "password": "Un mot de passe solide 42"}, secure=True)
+out["session"] = {k: {"httponly": v["httponly"], "secure": v["secure"], "samesite": v["samesite"]}
+                  for k, v in response.cookies.items()}
 print(json.dumps(out))
 """
 
@@ -33,8 +37,12 @@ def production_responses(django_db_setup, django_db_blocker, tmp_path_factory):
     """Responses of a production configuration, static files collected as in the image."""
     import json
 
+    from aptic.models import User
+
     with django_db_blocker.unblock():
         database_url = database_url_for_subprocess()
+        User.objects.filter(email="cookie@example.org").delete()
+        User.objects.create_user(email="cookie@example.org", password="Un mot de passe solide 42")
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
                SITE_URL="https://aptic.example", DATABASE_URL=database_url,
@@ -45,6 +53,8 @@ def production_responses(django_db_setup, django_db_blocker, tmp_path_factory):
     assert collect.returncode == 0, collect.stderr
     result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
+    with django_db_blocker.unblock():
+        User.objects.filter(email="cookie@example.org").delete()
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -72,6 +82,11 @@ def test_the_csrf_cookie_is_secure_httponly_or_samesite_in_production(production
     csrf = production_responses["login"]["csrftoken"]
     assert csrf["secure"] is True
     assert csrf["samesite"] == "Lax"
+
+
+def test_the_session_cookie_is_secure_httponly_and_samesite_in_production(production_responses):
+    session = production_responses["session"]["sessionid"]
+    assert session == {"httponly": True, "secure": True, "samesite": "Lax"}
 
 
 def test_login_attempts_are_limited_with_a_french_message(client, demo, settings):
