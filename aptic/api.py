@@ -1,8 +1,9 @@
 """Shared pieces of the partner API: one error shape, `{"code": ..., "detail": ...}`."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -50,3 +51,27 @@ def exception_handler(exc, context):
 
 def api_error_response(code, detail, status_code, **extra):
     return Response(error_body(code, detail, **extra), status=status_code)
+
+
+def _json(body, status_code):
+    return JsonResponse(body, status=status_code, json_dumps_params={"ensure_ascii": False})
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """Django's 404 (no route matched, say `/api/v1/orders/abc/`): in the error shape under
+    /api/, the usual page elsewhere."""
+    if _is_api(request):
+        return _json(error_body("not_found", _("Introuvable.")), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return _json(error_body("server_error", _(
+            "Erreur interne du serveur. Réessayez plus tard ; si elle persiste, contactez "
+            "l’opérateur #APTIC.")), 500)
+    return defaults.server_error(request)

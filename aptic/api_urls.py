@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from .tokens_api import TokenCreate
+
 urlpatterns = [
+    path("auth/token/", TokenCreate.as_view(), name="api-token"),
     path("", include("services.api_urls")),
     path("", include("places.api_urls")),
     path("", include("cheques.api_urls")),

@@ -1,6 +1,7 @@
 """OpenAPI descriptions of the project's own API building blocks (drf-spectacular)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
 
 
 class PersonalTokenScheme(OpenApiAuthenticationExtension):
@@ -22,16 +23,32 @@ ERROR_SCHEMA = {
     "properties": {
         "code": {"type": "string", "description": (
             "Code machine : invalid, not_authenticated, authentication_failed, "
+            "invalid_credentials, locked_out, "
             "permission_denied, forbidden, not_found, throttled, invalid_format, "
             "bad_check_character, bad_signature, unknown_cheque, not_activated, cancelled, "
             "expired, already_redeemed, service_not_allowed, territory_not_allowed, "
-            "idempotency_key_reused, too_many_failures…")},
+            "idempotency_key_reused, too_many_failures, server_error…")},
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": True,
                    "description": "Erreurs par champ (code « invalid »)."},
     },
     "required": ["code", "detail"],
 }
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body, for the statuses an operation adds to the common ones below
+    (`extend_schema(responses={409: ErrorSerializer})`). Its component, `Error`, is replaced by
+    ERROR_SCHEMA, the full description."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+def error_responses(*statuses):
+    """`responses={200: X, **error_responses(409)}`: statuses beyond the common ones."""
+    return dict.fromkeys(statuses, ErrorSerializer)
+
 
 DEFAULT_ERRORS = {
     "400": "Données invalides (code « invalid », détail par champ dans « errors »).",

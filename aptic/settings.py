@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API partenaires de la plateforme des chèques #APTIC.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Requests and answers get their own components, so that a request schema can say what
+    # the API refuses (an empty "reason" has minLength 1) without constraining answers.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -201,6 +204,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChequeStateEnum": "cheques.models.Cheque.State",
         "BookletStateEnum": "cheques.models.Booklet.State",
+        "StatementStateEnum": "cheques.models.Statement.State",
+        "PaymentBatchStateEnum": "cheques.models.PaymentBatch.State",
     },
 }
 
@@ -321,6 +326,16 @@ CELERY_BEAT_SCHEDULE["cheques-monthly-reimbursement"] = {
 OPERATOR_IBAN = env("OPERATOR_IBAN", "FR1420041010050500013M02606")
 OPERATOR_BIC = env("OPERATOR_BIC", "PSSTFRPPPAR")
 OPERATOR_ACCOUNT_NAME = env("OPERATOR_ACCOUNT_NAME", "APTIC operateur demo")
+
+# Quotes and invoices of orders (cheques.invoicing): the operator as the issuer, and the
+# mention printed under the amounts. Invoices are paid in advance to OPERATOR_IBAN.
+OPERATOR_NAME = env("OPERATOR_NAME", "Opérateur #APTIC")
+OPERATOR_SIRET = env("OPERATOR_SIRET", "81234567600017")
+OPERATOR_ADDRESS = env("OPERATOR_ADDRESS", "1 place de la Démonstration, 33000 Bordeaux")
+INVOICE_LEGAL_MENTION = env(
+    "INVOICE_LEGAL_MENTION",
+    "Montants nets, sans TVA : la valeur des chèques est un bon à usages multiples.",
+)
 
 # Printing (cheques.print_jobs): cheques per chunk task (chunks of whole booklets).
 PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)

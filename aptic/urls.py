@@ -21,3 +21,7 @@ urlpatterns = [
     path("", include("places.urls")),
     path("", include("cheques.urls")),
 ]
+
+# Errors outside the API views (no route matched, a crash) answer JSON under /api/.
+handler404 = "aptic.api.page_not_found"
+handler500 = "aptic.api.server_error"

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import ScopedRateThrottle
 
 from . import tokens
 from .forms import ApiTokenForm, LoginForm
@@ -26,6 +27,18 @@ def home(request):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+    # Attempts per client address, counted with the API's token endpoint (same scope, same
+    # counter): guessing passwords on one after the other gains nothing. Axes still locks a
+    # user name out after repeated failures.
+    throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        throttle = ScopedRateThrottle()
+        if not throttle.allow_request(request, self):
+            seconds = max(1, int(throttle.wait() or 1))
+            return render(request, "registration/login_throttled.html", {"seconds": seconds},
+                          status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Booklet, Cheque, Order, PricingSettings
+from .models import Booklet, Cheque, Invoice, Order, PricingSettings
 
 
 @admin.register(PricingSettings)
@@ -24,6 +24,12 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "total_cents", "issued_cheques", "credit_note_cents",
                        "decided_at", "decided_by", "issued_at", "expired_at",
                        "expiry_alert_sent_at", "rejection_reason"]
+    # Once priced, the terms are what the funder agreed to and what the invoice bills.
+    priced_terms = ["booklets", "cheques_per_booklet", "face_value_cents",
+                    "per_booklet_fee_cents"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (self.priced_terms if obj else [])
 
 
 @admin.register(Booklet)
@@ -45,4 +51,22 @@ class ChequeAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Read only: an invoice is written at the order's approval and never changes."""
+
+    list_display = ["number", "order", "funder_name", "total_cents", "issued_at"]
+    search_fields = ["number", "funder_name"]
+    list_select_related = ["order"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from aptic.api import ApiError
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for
+from aptic.schema import error_responses
 
 from . import guard, lifecycle, ordering
 from .lifecycle import ChequeError
@@ -93,7 +94,7 @@ class OrderDetail(generics.RetrieveAPIView):
 
 
 class OrderApprove(APIView):
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=None, responses={200: OrderSerializer, **error_responses(409)})
     def post(self, request, pk):
         require_operator(request.user)
         order = get_object_or_404(Order, pk=pk)
@@ -105,7 +106,8 @@ class OrderApprove(APIView):
 
 
 class OrderReject(APIView):
-    @extend_schema(request=ReasonSerializer, responses=OrderSerializer)
+    @extend_schema(request=ReasonSerializer,
+                   responses={200: OrderSerializer, **error_responses(409)})
     def post(self, request, pk):
         require_operator(request.user)
         order = get_object_or_404(Order, pk=pk)

@@ -51,17 +51,9 @@ def issued_so_far(order):
 
 def allocate_booklet_numbers(count, year):
     """Reserve `count` consecutive booklet numbers of `year`; returns the first sequence
-    number. The counter row stays locked until the calling transaction ends, so concurrent
-    issuances get disjoint ranges and a rolled-back issuance reuses nothing that was used."""
-    table = BookletSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last) VALUES (%s, %s) "  # noqa: S608
-            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + excluded.last "
-            "RETURNING last",
-            [year, count],
-        )
-        last = cursor.fetchone()[0]
+    number (see YearlySequence.reserve: a rolled-back issuance reuses nothing that was
+    used)."""
+    last = BookletSequence.reserve(year, count)
     first = last - count + 1
     if last > MAX_SEQUENCE:
         raise IssuanceError(_("Plus aucun numéro de carnet disponible pour %(year)s.")

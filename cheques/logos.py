@@ -21,8 +21,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
-ElementTree.register_namespace("", SVG_NAMESPACE)
-ElementTree.register_namespace("xlink", XLINK_NAMESPACE)
 
 # Elements that run code, load documents or change the drawing over time (an <animate> or
 # <set> can rewrite an href into javascript: after the file has been checked).
@@ -97,6 +95,10 @@ def sanitise_svg(text):
     if local_name(root.tag) != "svg":
         raise LogoError(_("Le logo doit être une image PNG ou SVG valide."))
     _strip(root)
+    # ElementTree's prefixes are process-wide and other libraries register their own for
+    # the SVG namespace: claim ours just before writing, so the file reads <svg>, not <ns0:svg>.
+    ElementTree.register_namespace("", SVG_NAMESPACE)
+    ElementTree.register_namespace("xlink", XLINK_NAMESPACE)
     return ElementTree.tostring(root, encoding="unicode")
 
 

@@ -10,7 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,8 @@ from . import codes
 
 MAX_BOOKLETS_PER_ORDER = 100_000
 MAX_CHEQUES_PER_BOOKLET = 20
+# 1 000 € a cheque: far above any real voucher, and it keeps totals within their columns.
+MAX_FACE_VALUE_CENTS = 100_000
 
 
 def end_of_current_year():
@@ -159,18 +161,42 @@ class Order(models.Model):
         return counts
 
 
-class BookletSequence(models.Model):
-    """The last booklet number used each year (numbers are never reused)."""
+class YearlySequence(models.Model):
+    """The last number used each year, for numbers that are never reused (booklets,
+    invoices)."""
 
     year = models.PositiveSmallIntegerField(_("année"), primary_key=True)
     last = models.PositiveIntegerField(_("dernier numéro"), default=0)
 
     class Meta:
-        verbose_name = _("numérotation des carnets")
-        verbose_name_plural = _("numérotation des carnets")
+        abstract = True
 
     def __str__(self):
         return f"{self.year}: {self.last}"
+
+    @classmethod
+    def reserve(cls, year, count=1):
+        """Reserve `count` consecutive numbers of `year`; returns the last one. The counter
+        row stays locked until the calling transaction ends, so concurrent callers get
+        disjoint ranges, and a rolled-back transaction gives its numbers back: committed
+        numbers have no gaps and are never given twice."""
+        table = cls._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (year, last) VALUES (%s, %s) "  # noqa: S608
+                f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + excluded.last "
+                "RETURNING last",
+                [year, count],
+            )
+            return cursor.fetchone()[0]
+
+
+class BookletSequence(YearlySequence):
+    """The last booklet number used each year."""
+
+    class Meta:
+        verbose_name = _("numérotation des carnets")
+        verbose_name_plural = _("numérotation des carnets")
 
 
 class Booklet(models.Model):
@@ -365,5 +391,6 @@ class IdempotentResponse(models.Model):
 
 # The models of printing and of reimbursement live in their own modules (one module per
 # domain action); Django finds them through these imports.
+from .invoicing_models import *  # noqa: E402, F401, F403
 from .print_models import *  # noqa: E402, F401, F403
 from .reimbursement_models import *  # noqa: E402, F401, F403

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.http import attachment
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for, roles_of
 
-from . import issuance, lifecycle, ordering
+from . import invoicing, issuance, lifecycle, ordering
 from .api import visible_orders
 from .forms import (
     CancelForm,
@@ -230,7 +231,26 @@ def order_detail(request, pk):
         "booklets": order.booklet_set.order_by("number")[:50],
         "territory_names": [f"{code} {name}" for code, name in
                             _departments({"territory": order.territory})],
+        "quote_number": invoicing.quote_number(order),
+        "invoice": invoicing.invoice_of(order),
     })
+
+
+@login_required
+def order_quote_pdf(request, pk):
+    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    return attachment(invoicing.quote_pdf(order), "application/pdf",
+                      f"devis-{invoicing.quote_number(order)}.pdf")
+
+
+@login_required
+def order_invoice_pdf(request, pk):
+    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    invoice = invoicing.invoice_of(order)
+    if invoice is None:  # not approved (yet, or ever)
+        raise Http404
+    return attachment(invoicing.invoice_pdf(invoice), "application/pdf",
+                      f"facture-{invoice.number}.pdf")
 
 
 @login_required
@@ -293,7 +313,7 @@ def operator_queue(request):
     return render(request, "cheques/orders/queue.html", {
         "orders": orders, "reject_form": OrderDecisionForm(),
         "in_progress": Order.objects.filter(status=Order.Status.APPROVED)
-        .select_related("funder"),
+        .select_related("funder", "invoice"),
     })
 
 
@@ -307,12 +327,16 @@ def order_approve(request, pk):
     except OrderError as error:
         messages.error(request, error.detail)
         return redirect("order-queue")
+    invoice = invoicing.invoice_of(order)
     if order.status == Order.Status.ISSUED:
-        messages.success(request, _("Commande n° %(id)s validée : %(count)s chèques émis.")
-                         % {"id": order.pk, "count": order.issued_cheques})
+        messages.success(request, _("Commande n° %(id)s validée (facture %(invoice)s) : "
+                                    "%(count)s chèques émis.")
+                         % {"id": order.pk, "invoice": invoice.number,
+                            "count": order.issued_cheques})
     else:
-        messages.success(request, _("Commande n° %(id)s validée : l’émission est en cours.")
-                         % {"id": order.pk})
+        messages.success(request, _("Commande n° %(id)s validée (facture %(invoice)s) : "
+                                    "l’émission est en cours.")
+                         % {"id": order.pk, "invoice": invoice.number})
     return redirect("order-queue")
 
 

@@ -1,4 +1,5 @@
-"""Orders: a funder orders booklets, the operator approves or rejects, the funder cancels.
+"""Orders: a funder orders booklets, the operator approves (which invoices the order) or
+rejects, the funder cancels.
 
 Every change is atomic, guarded by a conditional update on the status (a decision is taken
 once), and writes its audit row in the same transaction. The funder is e-mailed after commit.
@@ -16,7 +17,13 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from places.departments import DEPARTMENTS
 
-from .models import MAX_BOOKLETS_PER_ORDER, MAX_CHEQUES_PER_BOOKLET, Order, PricingSettings
+from .models import (
+    MAX_BOOKLETS_PER_ORDER,
+    MAX_CHEQUES_PER_BOOKLET,
+    MAX_FACE_VALUE_CENTS,
+    Order,
+    PricingSettings,
+)
 
 
 class OrderError(Exception):
@@ -42,6 +49,8 @@ def validate_order_terms(*, booklets, cheques_per_booklet, face_value_cents, val
             "max": MAX_CHEQUES_PER_BOOKLET}
     if face_value_cents is not None and face_value_cents <= 0:
         errors["face_value_cents"] = _("La valeur faciale doit être positive.")
+    elif face_value_cents is not None and face_value_cents > MAX_FACE_VALUE_CENTS:
+        errors["face_value_cents"] = _("Au plus 1 000 € par chèque.")
     if valid_until is not None and valid_until <= timezone.localdate():
         errors["valid_until"] = _("La date de fin de validité doit être dans le futur.")
     unknown = [code for code in territory or [] if code not in DEPARTMENTS]
@@ -108,11 +117,15 @@ def _transition(order, actor, from_status, to_status, action, **fields):
 
 
 def approve_order(order, *, actor):
-    """The operator approves: issuance follows (inline for small orders, else a task)."""
+    """The operator approves: the invoice is written in the same transaction
+    (cheques.invoicing), issuance follows (inline for small orders, else a task)."""
+    from .invoicing import issue_invoice
     from .tasks import issue_order_task
 
-    order = _transition(order, actor, Order.Status.SUBMITTED, Order.Status.APPROVED,
-                        "order.approved", decided_at=timezone.now(), decided_by=actor)
+    with transaction.atomic():
+        order = _transition(order, actor, Order.Status.SUBMITTED, Order.Status.APPROVED,
+                            "order.approved", decided_at=timezone.now(), decided_by=actor)
+        issue_invoice(order, actor=actor)
     _notify(order, _("Votre commande n° %(id)s est validée") % {"id": order.pk}, _(
         "Bonne nouvelle : votre commande de %(booklets)s carnets a été validée. "
         "Les chèques sont en cours d’émission."

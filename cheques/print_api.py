@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
+from aptic.schema import error_responses
 
 from . import print_jobs
 from .api import require_operator, visible_orders
@@ -29,7 +30,8 @@ class OrderPdf(APIView):
         # `Accept: application/pdf` is welcome: errors still answer in JSON.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                              **error_responses(409)})
     def get(self, request, pk):
         order = get_object_or_404(visible_orders(request.user), pk=pk)
         job = order.print_jobs.filter(booklet=None, state=PrintJob.State.PRINTED).order_by(
@@ -43,7 +45,7 @@ class OrderPdf(APIView):
 class OrderPrint(APIView):
     """Operator: print the order (again). 409 when it is not issued or already printing."""
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, **error_responses(409)})
     def post(self, request, pk):
         require_operator(request.user)
         order = get_object_or_404(Order, pk=pk)

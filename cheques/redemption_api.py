@@ -1,7 +1,15 @@
 """Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
 
+import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -14,7 +22,7 @@ from .lifecycle import ChequeError
 from .models import Redemption
 
 
-class RedemptionRequestSerializer(serializers.Serializer):
+class RedemptionCreateSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
                                   max_length=redemption.MAX_CODES + 1)
     code = serializers.CharField(max_length=40, required=False)
@@ -66,23 +74,39 @@ ERROR = inline_serializer("RedemptionError", {
 })
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class RedemptionFilter(django_filters.FilterSet):
+    place = IdFilter(field_name="place_id", label="Lieu (identifiant)")
+    mediator = IdFilter(field_name="mediator_id", label="Médiateur (identifiant)")
+    service = django_filters.CharFilter(field_name="service__slug",
+                                        label="Service (identifiant, par exemple outils-atelier)")
+    since = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__gte",
+                                      label="Encaissés à partir de ce jour (AAAA-MM-JJ)")
+    until = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__lte",
+                                      label="Encaissés jusqu’à ce jour inclus (AAAA-MM-JJ)")
+
+    class Meta:
+        model = Redemption
+        fields = ["place", "mediator", "service", "since", "until"]
+
+
 class RedemptionListCreate(generics.ListAPIView):
     """Redeem cheques (POST) or list the redemptions of the caller's places (GET)."""
 
     serializer_class = RedemptionSerializer
+    filterset_class = RedemptionFilter
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "redemption"
 
     def get_queryset(self):
-        params = self.request.query_params
-        return redemption.history(
-            self.request.user, place=params.get("place") or None,
-            since=params.get("since") or None, until=params.get("until") or None,
-            mediator=params.get("mediator") or None, service=params.get("service") or None,
-        )
+        return redemption.history(self.request.user)
 
     @extend_schema(
-        request=RedemptionRequestSerializer,
+        request=RedemptionCreateSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
                                      description="Une clé par panier : un nouvel essai avec "
                                                  "la même clé rejoue la première réponse.")],
@@ -90,7 +114,7 @@ class RedemptionListCreate(generics.ListAPIView):
                    422: ERROR, 429: ERROR},
     )
     def post(self, request):
-        payload = RedemptionRequestSerializer(data=request.data)
+        payload = RedemptionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         ip_address = guard.client_ip(request)

@@ -5,21 +5,24 @@ Downloads use suffixes: ``/api/v1/statements/{id}.pdf``, ``/api/v1/statements/{i
 and ``/api/v1/payouts/{id}/sepa.xml``.
 """
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
 from aptic.permissions import is_operator, may_act_for_funder
+from aptic.schema import error_responses
 
 from . import ledger, reimbursement
-from .models import Order, PaymentBatch
+from .models import Order, PaymentBatch, Statement
 from .reimbursement import ReimbursementError
 from .reimbursement_views import sepa_response, statement_csv_response, statement_pdf_response
+from .serializers import PaymentBatchSerializer, StatementDetailSerializer, StatementSerializer
 
 
 def as_api_error(error):
@@ -28,52 +31,6 @@ def as_api_error(error):
 
 def not_found():
     return ApiError("not_found", _("Introuvable."), status.HTTP_404_NOT_FOUND)
-
-
-def statement_body(statement, *, with_lines=False):
-    body = {
-        "id": statement.pk,
-        "reference": statement.reference,
-        "structure": {"id": statement.structure_id, "name": statement.structure.name},
-        "until": statement.until.isoformat(),
-        "state": statement.state,
-        "line_count": statement.line_count,
-        "total_cents": statement.total_cents,
-        "created_at": statement.created_at.isoformat(),
-        "validated_at": statement.validated_at.isoformat() if statement.validated_at else None,
-        "paid_at": statement.paid_at.isoformat() if statement.paid_at else None,
-        "batch": statement.batch_id,
-        "pdf": f"/api/v1/statements/{statement.pk}.pdf",
-        "csv": f"/api/v1/statements/{statement.pk}.csv",
-    }
-    if with_lines:
-        totals = reimbursement.totals(statement)
-        body["totals"] = {
-            "by_place": [{"place": n, "count": c, "amount_cents": a} for n, c, a in
-                         totals.by_place],
-            "by_service": [{"service": n, "count": c, "amount_cents": a} for n, c, a in
-                           totals.by_service],
-        }
-        body["lines"] = [
-            {"id": line.pk, "redemption": line.redemption_id,
-             "redeemed_at": line.redeemed_at.isoformat(), "place": line.place_id,
-             "place_name": line.place_name, "cheque": line.cheque_number,
-             "service": line.service_label, "mediator": line.mediator_name,
-             "amount_cents": line.amount_cents}
-            for line in statement.lines.order_by("redeemed_at", "id")
-        ]
-    return body
-
-
-def batch_body(batch):
-    return {
-        "id": batch.pk, "state": batch.state, "total_cents": batch.total_cents,
-        "transfers": batch.transfers, "execution_date": batch.execution_date.isoformat(),
-        "message_id": batch.message_id, "created_at": batch.created_at.isoformat(),
-        "paid_at": batch.paid_at.isoformat() if batch.paid_at else None,
-        "statements": list(batch.statements.order_by("pk").values_list("pk", flat=True)),
-        "sepa": f"/api/v1/payouts/{batch.pk}/sepa.xml",
-    }
 
 
 def _statement(request, pk):
@@ -89,37 +46,57 @@ def _require_operator(user):
                        status.HTTP_403_FORBIDDEN)
 
 
-class StatementList(APIView):
+class StatementRunSerializer(serializers.Serializer):
+    until = serializers.CharField(
+        required=False, allow_blank=True, max_length=30,
+        help_text="Encaissements jusqu’à ce jour inclus, AAAA-MM-JJ (par défaut : la fin du "
+                  "mois précédent).")
+
+
+class StatementFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=Statement.State.choices)
+
+    class Meta:
+        model = Statement
+        fields = ["state"]
+
+
+class StatementList(generics.ListAPIView):
     """GET: the statements you may see (operator: all; place managers: their structure's).
     POST {"until": "YYYY-MM-DD"} (operator): run a reimbursement, 201 with the statements."""
 
-    @extend_schema(operation_id="v1_statements_list", responses=OpenApiTypes.OBJECT)
-    def get(self, request):
-        statements = reimbursement.visible_statements(request.user)
-        state = request.query_params.get("state")
-        if state:
-            statements = statements.filter(state=state)
-        return Response([statement_body(s) for s in statements[:500]])
+    serializer_class = StatementSerializer
+    filterset_class = StatementFilter
+
+    def get_queryset(self):
+        return reimbursement.visible_statements(self.request.user)
+
+    @extend_schema(operation_id="v1_statements_list")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="v1_statements_run",
-        request=OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT
+        request=StatementRunSerializer,
+        responses={201: StatementSerializer(many=True)},
     )
     def post(self, request):
         _require_operator(request.user)
+        payload = StatementRunSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         try:
             statements = reimbursement.run(until=reimbursement.parse_until(
-                request.data.get("until")), actor=request.user)
+                payload.validated_data.get("until")), actor=request.user)
         except ReimbursementError as error:
             raise as_api_error(error) from None
-        return Response([statement_body(s) for s in statements], status=status.HTTP_201_CREATED)
+        return Response(StatementSerializer(statements, many=True).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class StatementDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=StatementDetailSerializer)
     def get(self, request, pk):
-        return Response(statement_body(_statement(request, pk), with_lines=True))
+        return Response(StatementDetailSerializer(_statement(request, pk)).data)
 
 
 class StatementPdf(APIView):
@@ -139,39 +116,49 @@ class StatementCsv(APIView):
 
 
 class StatementValidate(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={200: StatementSerializer, **error_responses(409)})
     def post(self, request, pk):
         statement = _statement(request, pk)
         try:
             statement = reimbursement.validate(statement, actor=request.user)
         except ReimbursementError as error:
             raise as_api_error(error) from None
-        return Response(statement_body(statement))
+        return Response(StatementSerializer(statement).data)
 
 
-class PayoutList(APIView):
-    """GET: payment batches; POST {"statements": [ids], "execution_date"?}: a new batch."""
+class PayoutCreateSerializer(serializers.Serializer):
+    statements = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                       help_text="Les relevés validés à payer.")
+    execution_date = serializers.DateField(required=False,
+                                           help_text="Date d’exécution demandée à la banque.")
 
-    @extend_schema(operation_id="v1_payouts_list", responses=OpenApiTypes.OBJECT)
-    def get(self, request):
+
+class PayoutList(generics.ListAPIView):
+    """GET: payment batches (operator); POST {"statements": [ids], "execution_date"?}: a new
+    batch and its SEPA file."""
+
+    serializer_class = PaymentBatchSerializer
+
+    queryset = PaymentBatch.objects.all()
+
+    @extend_schema(operation_id="v1_payouts_list")
+    def get(self, request, *args, **kwargs):
         _require_operator(request.user)
-        return Response([batch_body(b) for b in PaymentBatch.objects.all()[:200]])
+        return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PayoutCreateSerializer,
+                   responses={201: PaymentBatchSerializer, **error_responses(409)})
     def post(self, request):
         _require_operator(request.user)
-        ids = request.data.get("statements")
-        if not isinstance(ids, list):
-            raise ApiError("invalid", _("Indiquez la liste des relevés : {\"statements\": [ids]}."))
-        execution_date = request.data.get("execution_date")
+        payload = PayoutCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         try:
             batch = reimbursement.create_batch(
-                ids, actor=request.user,
-                execution_date=reimbursement.parse_until(execution_date)
-                if execution_date else None)
+                payload.validated_data["statements"], actor=request.user,
+                execution_date=payload.validated_data.get("execution_date"))
         except ReimbursementError as error:
             raise as_api_error(error) from None
-        return Response(batch_body(batch), status=status.HTTP_201_CREATED)
+        return Response(PaymentBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
 def _batch(request, pk):
@@ -180,9 +167,9 @@ def _batch(request, pk):
 
 
 class PayoutDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=PaymentBatchSerializer)
     def get(self, request, pk):
-        return Response(batch_body(_batch(request, pk)))
+        return Response(PaymentBatchSerializer(_batch(request, pk)).data)
 
 
 class PayoutSepa(APIView):
@@ -195,14 +182,14 @@ class PayoutSepa(APIView):
 
 
 class PayoutPaid(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={200: PaymentBatchSerializer, **error_responses(409)})
     def post(self, request, pk):
         batch = _batch(request, pk)
         try:
             batch = reimbursement.mark_paid(batch, actor=request.user)
         except ReimbursementError as error:
             raise as_api_error(error) from None
-        return Response(batch_body(batch))
+        return Response(PaymentBatchSerializer(batch).data)
 
 
 def may_see_ledger(user, order):

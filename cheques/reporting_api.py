@@ -33,8 +33,7 @@ class ReportingSummary(APIView):
     @extend_schema(parameters=[
         OpenApiParameter("order", int, description="Identifiant de la commande."),
         OpenApiParameter("funder", int, description="Identifiant du financeur."),
-    ], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT,
-                  404: OpenApiTypes.OBJECT})
+    ], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         user = request.user
         if not (is_operator(user) or organisations_for(user, Role.FUNDER_MANAGER).exists()):
@@ -43,6 +42,11 @@ class ReportingSummary(APIView):
         orders = visible_orders(user)
         order_id, funder_id = _id(request, "order"), _id(request, "funder")
         if funder_id is not None:
+            # Same answer as the web dashboard: a funder you may not see does not exist.
+            if not (is_operator(user) or organisations_for(user, Role.FUNDER_MANAGER)
+                    .filter(pk=funder_id).exists()):
+                raise ApiError("not_found", _("Financeur introuvable."),
+                               status.HTTP_404_NOT_FOUND)
             orders = orders.filter(funder_id=funder_id)
         if order_id is not None:
             if not orders.filter(pk=order_id).exists():

@@ -1,13 +1,24 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from . import codes, issuance, print_jobs
+from . import codes, issuance, print_jobs, reimbursement
 from .lifecycle import refusal
-from .models import MAX_BOOKLETS_PER_ORDER, MAX_CHEQUES_PER_BOOKLET, Booklet, Cheque, Order
+from .models import (
+    MAX_BOOKLETS_PER_ORDER,
+    MAX_CHEQUES_PER_BOOKLET,
+    MAX_FACE_VALUE_CENTS,
+    Booklet,
+    Cheque,
+    Order,
+    PaymentBatch,
+    Statement,
+    StatementLine,
+)
 from .ordering import validate_order_terms
 
 
@@ -17,7 +28,10 @@ class OrderCreateSerializer(serializers.Serializer):
     booklets = serializers.IntegerField(min_value=1, max_value=MAX_BOOKLETS_PER_ORDER)
     cheques_per_booklet = serializers.IntegerField(
         min_value=1, max_value=MAX_CHEQUES_PER_BOOKLET, default=10)
-    face_value_cents = serializers.IntegerField(min_value=1, default=1000)
+    # The same cap as cheques.ordering.validate_order_terms, stated here for the contract.
+    face_value_cents = serializers.IntegerField(
+        min_value=1, max_value=MAX_FACE_VALUE_CENTS, default=1000,
+        error_messages={"max_value": _("Au plus 1 000 € par chèque.")})
     valid_until = serializers.DateField(required=False)
     allowed_services = serializers.SlugRelatedField(
         slug_field="slug", many=True, required=False, queryset=Service.objects.active())
@@ -141,3 +155,94 @@ class BookletSerializer(serializers.ModelSerializer):
         model = Booklet
         fields = ["number", "order", "state", "distributed_at", "age_bracket", "postcode",
                   "situation", "cancellation_reason"]
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    """A reimbursement statement (relevé) and the addresses of its PDF and CSV."""
+
+    reference = serializers.CharField()
+    structure = OrganisationRefSerializer()
+    batch = serializers.IntegerField(source="batch_id", allow_null=True)
+    pdf = serializers.SerializerMethodField()
+    csv = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Statement
+        fields = ["id", "reference", "structure", "until", "state", "line_count",
+                  "total_cents", "created_at", "validated_at", "paid_at", "batch", "pdf", "csv"]
+
+    def get_pdf(self, statement) -> str:
+        return f"/api/v1/statements/{statement.pk}.pdf"
+
+    def get_csv(self, statement) -> str:
+        return f"/api/v1/statements/{statement.pk}.csv"
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    redemption = serializers.IntegerField(source="redemption_id")
+    place = serializers.IntegerField(source="place_id")
+    cheque = serializers.CharField(source="cheque_number")
+    service = serializers.CharField(source="service_label")
+    mediator = serializers.CharField(source="mediator_name")
+
+    class Meta:
+        model = StatementLine
+        fields = ["id", "redemption", "redeemed_at", "place", "place_name", "cheque",
+                  "service", "mediator", "amount_cents"]
+
+
+class StatementTotalsSerializer(serializers.Serializer):
+    by_place = inline_serializer("PlaceTotal", {
+        "place": serializers.CharField(), "count": serializers.IntegerField(),
+        "amount_cents": serializers.IntegerField()}, many=True)
+    by_service = inline_serializer("ServiceTotal", {
+        "service": serializers.CharField(), "count": serializers.IntegerField(),
+        "amount_cents": serializers.IntegerField()}, many=True)
+
+
+class StatementDetailSerializer(StatementSerializer):
+    """A statement with its totals (per place, per service) and its lines."""
+
+    totals = serializers.SerializerMethodField()
+    lines = serializers.SerializerMethodField()
+
+    class Meta(StatementSerializer.Meta):
+        fields = [*StatementSerializer.Meta.fields, "totals", "lines"]
+
+    @extend_schema_field(StatementTotalsSerializer)
+    def get_totals(self, statement):
+        totals = reimbursement.totals(statement)
+        return {
+            "by_place": [{"place": name, "count": count, "amount_cents": cents}
+                         for name, count, cents in totals.by_place],
+            "by_service": [{"service": name, "count": count, "amount_cents": cents}
+                           for name, count, cents in totals.by_service],
+        }
+
+    @extend_schema_field(StatementLineSerializer(many=True))
+    def get_lines(self, statement):
+        lines = statement.lines.order_by("redeemed_at", "id")
+        return StatementLineSerializer(lines, many=True).data
+
+
+class PaymentBatchSerializer(serializers.ModelSerializer):
+    """A payment batch: validated statements paid by one SEPA credit-transfer file."""
+
+    statements = serializers.SerializerMethodField()
+    sepa = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentBatch
+        fields = ["id", "state", "total_cents", "transfers", "execution_date", "message_id",
+                  "created_at", "paid_at", "statements", "sepa"]
+
+    def get_statements(self, batch) -> list[int]:
+        return list(batch.statements.order_by("pk").values_list("pk", flat=True))
+
+    def get_sepa(self, batch) -> str:
+        return f"/api/v1/payouts/{batch.pk}/sepa.xml"

@@ -7,8 +7,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -18,7 +17,13 @@ from aptic.api import ApiError
 
 from . import gazetteer, search
 from .models import Place
-from .serializers import CommuneSerializer, PlaceSerializer, hit_data
+from .serializers import (
+    CommuneSerializer,
+    PlaceFeatureCollectionSerializer,
+    PlaceSearchSerializer,
+    PlaceSerializer,
+    hit_data,
+)
 
 
 def query_parameters(*names):
@@ -78,7 +83,7 @@ class PlaceSearchView(PublicView):
     """`GET /api/v1/places/?lat=&lon=` (or `postcode=` / `insee=`) `&radius_km=&service=
     &open_now=&support=&free=&limit=`: qualified places nearest first, with `distance_km`."""
 
-    @extend_schema(operation_id="places_search", responses=OpenApiTypes.OBJECT,
+    @extend_schema(operation_id="places_search", responses=PlaceSearchSerializer,
                    parameters=query_parameters("lat", "lon", "postcode", "insee", "radius_km",
                                                "service", "open_now", "support", "free",
                                                "limit"))
@@ -124,7 +129,7 @@ class PlaceGeoJSONView(PublicView):
     compact FeatureCollection. Points carry `id` and `name`; past `search.MAX_FEATURES` places
     the viewport is clustered server-side and cluster points carry `count` instead."""
 
-    @extend_schema(operation_id="places_geojson", responses=OpenApiTypes.OBJECT,
+    @extend_schema(operation_id="places_geojson", responses=PlaceFeatureCollectionSerializer,
                    parameters=query_parameters("bbox", "service", "open_now", "support", "free"))
     def get(self, request):
         params = request.query_params
@@ -168,7 +173,9 @@ class CommuneAutocompleteView(PublicView):
     """`GET /api/v1/communes/?q=`: communes by postcode prefix or name (case and accents
     ignored), at most 10."""
 
-    @extend_schema(operation_id="communes_autocomplete", responses=CommuneSerializer(many=True),
+    @extend_schema(operation_id="communes_autocomplete",
+                   responses=inline_serializer("CommuneSuggestions",
+                                               {"results": CommuneSerializer(many=True)}),
                    parameters=[OpenApiParameter("q", str)])
     def get(self, request):
         query = request.query_params.get("q", "")

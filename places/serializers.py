@@ -78,3 +78,65 @@ class CommuneSerializer(serializers.ModelSerializer):
 
     def get_label(self, commune) -> str:
         return f"{commune.name} ({commune.postcode})"
+
+
+# The answers below are built by hand (hit_data, the GeoJSON view) on the hot path of the
+# public map; these serializers only describe them in the OpenAPI contract.
+
+
+class PlaceHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    postcode = serializers.CharField()
+    town = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    distance_km = serializers.FloatField()
+    open_now = serializers.BooleanField(allow_null=True)
+    today = serializers.CharField(allow_null=True)
+    hours_text = serializers.CharField()
+    services = PlaceServiceSerializer(many=True)
+    specific_support = serializers.ListField(child=serializers.CharField())
+    fees = serializers.ListField(child=serializers.CharField())
+    phone = serializers.CharField()
+    url = serializers.CharField()
+
+
+class SearchCenterSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    label = serializers.CharField(help_text="La commune cherchée (vide pour un point).")
+
+
+class PlaceSearchSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    center = SearchCenterSerializer()
+    radius_km = serializers.FloatField()
+    results = PlaceHitSerializer(many=True)
+
+
+class PointSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2,
+                                        max_length=2, help_text="[longitude, latitude]")
+
+
+class FeaturePropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="Un lieu : son identifiant…")
+    name = serializers.CharField(required=False, help_text="… et son nom.")
+    count = serializers.IntegerField(required=False,
+                                     help_text="Un regroupement : le nombre de lieux.")
+
+
+class PlaceFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.IntegerField(required=False)
+    geometry = PointSerializer()
+    properties = FeaturePropertiesSerializer()
+
+
+class PlaceFeatureCollectionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    clustered = serializers.BooleanField()
+    features = PlaceFeatureSerializer(many=True)

@@ -7,11 +7,11 @@ from .serializers import CategorySerializer
 
 
 class NomenclatureView(generics.ListAPIView):
-    """The active nomenclature: categories with their active services."""
+    """The active nomenclature: categories with their active services (paginated like every
+    list of the API, though it fits in one page)."""
 
     permission_classes = [AllowAny]
     serializer_class = CategorySerializer
-    pagination_class = None
 
     def get_queryset(self):
         return Category.objects.active().prefetch_related(

@@ -72,3 +72,55 @@ def test_revoking_needs_a_post_with_a_csrf_token(funder_manager):
     assert client.post(reverse("revoke-api-token", args=[token.pk])).status_code == 403
     token.refresh_from_db()
     assert token.is_active
+
+
+TOKEN_URL = "/api/v1/auth/token/"
+PASSWORD = "motdepasse-solide-42"  # tests.factories.UserFactory
+
+
+def ask_token(client, username, password, **extra):
+    return client.post(TOKEN_URL, {"username": username, "password": password, **extra},
+                       content_type="application/json")
+
+
+def test_the_api_trades_credentials_for_a_token_shown_once_and_audited(client, funder_manager):
+    response = ask_token(client, funder_manager.email, PASSWORD, name="mon logiciel")
+    assert response.status_code == 201
+    body = response.json()
+    token = ApiToken.objects.get(user=funder_manager)
+    assert token.name == body["name"] == "mon logiciel"
+    assert token.digest == tokens.digest_of(body["key"]) and body["prefix"] == token.prefix
+    assert AuditEvent.objects.filter(action="api_token.created", actor=funder_manager,
+                                     object_id=str(token.pk)).exists()
+    me = client.get(PRIVATE, HTTP_AUTHORIZATION=f"Token {body['key']}")
+    assert me.status_code == 200 and me.json()["email"] == funder_manager.email
+    # The user name works too, and the token gets a default name.
+    again = ask_token(client, funder_manager.username, PASSWORD)
+    assert again.status_code == 201 and again.json()["name"] == "API"
+    assert again.json()["key"] != body["key"]
+
+
+def test_wrong_credentials_get_a_french_400_and_no_token(client, funder_manager):
+    inactive = member(Role.FUNDER_MANAGER, is_active=False)
+    for username, password in ((funder_manager.email, "mauvais"), ("personne", PASSWORD),
+                               (inactive.email, PASSWORD)):
+        response = ask_token(client, username, password)
+        assert response.status_code == 400
+        assert response.json() == {"code": "invalid_credentials", "detail": (
+            "Identifiant ou mot de passe incorrect. Vérifiez-les et réessayez.")}
+    response = client.post(TOKEN_URL, {"username": funder_manager.email},
+                           content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert not ApiToken.objects.exists()
+
+
+def test_a_locked_out_user_name_is_refused_in_the_api_error_shape(client, funder_manager,
+                                                                  settings):
+    statuses = [ask_token(client, funder_manager.email, "mauvais").status_code
+                for _attempt in range(settings.AXES_FAILURE_LIMIT)]
+    assert statuses[:-1] == [400] * (settings.AXES_FAILURE_LIMIT - 1)
+    response = ask_token(client, funder_manager.email, PASSWORD)  # the right password
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "locked_out"
+    assert not ApiToken.objects.exists()

@@ -35,11 +35,11 @@ def test_a_structure_lists_only_its_own_statements_and_the_operator_all(
     api, statements, place, manager_x, manager_y, operator
 ):
     mine = statements[place.structure_id]
-    body = as_user(api, manager_x).get("/api/v1/statements/").json()
+    body = as_user(api, manager_x).get("/api/v1/statements/").json()["results"]
     assert [s["id"] for s in body] == [mine.pk]
     assert body[0]["total_cents"] == 3000 and body[0]["state"] == "draft"
-    assert len(as_user(api, operator).get("/api/v1/statements/").json()) == 2
-    assert len(as_user(api, manager_y).get("/api/v1/statements/").json()) == 1
+    assert as_user(api, operator).get("/api/v1/statements/").json()["count"] == 2
+    assert as_user(api, manager_y).get("/api/v1/statements/").json()["count"] == 1
 
 
 def test_structure_a_never_sees_structure_b_statement(api, statements, other_place, manager_x,
@@ -57,7 +57,7 @@ def test_structure_a_never_sees_structure_b_statement(api, statements, other_pla
                 f"/remboursements/releves/{theirs.pk}.csv"):
         assert client.get(url).status_code == 404, url
     # A mediator (not a place manager) sees no statement at all.
-    assert as_user(api, mediator_x).get("/api/v1/statements/").json() == []
+    assert as_user(api, mediator_x).get("/api/v1/statements/").json()["results"] == []
 
 
 def test_the_statement_detail_has_its_lines_and_totals(api, statements, place, manager_x):

@@ -212,6 +212,8 @@ def test_funder_b_never_sees_funder_a_figures(dataset, api, manager_b):
     response = api.get("/api/v1/reporting/summary/", {"order": order_a})
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert api.get("/api/v1/reporting/summary/").json()["cheques"]["issued"] == 10
+    other_funder = api.get("/api/v1/reporting/summary/", {"funder": dataset.order.funder_id})
+    assert other_funder.status_code == 404 and other_funder.json()["code"] == "not_found"
 
 
 def test_people_who_are_neither_funder_nor_operator_are_refused(dataset, api, mediator_x):

@@ -43,7 +43,7 @@ def test_the_public_api_lists_the_active_nomenclature(client):
     Category.objects.filter(slug="loisirs").update(active=False)
     response = client.get("/api/v1/services/")
     assert response.status_code == 200
-    categories = {c["slug"]: c for c in response.json()}
+    categories = {c["slug"]: c for c in response.json()["results"]}
     assert "loisirs" not in categories
     outils = [s["slug"] for s in categories["outils-quotidien"]["services"]]
     assert "outils-smartphone" not in outils
