@@ -61,12 +61,21 @@ def _is_api(request):
     return request.path.startswith("/api/")
 
 
-def page_not_found(request, exception):
-    """Django's 404 (no route matched, say `/api/v1/orders/abc/`): in the error shape under
-    /api/, the usual page elsewhere."""
-    if _is_api(request):
-        return _json(error_body("not_found", _("Introuvable.")), 404)
-    return defaults.page_not_found(request, exception)
+class ApiNotFoundMiddleware:
+    """An address under /api/ that no route matches (say `/api/v1/orders/abc/`) answers in
+    the error shape, not with an HTML page: Django's own 404 page in production, its debug
+    page in the demo, where partners try the API first. (Listed before CommonMiddleware,
+    it sees the response after it: a missing trailing slash still redirects.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code == 404 and _is_api(request)
+                and response.get("Content-Type", "").startswith("text/html")):
+            return _json(error_body("not_found", _("Introuvable.")), 404)
+        return response
 
 
 def server_error(request):

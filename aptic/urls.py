@@ -22,6 +22,6 @@ urlpatterns = [
     path("", include("cheques.urls")),
 ]
 
-# Errors outside the API views (no route matched, a crash) answer JSON under /api/.
-handler404 = "aptic.api.page_not_found"
+# A crash outside the API views answers JSON under /api/ (unknown addresses: see
+# aptic.api.ApiNotFoundMiddleware).
 handler500 = "aptic.api.server_error"

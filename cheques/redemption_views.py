@@ -45,7 +45,41 @@ def scan(request):
         "initial_cheque": initial,
         "alphabet": codes.ALPHABET,
         "damm": codes.DAMM,
+        "scan_messages": scan_messages(),
     })
+
+
+def scan_messages():
+    """What scan.js says, in the page's language ({count}, {total}, {code}, {status} are
+    filled in by the script; "one"/"other" are the singular and plural)."""
+    return {
+        "cheques": {"one": _("{count} chèque"), "other": _("{count} chèques")},
+        "no_common_service": _("Aucun service de ce lieu n’est accepté par tous les chèques "
+                               "du panier."),
+        "to_redeem": _("à encaisser"),
+        "checking": _("vérification…"),
+        "remove": _("Retirer"),
+        "remove_cheque": _("Retirer le chèque {code}"),
+        "error_status": _("Erreur {status}"),
+        "offline_check": _("Pas de connexion : vérification en attente."),
+        "already_in_basket": _("Ce chèque est déjà dans le panier."),
+        "bad_check_character": _("Caractère de contrôle erroné — vérifiez le code."),
+        "bad_characters": _("Ce code contient des caractères qui n’existent pas sur les "
+                            "chèques."),
+        "bad_length": _("Un code compte 13 caractères (XXXX-XXXX-XXXX-X)."),
+        "redeeming": _("Encaissement en cours…"),
+        "redeemed": {"one": _("{count} chèque encaissé — total {total}."),
+                     "other": _("{count} chèques encaissés — total {total}.")},
+        "see_history": _("Voir l’historique"),
+        "offline_basket": _("Pas de connexion : le panier est gardé et sera envoyé dès le "
+                            "retour du réseau."),
+        "camera_needs_https": _("La caméra n’est disponible que sur une connexion sécurisée "
+                                "(HTTPS) ou sur localhost. Saisissez le code à la main."),
+        "camera_opening": _("Ouverture de la caméra…"),
+        "camera_ready": _("Présentez le QR code du chèque devant la caméra."),
+        "cheque_added": _("Chèque {code} ajouté."),
+        "camera_failed": _("Impossible d’utiliser la caméra. Saisissez le code à la main."),
+    }
 
 
 def _filters(request):

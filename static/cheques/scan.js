@@ -10,6 +10,17 @@
   var initial = data("scan-initial");
   var DAMM = data("scan-damm");
   var ALPHABET = data("scan-alphabet");
+  var MESSAGES = data("scan-messages");
+  /* A message of the page's language, its {name} slots filled; a {one, other} pair picks
+     by values.count. */
+  function t(key, values) {
+    var message = MESSAGES[key];
+    values = values || {};
+    if (typeof message === "object") { message = values.count > 1 ? message.other : message.one; }
+    return message.replace(/\{(\w+)\}/g, function (all, name) {
+      return name in values ? String(values[name]) : all;
+    });
+  }
   var STORAGE = "aptic-scan-basket";
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
 
@@ -77,12 +88,12 @@
       if (allowed !== null && allowed.indexOf(service.slug) < 0) { return; }
       var option = document.createElement("option");
       option.value = service.slug;
-      option.textContent = service.label + " — " + service.cheques + " chèque" + (service.cheques > 1 ? "s" : "");
+      option.textContent = service.label + " — " + t("cheques", { count: service.cheques });
       serviceSelect.appendChild(option);
     });
     if (previous) { serviceSelect.value = previous; }
     el("service-help").textContent = serviceSelect.options.length ? "" :
-      "Aucun service de ce lieu n’est accepté par tous les chèques du panier.";
+      t("no_common_service");
   }
   function render() {
     var body = el("basket");
@@ -91,7 +102,7 @@
     basket.items.forEach(function (item, index) {
       var row = document.createElement("tr");
       var info = item.info || {};
-      var state = item.error ? item.error : (info.redeemable ? "à encaisser" : (info.refusal ? info.refusal.detail : "vérification…"));
+      var state = item.error ? item.error : (info.redeemable ? t("to_redeem") : (info.refusal ? info.refusal.detail : t("checking")));
       if (!info.redeemable) { ready = false; } else { total += info.face_value_cents; }
       [["code", display(item.code)], ["num", info.face_value_cents ? euros(info.face_value_cents) : "—"],
        ["", frenchDate(info.valid_until)], ["", state]].forEach(function (cell, i) {
@@ -102,8 +113,8 @@
         row.appendChild(td);
       });
       var remove = document.createElement("button");
-      remove.type = "button"; remove.className = "danger"; remove.textContent = "Retirer";
-      remove.setAttribute("aria-label", "Retirer le chèque " + display(item.code));
+      remove.type = "button"; remove.className = "danger"; remove.textContent = t("remove");
+      remove.setAttribute("aria-label", t("remove_cheque", { code: display(item.code) }));
       remove.addEventListener("click", function () {
         basket.items.splice(index, 1); save(); render();
       });
@@ -123,15 +134,15 @@
       .then(function (response) {
         return response.json().then(function (body) {
           if (response.ok) { item.info = body; item.error = null; }
-          else { item.info = null; item.error = body.detail || "Erreur " + response.status; }
+          else { item.info = null; item.error = body.detail || t("error_status", { status: response.status }); }
         });
       })
-      .catch(function () { item.error = "Pas de connexion : vérification en attente."; })
+      .catch(function () { item.error = t("offline_check"); })
       .then(function () { save(); render(); });
   }
   function add(code, signature) {
     if (basket.items.some(function (item) { return item.code === code; })) {
-      setHint("Ce chèque est déjà dans le panier.", true);
+      setHint(t("already_in_basket"), true);
       return;
     }
     var item = { code: code, signature: signature || null, info: null, error: null };
@@ -144,9 +155,9 @@
   codeInput.addEventListener("input", function () {
     var code = normalise(codeInput.value);
     if (code.length === 13 && wellFormed(code) && !checkOk(code)) {
-      setHint("Caractère de contrôle erroné — vérifiez le code.", true);
+      setHint(t("bad_check_character"), true);
     } else if (code.length > 13 || (code && !new RegExp("^[" + ALPHABET + "]*$").test(code))) {
-      setHint("Ce code contient des caractères qui n’existent pas sur les chèques.", true);
+      setHint(t("bad_characters"), true);
     } else {
       setHint(defaultHint, false);
     }
@@ -154,8 +165,8 @@
   el("manual-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var code = normalise(codeInput.value);
-    if (!wellFormed(code)) { setHint("Un code compte 13 caractères (XXXX-XXXX-XXXX-X).", true); return; }
-    if (!checkOk(code)) { setHint("Caractère de contrôle erroné — vérifiez le code.", true); return; }
+    if (!wellFormed(code)) { setHint(t("bad_length"), true); return; }
+    if (!checkOk(code)) { setHint(t("bad_check_character"), true); return; }
     setHint(defaultHint, false);
     codeInput.value = "";
     add(code, null);
@@ -173,7 +184,7 @@
     };
     basket.items.forEach(function (item) { if (item.signature) { payload.signatures[item.code] = item.signature; } });
     basket.pending = true; basket.payload = payload; save(); render();
-    result.textContent = "Encaissement en cours…";
+    result.textContent = t("redeeming");
     fetch(root.dataset.redeemUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json",
@@ -186,14 +197,14 @@
           var count = body.redemptions.length;
           result.innerHTML = "";
           var ok = document.createElement("p"); ok.className = "ok";
-          ok.textContent = count + " chèque" + (count > 1 ? "s encaissés" : " encaissé") + " — total " + euros(body.total_cents) + ".";
-          var link = document.createElement("a"); link.href = root.dataset.historyUrl; link.textContent = "Voir l’historique";
+          ok.textContent = t("redeemed", { count: count, total: euros(body.total_cents) });
+          var link = document.createElement("a"); link.href = root.dataset.historyUrl; link.textContent = t("see_history");
           result.appendChild(ok); result.appendChild(link);
           basket = { key: newKey(), items: [], pending: false };
         } else {
           result.innerHTML = "";
           var err = document.createElement("p"); err.className = "err";
-          err.textContent = (body.detail || "Erreur " + response.status) + (body.cheque ? " (" + body.cheque + ")" : "");
+          err.textContent = (body.detail || t("error_status", { status: response.status })) + (body.cheque ? " (" + body.cheque + ")" : "");
           result.appendChild(err);
           /* A refused basket gets a new key once it is changed: keep it for a plain retry. */
           basket.key = newKey();
@@ -201,7 +212,7 @@
         save(); render();
       });
     }).catch(function () {
-      result.textContent = "Pas de connexion : le panier est gardé et sera envoyé dès le retour du réseau.";
+      result.textContent = t("offline_basket");
       save();
     });
   }
@@ -255,16 +266,16 @@
   }
   el("camera-start").addEventListener("click", function () {
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      cameraMessage.textContent = "La caméra n’est disponible que sur une connexion sécurisée (HTTPS) ou sur localhost. Saisissez le code à la main.";
+      cameraMessage.textContent = t("camera_needs_https");
       return;
     }
-    cameraMessage.textContent = "Ouverture de la caméra…";
+    cameraMessage.textContent = t("camera_opening");
     Promise.all([getDetector(), navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })])
       .then(function (found) {
         stream = found[1];
         video.srcObject = stream; video.hidden = false; video.play();
         el("camera-start").hidden = true; el("camera-stop").hidden = false;
-        cameraMessage.textContent = "Présentez le QR code du chèque devant la caméra.";
+        cameraMessage.textContent = t("camera_ready");
         timer = setInterval(function () {
           if (video.readyState < 2) { return; }
           found[0].detect(video).then(function (codes) {
@@ -273,14 +284,14 @@
               if (scanned && !basket.items.some(function (i) { return i.code === scanned.code; })) {
                 if (navigator.vibrate) { navigator.vibrate(80); }
                 add(scanned.code, scanned.signature);
-                cameraMessage.textContent = "Chèque " + display(scanned.code) + " ajouté.";
+                cameraMessage.textContent = t("cheque_added", { code: display(scanned.code) });
               }
             });
           }).catch(function () { /* a frame that cannot be read */ });
         }, 350);
       })
       .catch(function () {
-        cameraMessage.textContent = "Impossible d’utiliser la caméra. Saisissez le code à la main.";
+        cameraMessage.textContent = t("camera_failed");
         stopCamera();
       });
   });

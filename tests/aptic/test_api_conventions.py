@@ -86,7 +86,9 @@ def test_lists_that_filter_document_their_filters():
 
 
 @pytest.mark.django_db
-def test_an_address_the_api_does_not_know_answers_in_the_error_shape(client):
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_address_the_api_does_not_know_answers_in_the_error_shape(client, settings, debug):
+    settings.DEBUG = debug  # the demo runs with DEBUG on: partners meet it there first
     for url in ("/api/v1/orders/abc/", "/api/v1/nulle-part/", "/api/v1/statements/1.txt"):
         response = client.get(url)
         assert response.status_code == 404, url
@@ -94,6 +96,7 @@ def test_an_address_the_api_does_not_know_answers_in_the_error_shape(client):
         assert response.json() == {"code": "not_found", "detail": "Introuvable."}
     page = client.get("/nulle-part/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert client.get("/api/v1/services").status_code == 301  # the trailing slash is added
 
 
 def test_a_crash_under_the_api_answers_in_the_error_shape(rf):

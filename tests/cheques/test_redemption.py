@@ -1,5 +1,7 @@
 import datetime
 import html
+import json
+import re
 import uuid
 
 import pytest
@@ -402,6 +404,22 @@ def test_the_scan_page_is_for_mediators_of_qualified_places_only(client, place, 
     place.qualification = Qualification.SUSPENDED
     place.save()
     assert client.get("/encaisser/").status_code == 403
+
+
+@pytest.mark.parametrize(("language", "remove", "redeemed"), [
+    ("fr", "Retirer le chèque {code}", "{count} chèques encaissés — total {total}."),
+    ("en", "Remove cheque {code}", "{count} cheques redeemed — total {total}."),
+])
+def test_the_scan_page_script_speaks_the_page_language(client, place, mediator_x, language,
+                                                       remove, redeemed):
+    client.force_login(mediator_x)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    response = client.get("/encaisser/")
+    messages = json.loads(re.search(
+        r'<script id="scan-messages" type="application/json">(.*?)</script>',
+        response.content.decode(), re.S).group(1))
+    assert messages["remove_cheque"] == remove
+    assert messages["redeemed"]["other"] == redeemed
 
 
 def test_failed_cheque_look_ups_are_counted_per_user_and_blocked(api, issued, mediator_x,
