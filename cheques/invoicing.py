@@ -12,13 +12,13 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.models import normalise_siret
-from aptic.templatetags.money import format_euros
+from aptic.pdf import render_pdf
+from aptic.templatetags.money import format_euros, format_grouped
 
 from .models import Invoice, InvoiceSequence
 from .ordering import OrderError
@@ -45,12 +45,8 @@ def line_label(line):
     if line["kind"] == "fees":
         return _("Frais de fabrication par carnet")
     return _("Chèques #APTIC : %(booklets)s carnets × %(cheques)s chèques, à leur valeur "
-             "faciale") % {"booklets": _grouped(line["booklets"]),
+             "faciale") % {"booklets": format_grouped(line["booklets"]),
                            "cheques": line["cheques_per_booklet"]}
-
-
-def _grouped(number):
-    return f"{number:,}".replace(",", "\u202f")
 
 
 # --- the quote -----------------------------------------------------------------------------
@@ -152,12 +148,9 @@ def _compact(value):
 
 
 def _render(context):
-    from weasyprint import HTML
-
     context["parties"] = [(_("Émetteur"), context.pop("issuer")),
                           (_("Client"), context.pop("client"))]
     context["lines"] = [{**line, "label": line_label(line),
-                         "quantity_display": _grouped(line["quantity"])}
+                         "quantity_display": format_grouped(line["quantity"])}
                         for line in context["lines"]]
-    html = render_to_string("cheques/invoicing/document.html", context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf("cheques/invoicing/document.html", context)

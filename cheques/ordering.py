@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
+from aptic.templatetags.money import format_grouped
 from places.departments import DEPARTMENTS
 
 from .models import (
@@ -41,7 +42,7 @@ def validate_order_terms(*, booklets, cheques_per_booklet, face_value_cents, val
     errors = {}
     if booklets is not None and not 1 <= booklets <= MAX_BOOKLETS_PER_ORDER:
         errors["booklets"] = _("Entre 1 et %(max)s carnets par commande.") % {
-            "max": f"{MAX_BOOKLETS_PER_ORDER:,}".replace(",", "\u202f")}
+            "max": format_grouped(MAX_BOOKLETS_PER_ORDER)}
     if cheques_per_booklet is not None and not (
         1 <= cheques_per_booklet <= MAX_CHEQUES_PER_BOOKLET
     ):

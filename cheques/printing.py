@@ -30,6 +30,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
+from aptic.pdf import html_to_pdf
+from aptic.templatetags.money import format_grouped
 from cheques import logos, pdfstamp
 from cheques.pdfstamp import MM
 
@@ -163,7 +165,7 @@ def _slot_top(index):
 def euros(cents):
     """``10 €`` or ``10,50 €`` (narrow no-break spaces, French style)."""
     whole, rest = divmod(int(cents), 100)
-    text = f"{whole:,}".replace(",", "\u202f")
+    text = format_grouped(whole)
     if rest:
         text += f",{rest:02d}"
     return text + "\u00a0€"
@@ -250,12 +252,6 @@ def _booklet_pages(booklet, *, filled):
     return pages
 
 
-def _weasyprint(html):
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
 class _Design:
     """The fixed design of one layout: a template PDF whose pages are the cover, a full page
     of cheques and, when the booklet does not fill its last page, a shorter one."""
@@ -271,7 +267,7 @@ class _Design:
                 pages.append({"kind": "cheques", "slots": [_empty_slot(i) for i in range(slots)]})
         html = render_to_string("cheques/print/document.html",
                                 _context(booklet, pages, self.report))
-        self.pdf = _weasyprint(html)
+        self.pdf = html_to_pdf(html)
 
     def page_index(self, slots):
         """Which template page carries `slots` cheques."""
@@ -413,7 +409,7 @@ def render_booklets_naive(booklets, out):
         raise ValueError("No booklet to print.")
     html = render_to_string("cheques/print/document.html",
                             _context(booklets[0], pages, report))
-    data = _weasyprint(html)
+    data = html_to_pdf(html)
     with pdfstamp._open_out(out) as fileobj:
         fileobj.write(data)
     report.booklets = len(booklets)

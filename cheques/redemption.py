@@ -12,10 +12,14 @@ import json
 import uuid
 from dataclasses import dataclass
 
+import django_filters
+from django import forms
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from aptic import audit
 from aptic.models import Membership, Role
@@ -271,9 +275,9 @@ def undo(*, redemption, user, now=None):
 # --- history -------------------------------------------------------------------------------
 
 
-def history(user, *, place=None, since=None, until=None, mediator=None, service=None,
-            include_undone=False):
-    """Redemptions at the places the user works for, newest first."""
+def history(user, *, include_undone=False):
+    """Redemptions at the places the user works for, newest first (narrowed by
+    RedemptionFilter on the page and in the API)."""
     from aptic.permissions import organisations_for
 
     queryset = Redemption.objects.filter(
@@ -281,17 +285,27 @@ def history(user, *, place=None, since=None, until=None, mediator=None, service=
     ).select_related("cheque", "place", "service", "mediator")
     if not include_undone:
         queryset = queryset.filter(undone_at=None)
-    if place:
-        queryset = queryset.filter(place_id=place)
-    if since:
-        queryset = queryset.filter(redeemed_at__date__gte=since)
-    if until:
-        queryset = queryset.filter(redeemed_at__date__lte=until)
-    if mediator:
-        queryset = queryset.filter(mediator_id=mediator)
-    if service:
-        queryset = queryset.filter(service__slug=service)
     return queryset
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class RedemptionFilter(django_filters.FilterSet):
+    place = IdFilter(field_name="place_id", label="Lieu (identifiant)")
+    mediator = IdFilter(field_name="mediator_id", label="Médiateur (identifiant)")
+    service = django_filters.CharFilter(field_name="service__slug",
+                                        label="Service (identifiant, par exemple outils-atelier)")
+    since = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__gte",
+                                      label="Encaissés à partir de ce jour (AAAA-MM-JJ)")
+    until = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__lte",
+                                      label="Encaissés jusqu’à ce jour inclus (AAAA-MM-JJ)")
+
+    class Meta:
+        model = Redemption
+        fields = ["place", "mediator", "service", "since", "until"]
 
 
 def totals(queryset):

@@ -1,13 +1,9 @@
 """Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
 
-import django_filters
-from django import forms
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
@@ -20,6 +16,7 @@ from aptic.api import ApiError, error_body
 from . import fraud, guard, redemption
 from .lifecycle import ChequeError
 from .models import Redemption
+from .redemption import RedemptionFilter
 
 
 class RedemptionCreateSerializer(serializers.Serializer):
@@ -72,26 +69,6 @@ ERROR = inline_serializer("RedemptionError", {
     "code": serializers.CharField(), "detail": serializers.CharField(),
     "cheque": serializers.CharField(required=False),
 })
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-class RedemptionFilter(django_filters.FilterSet):
-    place = IdFilter(field_name="place_id", label="Lieu (identifiant)")
-    mediator = IdFilter(field_name="mediator_id", label="Médiateur (identifiant)")
-    service = django_filters.CharFilter(field_name="service__slug",
-                                        label="Service (identifiant, par exemple outils-atelier)")
-    since = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__gte",
-                                      label="Encaissés à partir de ce jour (AAAA-MM-JJ)")
-    until = django_filters.DateFilter(field_name="redeemed_at", lookup_expr="date__lte",
-                                      label="Encaissés jusqu’à ce jour inclus (AAAA-MM-JJ)")
-
-    class Meta:
-        model = Redemption
-        fields = ["place", "mediator", "service", "since", "until"]
 
 
 class RedemptionListCreate(generics.ListAPIView):

@@ -9,7 +9,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -82,43 +81,22 @@ def scan_messages():
     }
 
 
-def _filters(request):
-    """The history's filters from the query string; a malformed value (hand-edited URL) is
-    ignored, as if the filter were empty, rather than failing the page."""
-    params = request.GET
-    return {
-        "place": _id(params.get("place")),
-        "since": _date(params.get("since")),
-        "until": _date(params.get("until")),
-        "mediator": _id(params.get("mediator")),
-        "service": params.get("service") or None,
-    }
-
-
-def _id(raw):
-    return raw if raw and raw.isascii() and raw.isdigit() else None
-
-
-def _date(raw):
-    try:
-        return parse_date(raw or "")
-    except ValueError:  # well formed but impossible, such as 2026-13-45
-        return None
-
-
 @login_required
 def history(request):
     if not organisations_for(request.user, *PLACE_ROLES).exists():
         raise Http404
-    filters = _filters(request)
-    redemptions = redemption.history(request.user, include_undone=True, **filters)
+    # The API's filters; on this page a malformed value (hand-edited URL) is left out, as if
+    # the filter were empty, where the API refuses it (django-filter keeps only valid fields).
+    found = redemption.RedemptionFilter(
+        request.GET, queryset=redemption.history(request.user, include_undone=True))
+    redemptions = found.qs
     if request.GET.get("format") == "csv":
         return _csv(redemptions)
     everything = redemption.history(request.user)
     return render(request, "cheques/redemption/history.html", {
         "redemptions": redemptions[:500],
         "totals": redemption.totals(redemptions),
-        "filters": {k: v or "" for k, v in filters.items()},
+        "filters": {name: found.form.cleaned_data.get(name) or "" for name in found.filters},
         "places": places_for_redemption(request.user).order_by("name"),
         # The filters offer only the mediators and services that appear in the history.
         "mediators": [(pk, f"{first} {last}".strip() or username) for pk, first, last, username

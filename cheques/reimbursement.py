@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.models import Role
+from aptic.pdf import render_pdf
 from aptic.permissions import is_operator, organisations_for
 
 from . import ledger
@@ -436,11 +437,8 @@ def statement_csv(statement):
 
 def statement_pdf(statement):
     """The statement as a PDF with the cheques' visual identity (WeasyPrint, DejaVu fonts)."""
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
-
     profile = getattr(statement.structure, "structure_profile", None)
-    html = render_to_string("cheques/reimbursement/statement_pdf.html", {
+    return render_pdf("cheques/reimbursement/statement_pdf.html", {
         "statement": statement,
         "lines": statement.lines.order_by("redeemed_at", "id"),
         "totals": totals(statement),
@@ -448,4 +446,3 @@ def statement_pdf(statement):
         "blocked": blocked_reason(statement.structure),
         "generated_at": timezone.localtime(),
     })
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
