@@ -8,6 +8,11 @@ DATABASE_URL), migrates it, times ``cheques.issuance.issue_order`` on an approve
 index maintenance: everything), then times the bulk_create fallback on a sample of the same
 rows (50,000 cheques) and prints both rates and their ratio. The database is dropped at the
 end unless ``--keep`` is given.
+
+``--ceiling`` then issues the same order twice more into emptied tables, first with the
+cheque table reduced to its primary key and the unique index on codes the issue requires,
+then to its primary key alone: the best ratios any choice of the other indexes could give
+on this machine and this server.
 """
 
 import argparse
@@ -29,6 +34,8 @@ def main():
     parser.add_argument("--sample", type=int, default=50_000,
                         help="cheques written with bulk_create for the comparison")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also time the issuance with fewer indexes on the cheque table")
     args = parser.parse_args()
 
     recreate_database(BENCH_DATABASE)
@@ -63,12 +70,14 @@ def main():
             )
             return order
 
-        order = approved_order(args.booklets)
-        count = order.cheque_count
-        connection.close()  # start from a fresh connection, like a worker would
-        started = time.perf_counter()
-        issuance.issue_order(order.pk)
-        copy_seconds = time.perf_counter() - started
+        def timed_issuance():
+            order = approved_order(args.booklets)
+            connection.close()  # start from a fresh connection, like a worker would
+            started = time.perf_counter()
+            issuance.issue_order(order.pk)
+            return order.cheque_count, time.perf_counter() - started
+
+        count, copy_seconds = timed_issuance()
         copy_rate = count / copy_seconds
         print(f"COPY issuance: {count:,} cheques in {copy_seconds:.2f} s "
               f"= {copy_rate:,.0f} cheques/s")
@@ -89,9 +98,37 @@ def main():
         print(f"ratio COPY / bulk_create: {copy_rate / bulk_rate:.1f}×")
         print(f"at this rate, 1,000,000 cheques take {1_000_000 / copy_rate:.2f} s "
               "(target ≤ 10 s)")
+        if args.ceiling:
+            for label, keep in CEILINGS:
+                reduce_cheque_table(connection, keep)
+                count, seconds = timed_issuance()
+                print(f"ceiling, {label}: {count:,} cheques in {seconds:.2f} s "
+                      f"= {count / seconds:,.0f} cheques/s, "
+                      f"{count / seconds / bulk_rate:.1f}× bulk_create")
     finally:
         if not args.keep:
             drop_database(BENCH_DATABASE)
+
+
+CEILINGS = [
+    ("primary key + unique code only", {"cheques_cheque_pkey", "unique_cheque_code"}),
+    ("primary key only", {"cheques_cheque_pkey"}),
+]
+
+
+def reduce_cheque_table(connection, keep):
+    """Empty the issuance tables and drop every index of the cheque table but `keep`."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE cheques_cheque, cheques_booklet, aptic_auditevent CASCADE")
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cheques_cheque'")
+        for (name,) in cursor.fetchall():
+            if name in keep:
+                continue
+            cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
+            if cursor.fetchone():
+                cursor.execute(f'ALTER TABLE cheques_cheque DROP CONSTRAINT "{name}"')
+            else:
+                cursor.execute(f'DROP INDEX "{name}"')
 
 
 if __name__ == "__main__":

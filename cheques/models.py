@@ -228,9 +228,11 @@ class Booklet(models.Model):
                              default=State.ISSUED)
     state_changed_at = models.DateTimeField(_("changement d’état le"), default=timezone.now)
     distributed_at = models.DateTimeField(_("remis le"), null=True, blank=True)
+    # Indexed only where set (see Meta): booklets are written a hundred thousand at a time,
+    # all of them not yet handed over.
     distributed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("remis par"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     age_bracket = models.CharField(_("tranche d’âge"), max_length=20, blank=True,
                                    choices=AgeBracket.choices)
@@ -245,6 +247,8 @@ class Booklet(models.Model):
         verbose_name_plural = _("carnets")
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["number"], name="unique_booklet_number")]
+        indexes = [models.Index(fields=["distributed_by"], name="booklet_distributed_by",
+                                condition=models.Q(distributed_by__isnull=False))]
 
     def __str__(self):
         return _("Carnet %(number)s") % {"number": self.number}
@@ -267,8 +271,10 @@ class Cheque(models.Model):
     # booklets are never deleted (on_delete=PROTECT in Django). A deferred foreign-key
     # trigger would check each of the million rows again at commit (about a third of the
     # issuance time).
+    # Indexed by the unique (booklet, number) constraint below, which serves both the
+    # booklet's cheques and the uniqueness of numbers.
     booklet = models.ForeignKey(Booklet, verbose_name=_("carnet"), on_delete=models.PROTECT,
-                                related_name="cheques", db_constraint=False)
+                                related_name="cheques", db_constraint=False, db_index=False)
     # Denormalised from the booklet for fast counts per order (index with the state below);
     # it always equals booklet.order.
     order = models.ForeignKey(Order, verbose_name=_("commande"), on_delete=models.PROTECT,
@@ -300,7 +306,12 @@ class Cheque(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="unique_cheque_code"),
-            models.UniqueConstraint(fields=["number"], name="unique_cheque_number"),
+            # A cheque number is its booklet's number (unique) plus its position, so it is
+            # unique within its booklet and therefore everywhere. One index for both the
+            # booklet's cheques and that uniqueness: issuance maintains one index fewer, a
+            # million entries fewer for a million cheques (about a tenth of its time).
+            models.UniqueConstraint(fields=["booklet", "number"],
+                                    name="unique_cheque_number_in_booklet"),
         ]
 
     def __str__(self):
