@@ -117,11 +117,8 @@ def _insert_booklets(cursor, order, numbers, now):
         "SELECT %s, number, %s, %s, '', '', '', '' FROM unnest(%s::text[]) AS number "
         "RETURNING id, number",
         [order.pk, Booklet.State.ISSUED, now, numbers])
-    return [booklet_id for booklet_id, _number in sorted(cursor.fetchall(), key=_by_number)]
-
-
-def _by_number(row):
-    return row[1]
+    id_of = {number: booklet_id for booklet_id, number in cursor.fetchall()}
+    return [id_of[number] for number in numbers]
 
 
 def _write_with_copy(order, numbers, now, actor):
