@@ -33,12 +33,8 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "siret"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_repr", "from_state", "to_state"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["object_repr", "object_id", "action"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records nobody edits by hand: the audit trail, invoices, imported references."""
 
     def has_add_permission(self, request):
         return False
@@ -48,6 +44,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "object_repr", "from_state", "to_state"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "object_id", "action"]
+    date_hierarchy = "at"
 
 
 @admin.register(ApiToken)

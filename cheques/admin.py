@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from aptic.admin import ReadOnlyAdmin
+
 from .models import Booklet, Cheque, Invoice, Order, PricingSettings
 
 
@@ -55,18 +57,9 @@ class ChequeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     """Read only: an invoice is written at the order's approval and never changes."""
 
     list_display = ["number", "order", "funder_name", "total_cents", "issued_at"]
     search_fields = ["number", "funder_name"]
     list_select_related = ["order"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
