@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+# The demo: embedded SQLite, eager Celery, links and QR codes to the server it starts.
+DEMO_ENV := env -u DATABASE_URL -u REDIS_URL SITE_URL=http://127.0.0.1:$(PORT)
 
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aptic
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test lint venv messages vendor schema
+.PHONY: demo test services lint venv messages vendor schema
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,14 +20,24 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Start the platform with demo data on the embedded SQLite database.
-demo: $(STAMP)
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py demo
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
+## Start the platform with demo data on the embedded SQLite database, on http://127.0.0.1:$(PORT)
+## (links and QR codes printed by the demo point there).
+demo:
+	@PYTHON=$(PYTHON) scripts/test-services --demo
+	$(MAKE) --no-print-directory venv
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput --verbosity 0
+	$(DEMO_ENV) $(PY) manage.py demo
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## Run the whole test suite on Postgres and Redis.
-test: $(STAMP)
+## What the tests need from the machine: Debian packages, Postgres and Redis (as root it
+## installs and starts them; as another user it prints the one command to run).
+services:
+	@PYTHON=$(PYTHON) scripts/test-services
+
+## Run the whole test suite on Postgres and Redis. The machine is checked first, before the
+## .venv is made, so that a machine that lacks something says so within seconds.
+test: services
+	$(MAKE) --no-print-directory venv
 	$(VENV)/bin/ruff check .
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) manage.py makemigrations --check --dry-run

@@ -167,7 +167,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # Daily and monthly jobs are added here by the features that need them.
 CELERY_BEAT_SCHEDULE = {}
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo keeps each mail in var/mail/ and prints one line per mail (aptic.mail);
+# production sends through SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "aptic.mail.OneLinePerMailBackend" if DEBUG
+                    else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "APTIC <no-reply@aptic.example>")
 
 REST_FRAMEWORK = {
@@ -271,6 +280,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    # Without Redis, Celery's in-memory broker has no host name, and kombu says so each time.
+    "loggers": {} if REDIS_URL else {"kombu.connection": {"level": "ERROR"}},
 }
 
 AUTHENTICATION_BACKENDS = [

@@ -11,7 +11,6 @@ from decimal import Decimal
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aptic.models import Organisation
@@ -23,8 +22,8 @@ from .models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     Booklet,
-    end_of_current_year,
 )
+from .validity import default_valid_until, validate_valid_until
 
 
 def parse_territory(text):
@@ -81,7 +80,7 @@ class OrderForm(forms.Form):
         widget=forms.NumberInput(attrs={"data-price": "face-value", "step": "0.01"}),
         help_text=_("Un chèque paie d’ordinaire une heure d’accompagnement (10 €)."))
     valid_until = forms.DateField(
-        label=_("Valable jusqu’au"), initial=end_of_current_year,
+        label=_("Valable jusqu’au"), initial=default_valid_until,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Les chèques restent acceptés pendant le délai de grâce qui suit."))
     allowed_services = forms.MultipleChoiceField(
@@ -121,9 +120,7 @@ class OrderForm(forms.Form):
 
     def clean_valid_until(self):
         value = self.cleaned_data["valid_until"]
-        if value <= timezone.localdate():
-            raise forms.ValidationError(_("La date de fin de validité doit être dans le "
-                                          "futur."))
+        validate_valid_until(value)
         return value
 
     def clean_territory(self):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.permissions import is_operator, may_act_for_funder
 
-from . import codes, ledger
+from . import codes, ledger, validity
 from .models import Booklet, Cheque, Order
 
 
@@ -225,6 +225,11 @@ def extend_validity(order, *, actor, valid_until):
             raise ChequeError("invalid_date", _(
                 "La nouvelle date doit être postérieure au %(date)s."
             ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
+        latest = validity.latest_valid_until()
+        if valid_until > latest:
+            raise ChequeError("invalid_date", _(
+                "La nouvelle date est trop lointaine : le %(date)s au plus tard."
+            ) % {"date": validity.short(latest)})
         previous = order.valid_until
         order.valid_until = valid_until
         order.expiry_alert_sent_at = None

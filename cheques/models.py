@@ -6,7 +6,6 @@ code (cheques.codes). The rules that change states live in cheques.ordering (ord
 cheques.issuance (issuance) and cheques.lifecycle (hand-over, cancellation, end of validity).
 """
 
-import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -15,16 +14,12 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import codes
+from . import codes, validity
 
 MAX_BOOKLETS_PER_ORDER = 100_000
 MAX_CHEQUES_PER_BOOKLET = 20
 # 1 000 € a cheque: far above any real voucher, and it keeps totals within their columns.
 MAX_FACE_VALUE_CENTS = 100_000
-
-
-def end_of_current_year():
-    return datetime.date(timezone.localdate().year, 12, 31)
 
 
 class PricingSettings(models.Model):
@@ -76,7 +71,7 @@ class Order(models.Model):
     face_value_cents = models.PositiveIntegerField(
         _("valeur faciale (centimes)"), default=1000, validators=[MinValueValidator(1)]
     )
-    valid_until = models.DateField(_("valable jusqu’au"), default=end_of_current_year)
+    valid_until = models.DateField(_("valable jusqu’au"), default=validity.default_valid_until)
     allowed_services = models.ManyToManyField(
         "services.Service", verbose_name=_("services autorisés"), blank=True,
         related_name="+", help_text=_("Aucun : tous les services de la nomenclature."),
@@ -147,12 +142,11 @@ class Order(models.Model):
     @property
     def expiry_date(self):
         """The last day cheques are accepted: validity plus the grace period."""
-        return self.valid_until + datetime.timedelta(days=settings.EXPIRY_GRACE_DAYS)
+        return validity.last_day_of_acceptance(self.valid_until)
 
     @property
     def handover_deadline(self):
-        """Hand-overs are refused from J-15 on."""
-        return self.valid_until - datetime.timedelta(days=settings.HANDOVER_STOP_DAYS)
+        return validity.handover_deadline(self.valid_until)
 
     def counts_by_state(self):
         counts = dict.fromkeys(Cheque.State.values, 0)

@@ -5,8 +5,6 @@ Every change is atomic, guarded by a conditional update on the status (a decisio
 once), and writes its audit row in the same transaction. The funder is e-mailed after commit.
 """
 
-import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -18,6 +16,7 @@ from aptic import audit
 from aptic.templatetags.money import format_grouped
 from places.departments import DEPARTMENTS
 
+from . import validity
 from .models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
@@ -52,8 +51,11 @@ def validate_order_terms(*, booklets, cheques_per_booklet, face_value_cents, val
         errors["face_value_cents"] = _("La valeur faciale doit être positive.")
     elif face_value_cents is not None and face_value_cents > MAX_FACE_VALUE_CENTS:
         errors["face_value_cents"] = _("Au plus 1 000 € par chèque.")
-    if valid_until is not None and valid_until <= timezone.localdate():
-        errors["valid_until"] = _("La date de fin de validité doit être dans le futur.")
+    if valid_until is not None:
+        try:
+            validity.validate_valid_until(valid_until)
+        except ValidationError as error:
+            errors["valid_until"] = error.messages[0]
     unknown = [code for code in territory or [] if code not in DEPARTMENTS]
     if unknown:
         errors["territory"] = _("Départements inconnus : %(codes)s.") % {
@@ -74,7 +76,7 @@ def create_order(*, funder, created_by, booklets, cheques_per_booklet=10,
                  face_value_cents=1000, valid_until=None, allowed_services=(),
                  territory=(), target_public="", requires_activation=False, logo=None,
                  custom_wording="", contact_name="", contact_email="", contact_phone=""):
-    valid_until = valid_until or datetime.date(timezone.localdate().year, 12, 31)
+    valid_until = valid_until or validity.default_valid_until()
     territory = sorted(set(territory or []))
     validate_order_terms(booklets=booklets, cheques_per_booklet=cheques_per_booklet,
                          face_value_cents=face_value_cents, valid_until=valid_until,

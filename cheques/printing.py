@@ -34,6 +34,7 @@ from aptic.pdf import html_to_pdf
 from aptic.templatetags.money import format_grouped
 from cheques import logos, pdfstamp
 from cheques.pdfstamp import MM
+from cheques.validity import last_day_of_acceptance
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
 SANS_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
@@ -229,6 +230,7 @@ def _context(booklet, pages, report):
         "total": euros(booklet.face_value_cents * count),
         "count": count,
         "valid_until": french_date(booklet.valid_until),
+        "accepted_until": french_date(last_day_of_acceptance(booklet.valid_until)),
         "services": list(booklet.allowed_services),
         "map_qr": _qr_svg(booklet.map_url),
         "pages": pages,

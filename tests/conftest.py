@@ -1,12 +1,16 @@
 """Shared fixtures. Tests run on Postgres and Redis (see the Makefile), never on mocks."""
 
+import datetime
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.clock import INSTANTS, TODAY, Clock
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM must still be
 # usable from that thread in browser tests.
@@ -16,14 +20,62 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_generate_tests(metafunc):
+    """A test that involves dates (it asks for `clock`, directly or through a fixture) runs
+    at today's date and at each fixed instant of tests.clock."""
+    if "clock" in metafunc.fixturenames:
+        names = [TODAY, *INSTANTS]
+        metafunc.parametrize("clock", names, indirect=True, ids=names)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names and "clock" in names:
+            item.add_marker(pytest.mark.dates)
+            # The clock is set before any other fixture writes a row with a date.
+            names.remove("clock")
+            names.insert(0, "clock")
+
+
+# SQL that reads the database server's clock, which the frozen clock cannot reach.
+DATABASE_CLOCK = re.compile(
+    r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday)\s*\("
+    r"|\bcurrent_(date|time|timestamp)\b|\blocaltimestamp\b", re.IGNORECASE)
+
+
+def _refuse_database_clock(execute, sql, params, many, context):
+    if DATABASE_CLOCK.search(sql):
+        pytest.fail(f"This SQL reads the database's real clock under a frozen test clock: "
+                    f"{sql[:200]}")
+    return execute(sql, params, many, context)
+
+
+@pytest.fixture
+def clock(request):
+    """The test's clock (tests.clock.Clock): today's date, or one of the fixed instants."""
+    from django.db import connection
+
+    name = getattr(request, "param", TODAY)
+    if name != TODAY and "celery_worker" in request.fixturenames:
+        pytest.fail("A real Celery worker runs in its own process, on the real clock: "
+                    "a test at a fixed instant cannot use one.")
+    clock = Clock(INSTANTS.get(name) or datetime.datetime.now(datetime.UTC)).start()
+    with connection.execute_wrapper(_refuse_database_clock):
+        yield clock
+    clock.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache_and_eager_tasks(settings):
     """Each test starts with an empty cache (throttling counters) and runs Celery tasks
-    inline, unless it asks for a real worker with `celery_worker`."""
+    inline, unless it asks for a real worker with `celery_worker`. Passwords are hashed
+    with a fast hasher: the real one spends most of a second on each user created."""
     from django.core.cache import cache
 
     from aptic.celery import app
 
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     app.conf.task_always_eager = True
     yield
@@ -110,8 +162,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request):
     context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+    if "clock" in request.fixturenames:
+        # The page's scripts see the test's time too (timers keep running).
+        context.clock.set_fixed_time(request.getfixturevalue("clock").now)
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

@@ -62,11 +62,6 @@ def flatmap_case(context, case):
 
 
 @pytest.fixture
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 def generous_limits(settings, monkeypatch):
     """Throttling and the look-up guard answer 429 (documented) long before the fuzzer is done
     with an operation: loosen them so that calls get past them to the code behind."""
@@ -77,7 +72,7 @@ def generous_limits(settings, monkeypatch):
 
 
 @pytest.fixture
-def api_callers(quick_passwords, generous_limits, demo):
+def api_callers(generous_limits, demo):
     """Authorization headers of the three callers, with real rows behind them: an issued order
     of the funder (with booklets and cheques) and a qualified place of the mediator."""
     order = create_order(funder=demo["funder"], created_by=demo["financeur"], booklets=2,

@@ -60,15 +60,25 @@ def test_api_token_for_an_unknown_user_says_so_and_exits_1():
 
 
 def test_the_demo_path_works_on_an_embedded_sqlite_file_with_eager_tasks(tmp_path):
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     env["MEDIA_ROOT"] = str(tmp_path / "media")
+    env["EMAIL_FILE_PATH"] = str(tmp_path / "mail")
+    env["SITE_URL"] = f"http://127.0.0.1:{port}"
     for command in (["migrate", "--noinput"], ["demo"]):
         result = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
     assert "mediateur" in result.stdout
-    port = free_port()
+    assert f"Site : http://127.0.0.1:{port}/" in result.stdout
+    # One line per mail, the mail itself in a file: no MIME dump in the console.
+    output = result.stdout + result.stderr
+    assert "Content-Type:" not in output and "MIME-Version" not in output
+    mails = [line for line in result.stdout.splitlines() if line.startswith("Courriel à ")]
+    assert mails and all(line.endswith(".log)") for line in mails)
+    assert "Content-Type:" in "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
+    assert "No hostname was supplied" not in output
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -88,3 +98,13 @@ def test_the_demo_path_works_on_an_embedded_sqlite_file_with_eager_tasks(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_make_demo_serves_on_the_port_it_is_given_and_links_to_it():
+    result = subprocess.run(["make", "-n", "demo", "PORT=8123"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if "manage.py" in line]
+    assert len(commands) == 3
+    assert all("SITE_URL=http://127.0.0.1:8123" in line for line in commands)
+    assert commands[-1].endswith("runserver 127.0.0.1:8123")

@@ -10,11 +10,6 @@ TOKEN_URL = "/api/v1/auth/token/"
 LOGIN_URL = "/connexion/"
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_checks(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def api_attempt(client, attempt):
     # A new user name each time: axes, which counts failures per user name, stays out of it.
     return client.post(TOKEN_URL, {"username": f"personne{attempt}", "password": "x"},

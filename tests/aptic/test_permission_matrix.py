@@ -28,14 +28,13 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 
 from aptic import tokens
 from aptic.models import Organisation, Role
 from cheques import codes, ordering, print_jobs, reimbursement
 from cheques.models import Cheque, PrintJob
 from tests.cheques.redemption_fixtures import make_place
-from tests.cheques.reimbursement_support import bank, last_month, redeem
+from tests.cheques.reimbursement_support import bank, redeem
 from tests.factories import OrganisationFactory, member
 
 ROLES = ("anon", "funderA", "funderB", "prescriberA", "managerX", "mediatorX", "mediatorY",
@@ -315,14 +314,12 @@ def fill(value, world):
 
 
 @pytest.fixture
-def world(db, nomenclature, settings, tmp_path, django_capture_on_commit_callbacks):
+def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_callbacks):
     """Funder A with an issued, printed order (and a submitted one), funder B with its own
     order, a prescriber of A, structures X and Y with a qualified place each, redemptions of
     last month in statements (X's a draft, Y's validated in a payment batch), a redemption of
     today at X, a reprinted booklet and an API token of funder A's manager."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Seven users: the default hasher would spend seconds on their passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     operator = member(Role.OPERATOR_STAFF, is_staff=True)
     funder_a = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Alpha")
     funder_b = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Bravo")
@@ -357,14 +354,14 @@ def world(db, nomenclature, settings, tmp_path, django_capture_on_commit_callbac
     assert reprint.state == PrintJob.State.PRINTED
     assert print_jobs.current_job(order_a).state == PrintJob.State.PRINTED
 
-    redeem(order_a, users["mediatorX"], place_x, 2, now=last_month())
-    redeem(order_a, users["mediatorY"], place_y, 1, skip=2, now=last_month())
+    redeem(order_a, users["mediatorX"], place_x, 2, now=clock.last_month())
+    redeem(order_a, users["mediatorY"], place_y, 1, skip=2, now=clock.last_month())
     statements = {s.structure_id: s for s in reimbursement.run(actor=operator)}
     statement_x, statement_y = statements[structure_x.pk], statements[structure_y.pk]
     bank(structure_y)
     reimbursement.validate(statement_y, actor=operator)
     batch = reimbursement.create_batch([statement_y.pk], actor=operator)
-    recent = redeem(order_a, users["mediatorX"], place_x, 1, skip=3, now=timezone.now())
+    recent = redeem(order_a, users["mediatorX"], place_x, 1, skip=3, now=clock.now)
     cheque = Cheque.objects.filter(booklet=second).order_by("number").first()
     token, _key = tokens.create_token(user=users["funderA"], name="Script")
     return users, {
@@ -373,7 +370,7 @@ def world(db, nomenclature, settings, tmp_path, django_capture_on_commit_callbac
         "statement_x_reference": statement_x.reference, "batch": batch.pk,
         "recent_redemption": recent.redemptions[0].pk,
         "cheque_code": cheque.code, "cheque_signature": codes.sign(cheque.code),
-        "token_a": token.pk, "next_year": timezone.localdate().year + 1,
+        "token_a": token.pk, "next_year": clock.today.year + 1,
     }
 
 

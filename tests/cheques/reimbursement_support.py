@@ -1,9 +1,5 @@
 """Shared set-up of the reimbursement, SEPA and ledger tests."""
 
-import datetime
-
-from django.utils import timezone
-
 from cheques import redemption
 from places.models import StructureProfile
 from tests.cheques.redemption_fixtures import codes_of
@@ -15,13 +11,6 @@ IBAN_B = "DE89370400440532013000"
 BIC_B = "COBADEFFXXX"
 
 
-def last_month(day=15, hour=12):
-    """An aware datetime in the previous month (Europe/Paris)."""
-    first = timezone.localdate().replace(day=1)
-    previous = (first - datetime.timedelta(days=1)).replace(day=day)
-    return timezone.make_aware(datetime.datetime.combine(previous, datetime.time(hour)))
-
-
 def bank(structure, iban=IBAN_A, bic=BIC_A, holder=None):
     profile, _ = StructureProfile.objects.get_or_create(organisation=structure)
     profile.iban, profile.bic = iban, bic
@@ -31,6 +20,7 @@ def bank(structure, iban=IBAN_A, bic=BIC_A, holder=None):
 
 
 def redeem(order, user, place, count, *, skip=0, now=None, service=SERVICE):
+    """Redeem `count` cheques of `order` at `place`, now or at the moment given."""
     codes = codes_of(order)[skip:skip + count]
     return redemption.redeem(user=user, place=place.pk, service=service, codes=codes,
-                             now=now or last_month())
+                             now=now)

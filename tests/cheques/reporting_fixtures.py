@@ -5,7 +5,6 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
-from django.utils import timezone
 
 from aptic.models import Organisation, Role
 from cheques import lifecycle, redemption
@@ -27,21 +26,18 @@ class Dataset:
     this_month: datetime.datetime
 
 
-def last_month_moment():
-    first = timezone.localdate().replace(day=1)
-    day = (first - datetime.timedelta(days=1)).replace(day=15)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
-
-
 @pytest.fixture(name="dataset")
-def dataset_fixture(make_order, funder_a, funder_b, manager_a, manager_b, operator, place,
-            mediator_x):
-    today = timezone.localdate()
+def dataset_fixture(clock, make_order, funder_a, funder_b, manager_a, manager_b, operator,
+                    place, mediator_x):
+    today = clock.today
     order = make_order(funder_a, manager_a, approve_by=operator, booklets=4,
                        cheques_per_booklet=5)
+    # Ordered 40 days ago, it now ends within the J-30 window.
+    clock.move_to(clock.days_ago(40))
     soon_order = make_order(funder_a, manager_a, approve_by=operator, booklets=1,
                             cheques_per_booklet=5,
                             valid_until=today + datetime.timedelta(days=20))
+    clock.move_to(clock.at(today, 10))
     order_b = make_order(funder_b, manager_b, approve_by=operator, booklets=1,
                          cheques_per_booklet=10, face_value_cents=1500)
     other = OrganisationFactory(kind=Organisation.Kind.STRUCTURE, name="Tiers-lieu")
@@ -61,10 +57,10 @@ def dataset_fixture(make_order, funder_a, funder_b, manager_a, manager_b, operat
     def codes(booklet):
         return list(booklet.cheques.order_by("number").values_list("code", flat=True))
 
-    last_month = last_month_moment()
+    last_month = clock.last_month(hour=10)
     # The order went out the month before its first redemptions.
     Order.objects.filter(pk=order.pk).update(issued_at=last_month - datetime.timedelta(days=30))
-    this_month = timezone.now()
+    this_month = clock.now
     redemption.redeem(user=mediator_x, place=place.pk, service=services[0].slug,
                       codes=codes(booklets[0])[:3], now=last_month)
     redemption.redeem(user=mediator_24, place=place_24.pk, service=services[1].slug,

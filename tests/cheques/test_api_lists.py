@@ -4,18 +4,17 @@ value that does not parse is a 400 in the error shape, never a 500."""
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from cheques import reimbursement
-from tests.cheques.reimbursement_support import bank, last_month, redeem
+from tests.cheques.reimbursement_support import bank, redeem
 
 pytestmark = pytest.mark.django_db
 
 
-def test_redemptions_filter_by_place_mediator_service_and_dates(api, issued, place,
+def test_redemptions_filter_by_place_mediator_service_and_dates(clock, api, issued, place,
                                                                  mediator_x, manager_x):
-    redeem(issued, mediator_x, place, 2, now=last_month(4))
-    redeem(issued, mediator_x, place, 1, skip=2, now=last_month(20),
+    redeem(issued, mediator_x, place, 2, now=clock.last_month(4))
+    redeem(issued, mediator_x, place, 1, skip=2, now=clock.last_month(20),
            service="demarches-accompagnement")
     api.force_authenticate(manager_x)
 
@@ -24,7 +23,7 @@ def test_redemptions_filter_by_place_mediator_service_and_dates(api, issued, pla
         assert body["count"] == len(body["results"])
         return len(body["results"])
 
-    day = last_month(10).date()
+    day = clock.last_month(10).date()
     assert ids() == 3 and ids(place=place.pk) == 3 and ids(place=place.pk + 1000) == 0
     assert ids(mediator=mediator_x.pk) == 3 and ids(mediator=manager_x.pk) == 0
     assert ids(service="outils-atelier") == 2
@@ -43,9 +42,9 @@ def test_a_redemption_filter_that_does_not_parse_is_a_400(api, manager_x, query)
     assert body["code"] == "invalid" and set(body["errors"]) == set(query)
 
 
-def test_statements_and_payouts_are_pages_and_statements_filter_by_state(
+def test_statements_and_payouts_are_pages_and_statements_filter_by_state(clock,
         api, issued, place, mediator_x, manager_x, operator):
-    redeem(issued, mediator_x, place, 2)
+    redeem(issued, mediator_x, place, 2, now=clock.last_month())
     bank(place.structure)
     [statement] = reimbursement.run(actor=operator)
     api.force_authenticate(operator)
@@ -54,7 +53,7 @@ def test_statements_and_payouts_are_pages_and_statements_filter_by_state(
     refused = api.get("/api/v1/statements/", {"state": "perdu"})
     assert refused.status_code == 400 and set(refused.json()["errors"]) == {"state"}
     reimbursement.validate(statement, actor=operator)
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = clock.today + datetime.timedelta(days=1)
     created = api.post("/api/v1/payouts/", {"statements": [statement.pk],
                                             "execution_date": tomorrow.isoformat()},
                        format="json")

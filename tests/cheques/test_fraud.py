@@ -6,7 +6,6 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from aptic.models import AuditEvent, Organisation
 from cheques import fraud, redemption
@@ -27,10 +26,10 @@ def redeem_at(mediator, place, codes, moment):
                              codes=codes, now=moment)
 
 
-def test_a_whole_booklet_redeemed_within_minutes_is_signalled(issued, place, mediator_x):
+def test_a_whole_booklet_redeemed_within_minutes_is_signalled(clock, issued, place, mediator_x):
     booklet = issued.booklet_set.order_by("number").first()
     codes = list(booklet.cheques.values_list("code", flat=True))
-    start = timezone.now() - datetime.timedelta(hours=2)
+    start = clock.now - datetime.timedelta(hours=2)
     for index, code in enumerate(codes):  # five cheques, two minutes apart
         redeem_at(mediator_x, place, [code], start + datetime.timedelta(minutes=2 * index))
     found = fraud.booklet_bursts()
@@ -39,29 +38,29 @@ def test_a_whole_booklet_redeemed_within_minutes_is_signalled(issued, place, med
     assert booklet.number in found[0].detail
 
 
-def test_a_booklet_used_over_an_afternoon_is_not_signalled(issued, place, mediator_x):
+def test_a_booklet_used_over_an_afternoon_is_not_signalled(clock, issued, place, mediator_x):
     codes = codes_of(issued, 5)
-    start = timezone.now() - datetime.timedelta(hours=5)
+    start = clock.now - datetime.timedelta(hours=5)
     for index, code in enumerate(codes):
         redeem_at(mediator_x, place, [code], start + datetime.timedelta(minutes=30 * index))
     assert fraud.booklet_bursts() == []
 
 
-def test_part_of_a_booklet_in_one_basket_is_not_a_whole_booklet(issued, place, mediator_x):
-    redeem_at(mediator_x, place, codes_of(issued, 4), timezone.now())
+def test_part_of_a_booklet_in_one_basket_is_not_a_whole_booklet(clock, issued, place, mediator_x):
+    redeem_at(mediator_x, place, codes_of(issued, 4), clock.now)
     assert fraud.booklet_bursts() == []
 
 
-def test_an_undone_redemption_does_not_make_a_whole_booklet(issued, place, mediator_x):
-    result = redeem_at(mediator_x, place, codes_of(issued, 5), timezone.now())
+def test_an_undone_redemption_does_not_make_a_whole_booklet(clock, issued, place, mediator_x):
+    result = redeem_at(mediator_x, place, codes_of(issued, 5), clock.now)
     redemption.undo(redemption=result.redemptions[0], user=mediator_x)
     assert fraud.booklet_bursts() == []
 
 
-def test_more_redemptions_per_hour_than_the_setting_is_signalled(issued, place, mediator_x,
+def test_more_redemptions_per_hour_than_the_setting_is_signalled(clock, issued, place, mediator_x,
                                                                  settings):
     settings.FRAUD_MAX_REDEMPTIONS_PER_HOUR = 3
-    start = timezone.now() - datetime.timedelta(hours=3)
+    start = clock.now - datetime.timedelta(hours=3)
     # 2 then, an hour and a half later, 4 within 50 minutes.
     moments = [start, start + datetime.timedelta(minutes=10)] + [
         start + datetime.timedelta(minutes=100 + 16 * i) for i in range(4)]
@@ -73,17 +72,17 @@ def test_more_redemptions_per_hour_than_the_setting_is_signalled(issued, place, 
     assert found[0].at == moments[-1]
 
 
-def test_a_steady_mediator_is_not_signalled(issued, place, mediator_x, settings):
+def test_a_steady_mediator_is_not_signalled(clock, issued, place, mediator_x, settings):
     settings.FRAUD_MAX_REDEMPTIONS_PER_HOUR = 3
-    start = timezone.now() - datetime.timedelta(hours=8)
+    start = clock.now - datetime.timedelta(hours=8)
     for index, code in enumerate(codes_of(issued, 6)):  # one every 25 minutes: 3 per hour
         redeem_at(mediator_x, place, [code], start + datetime.timedelta(minutes=25 * index))
     assert fraud.mediator_bursts() == []
 
 
-def test_old_redemptions_are_outside_the_period(issued, place, mediator_x, settings):
+def test_old_redemptions_are_outside_the_period(clock, issued, place, mediator_x, settings):
     settings.FRAUD_MAX_REDEMPTIONS_PER_HOUR = 3
-    old = timezone.now() - datetime.timedelta(days=settings.FRAUD_LOOKBACK_DAYS + 2)
+    old = clock.now - datetime.timedelta(days=settings.FRAUD_LOOKBACK_DAYS + 2)
     redeem_at(mediator_x, place, codes_of(issued, 5), old)
     assert fraud.signals() == []
 
@@ -106,10 +105,10 @@ def test_a_refused_redemption_outside_the_territory_is_recorded_and_signalled(
     assert len(found) == 1 and found[0].place == place and found[0].user == mediator_x
 
 
-def test_other_refusals_are_not_recorded_as_territory_attempts(issued, place, mediator_x,
+def test_other_refusals_are_not_recorded_as_territory_attempts(clock, issued, place, mediator_x,
                                                                api):
     code = codes_of(issued, 1)[0]
-    redeem_at(mediator_x, place, [code], timezone.now())
+    redeem_at(mediator_x, place, [code], clock.now)
     api.force_authenticate(mediator_x)
     response = api.post("/api/v1/redemptions/", {"code": code, "place": place.pk,
                                                  "service": service_slug()}, format="json")
@@ -146,13 +145,13 @@ def test_a_signal_never_blocks_the_redemption(issued, place, mediator_x, api):
 # --- the operator dashboard ----------------------------------------------------------------
 
 
-def test_the_operator_dashboard_lists_the_work_queues_and_signals(
+def test_the_operator_dashboard_lists_the_work_queues_and_signals(clock,
         make_order, funder_a, manager_a, operator, issued, place, mediator_x, settings):
     waiting = make_order(funder_a, manager_a)
     unqualified = make_place(OrganisationFactory(kind=Organisation.Kind.STRUCTURE,
                                                  name="En attente"),
                              name="Lieu en attente", qualified=False)
-    redeem_at(mediator_x, place, codes_of(issued, 5), timezone.now())
+    redeem_at(mediator_x, place, codes_of(issued, 5), clock.now)
     client = Client()
     client.force_login(operator)
     response = client.get(reverse("operator-dashboard"))

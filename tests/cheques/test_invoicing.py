@@ -14,13 +14,13 @@ from aptic.models import AuditEvent, Organisation, Role
 from cheques import ordering
 from cheques.models import Invoice, Order, PricingSettings
 from cheques.ordering import OrderError
+from tests.clock import paris
 from tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
 FUNDER_SIRET = "21330063500017"
 OPERATOR_SIRET = "73282932000074"
-YEAR = timezone.localdate().year
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +51,16 @@ def priced(funder, manager_a, make_order):
                       face_value_cents=1250)
 
 
-def number_of(invoice):
-    match = re.fullmatch(r"F-(\d{4})-(\d{5})", invoice.number)
-    assert match, invoice.number
-    assert int(match[1]) == YEAR
-    return int(match[2])
+@pytest.fixture
+def number_of(clock):
+    """The sequence number of an invoice, which must be numbered in this year."""
+    def number(invoice):
+        match = re.fullmatch(r"F-(\d{4})-(\d{5})", invoice.number)
+        assert match, invoice.number
+        assert int(match[1]) == clock.today.year
+        return int(match[2])
+
+    return number
 
 
 def pdf_text(content):
@@ -66,7 +71,8 @@ def pdf_text(content):
 # --- the invoice is written with the approval ----------------------------------------------
 
 
-def test_approval_writes_one_invoice_of_the_order_total_with_its_audit_row(priced, operator):
+def test_approval_writes_one_invoice_of_the_order_total_with_its_audit_row(number_of, priced,
+                                                                          operator):
     assert priced.total_cents == 251_000
     order = ordering.approve_order(priced, actor=operator)
 
@@ -131,13 +137,13 @@ def test_an_invoice_that_cannot_be_written_leaves_the_order_waiting(priced, oper
 # --- numbers: consecutive, never given twice -----------------------------------------------
 
 
-def test_invoice_numbers_follow_each_other(funder, manager_a, operator, make_order):
+def test_invoice_numbers_follow_each_other(number_of, funder, manager_a, operator, make_order):
     first = make_order(funder, manager_a, approve_by=operator)
     second = make_order(funder, manager_a, approve_by=operator)
     assert number_of(second.invoice) == number_of(first.invoice) + 1
 
 
-def test_a_rolled_back_approval_leaves_no_gap_and_no_number_is_given_twice(
+def test_a_rolled_back_approval_leaves_no_gap_and_no_number_is_given_twice(number_of,
     funder, manager_a, operator, make_order
 ):
     first = make_order(funder, manager_a, approve_by=operator)
@@ -159,7 +165,7 @@ def test_a_rolled_back_approval_leaves_no_gap_and_no_number_is_given_twice(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_approvals_get_consecutive_numbers(funder, manager_a, operator,
+def test_two_concurrent_approvals_get_consecutive_numbers(number_of, funder, manager_a, operator,
                                                           make_order):
     orders = [make_order(funder, manager_a) for _ in range(2)]
     barrier = threading.Barrier(2)
@@ -302,3 +308,18 @@ def test_the_operator_sees_the_invoice_number_on_approval_and_in_the_queue(
     assert Order.objects.get(pk=priced.pk).status == Order.Status.APPROVED
     queue = client.get("/operateur/commandes/").content.decode()
     assert f"facture {number}" in queue
+
+
+def test_invoices_are_numbered_per_year_of_the_paris_calendar(clock, funder, manager_a,
+                                                               operator, make_order):
+    """31 December at 23:59 in Paris is still that year (22:59 UTC), and 1 January at 00:01
+    starts a new sequence (still 31 December in UTC)."""
+    year = clock.today.year
+    clock.move_to(paris(year, 12, 31, 23, 59))
+    december = make_order(funder, manager_a, approve_by=operator)
+    clock.move_to(paris(year + 1, 1, 1, 0, 1))
+    january = make_order(funder, manager_a, approve_by=operator)
+    later = make_order(funder, manager_a, approve_by=operator)
+    assert december.invoice.number == f"F-{year}-00001"
+    assert january.invoice.number == f"F-{year + 1}-00001"
+    assert later.invoice.number == f"F-{year + 1}-00002"

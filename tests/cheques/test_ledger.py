@@ -3,7 +3,6 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,11 +22,11 @@ def assert_invariant():
     assert ledger.check() == []
 
 
-def test_every_state_change_writes_its_entry(issued, place, mediator_x, manager_a):
+def test_every_state_change_writes_its_entry(clock, issued, place, mediator_x, manager_a):
     assert ledger.balance(issued) == {
         "prepaid_cents": 10000, "outstanding_cents": 10000, "redeemed_unpaid_cents": 0,
         "paid_cents": 0, "credited_cents": 0, "expired_cents": 0}
-    result = redeem(issued, mediator_x, place, 2, now=timezone.now())
+    result = redeem(issued, mediator_x, place, 2, now=clock.now)
     assert ledger.balance(issued)["redeemed_unpaid_cents"] == 2000
     redemption.undo(redemption=result.redemptions[0], user=mediator_x)
     assert ledger.balance(issued)["redeemed_unpaid_cents"] == 1000
@@ -47,11 +46,13 @@ def test_every_state_change_writes_its_entry(issued, place, mediator_x, manager_
     assert_invariant()
 
 
-def test_a_refused_change_writes_no_entry(issued, place, mediator_x, other_place, mediator_y):
-    redeem(issued, mediator_x, place, 1)
+def test_a_refused_change_writes_no_entry(clock, issued, place, mediator_x, other_place,
+                                          mediator_y):
+    redeem(issued, mediator_x, place, 1, now=clock.last_month())
     before = LedgerEntry.objects.count()
     with pytest.raises(ChequeError):
-        redeem(issued, mediator_y, other_place, 2)  # the first cheque is already redeemed
+        # The first cheque is already redeemed.
+        redeem(issued, mediator_y, other_place, 2, now=clock.last_month())
     assert LedgerEntry.objects.count() == before
     assert_invariant()
 
@@ -73,8 +74,8 @@ def test_an_entry_that_does_not_balance_is_refused_by_the_database(issued):
         LedgerEntry.objects.create(order=issued, kind="issue", prepaid_cents=100)
 
 
-def test_check_ledger_exits_non_zero_on_any_difference(issued, place, mediator_x):
-    redeem(issued, mediator_x, place, 1)
+def test_check_ledger_exits_non_zero_on_any_difference(clock, issued, place, mediator_x):
+    redeem(issued, mediator_x, place, 1, now=clock.last_month())
     out = io.StringIO()
     call_command("check_ledger", stdout=out)
     assert "aucun écart" in out.getvalue()
@@ -100,7 +101,7 @@ OPERATIONS = st.lists(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=OPERATIONS)
 def test_the_ledger_balances_after_any_sequence_of_operations(
-    operations, make_order, funder_a, manager_a, operator, place, mediator_x
+    operations, clock, make_order, funder_a, manager_a, operator, place, mediator_x
 ):
     bank(place.structure)
     with transaction.atomic():
@@ -109,7 +110,8 @@ def test_the_ledger_balances_after_any_sequence_of_operations(
         # Every sequence ends with a reimbursement, so that paying places is always tested.
         for name, pick in [*operations, ("reimburse", 0)]:
             try:
-                apply(name, pick, orders=orders, make_order=make_order, funder=funder_a,
+                apply(name, pick, today=clock.today, orders=orders, make_order=make_order,
+                      funder=funder_a,
                       manager=manager_a, operator=operator, place=place, mediator=mediator_x)
             except (ChequeError, ReimbursementError):
                 pass  # a refusal is a legal outcome; it must leave the ledger balanced
@@ -117,7 +119,8 @@ def test_the_ledger_balances_after_any_sequence_of_operations(
         transaction.set_rollback(True)
 
 
-def apply(name, pick, *, orders, make_order, funder, manager, operator, place, mediator):
+def apply(name, pick, *, today, orders, make_order, funder, manager, operator, place,
+          mediator):
     order = orders[pick % len(orders)]
     cheques = list(Cheque.objects.filter(order__in=orders).order_by("pk"))
     cheque = cheques[pick % len(cheques)]
@@ -140,7 +143,7 @@ def apply(name, pick, *, orders, make_order, funder, manager, operator, place, m
     elif name == "expire":
         lifecycle.expire_order(order.pk)
     elif name == "reimburse":
-        for statement in reimbursement.run(until=timezone.localdate(), actor=operator):
+        for statement in reimbursement.run(until=today, actor=operator):
             reimbursement.validate(statement, actor=operator)
         payable = list(Statement.objects.filter(state=Statement.State.VALIDATED, batch=None)
                        .values_list("pk", flat=True))

@@ -135,32 +135,41 @@ def test_a_funder_manager_cannot_look_up_cheques(api, issued, manager_a):
     assert api.get(f"/api/v1/cheques/{cheque.code}/").status_code == 403
 
 
-def test_hand_overs_are_refused_from_j_minus_15(issued, manager_a):
-    booklet = issued.booklet_set.first()
-    late = issued.valid_until - datetime.timedelta(days=10)
+def test_hand_overs_are_refused_from_j_minus_15(clock, issued, manager_a):
+    first, second = issued.booklet_set.order_by("number")
+    clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=16), 23, 59))
+    lifecycle.distribute_booklet(first.number, actor=manager_a)
+    clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=15), 0, 1))
     with pytest.raises(ChequeError) as error:
-        lifecycle.distribute_booklet(booklet.number, actor=manager_a, today=late)
+        lifecycle.distribute_booklet(second.number, actor=manager_a)
     assert error.value.code == "handover_closed"
 
 
-def test_the_expiry_job_run_twice_gives_the_same_result(issued, manager_a, settings,
+def test_the_expiry_job_run_twice_gives_the_same_result(clock, issued, manager_a, settings,
                                                         django_capture_on_commit_callbacks):
+    """The daily job as the calendar brings it: nothing until J-31, the alert at J-30, the
+    cheques still accepted on the last day of the grace period, expired the day after."""
     from django.core import mail
 
     first = issued.booklet_set.first()
     lifecycle.distribute_booklet(first.number, actor=manager_a)
-    alert_day = issued.valid_until - datetime.timedelta(days=20)
+    clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=31), 23, 50))
+    assert lifecycle.end_of_validity()["alerted"] == 0
+    clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=30), 0, 10))
     with django_capture_on_commit_callbacks(execute=True):
-        assert lifecycle.end_of_validity(alert_day)["alerted"] == 1
-        assert lifecycle.end_of_validity(alert_day)["alerted"] == 0
+        assert lifecycle.end_of_validity()["alerted"] == 1
+        assert lifecycle.end_of_validity()["alerted"] == 0
     assert len(mail.outbox) == 1
     in_grace = issued.valid_until + datetime.timedelta(days=settings.EXPIRY_GRACE_DAYS)
-    assert lifecycle.end_of_validity(in_grace)["expired_cheques"] == 0
-    after = in_grace + datetime.timedelta(days=1)
-    assert lifecycle.end_of_validity(after) == {"alerted": 0, "expired_cheques": 10}
+    clock.move_to(clock.at(in_grace, 23, 59))
+    assert lifecycle.end_of_validity()["expired_cheques"] == 0
+    assert lifecycle.refusal(first.cheques.first()) is None
+    clock.move_to(clock.at(in_grace + datetime.timedelta(days=1), 0, 1))
+    assert lifecycle.refusal(first.cheques.first()).code == "expired"
+    assert lifecycle.end_of_validity() == {"alerted": 0, "expired_cheques": 10}
     snapshot = (list(Cheque.objects.values_list("state", flat=True)),
                 AuditEvent.objects.count())
-    assert lifecycle.end_of_validity(after) == {"alerted": 0, "expired_cheques": 0}
+    assert lifecycle.end_of_validity() == {"alerted": 0, "expired_cheques": 0}
     assert snapshot == (list(Cheque.objects.values_list("state", flat=True)),
                         AuditEvent.objects.count())
     issued.refresh_from_db()

@@ -11,27 +11,34 @@ from aptic.models import AuditEvent, Organisation, Role
 from cheques import logos
 from cheques.models import Booklet, Cheque, Order, PricingSettings
 from cheques.order_views import DRAFT_KEY
+from cheques.validity import default_valid_until
 from services.models import Service
 from tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
-
-NEXT_YEAR = datetime.date.today().year + 1
-
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def form_data(**extra):
-    data = {"booklets": "3", "cheques_per_booklet": "10", "face_value": "12,50",
-            "valid_until": f"{NEXT_YEAR}-06-30", "territory": "33, 2a",
-            "target_public": "Seniors", "custom_wording": "Avec le Département",
-            "contact_name": "Fanny Financeur", "contact_email": "fanny@example.org",
-            "contact_phone": ""}
-    data.update(extra)
-    return {key: value for key, value in data.items() if value is not None}
+def next_june(today):
+    return datetime.date(today.year + 1, 6, 30)
+
+
+@pytest.fixture
+def form_data(clock):
+    """The order form filled in, valid until 30 June of next year."""
+    def data(**extra):
+        data = {"booklets": "3", "cheques_per_booklet": "10", "face_value": "12,50",
+                "valid_until": next_june(clock.today).isoformat(), "territory": "33, 2a",
+                "target_public": "Seniors", "custom_wording": "Avec le Département",
+                "contact_name": "Fanny Financeur", "contact_email": "fanny@example.org",
+                "contact_phone": ""}
+        data.update(extra)
+        return {key: value for key, value in data.items() if value is not None}
+
+    return data
 
 
 def png_bytes(size=(40, 20)):
@@ -60,14 +67,14 @@ def prescriber_b(funder_b):
 
 
 def test_the_form_shows_the_defaults_and_the_per_booklet_fee_for_the_live_price(
-        client, manager_a, nomenclature):
+        clock, client, manager_a, nomenclature):
     PricingSettings.objects.update_or_create(pk=1, defaults={"per_booklet_fee_cents": 150})
     client.force_login(manager_a)
     response = client.get("/commandes/nouvelle/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-fee-cents="150"' in html
-    assert f'value="{datetime.date.today().year}-12-31"' in html
+    assert f'value="{default_valid_until(clock.today).isoformat()}"' in html
     assert "cheques/order_form.js" in html
     assert "<script>" not in html and "style=" not in html  # CSP: no inline code or style
     # services grouped by category, one fieldset each
@@ -78,7 +85,7 @@ def test_the_form_shows_the_defaults_and_the_per_booklet_fee_for_the_live_price(
 
 
 def test_the_summary_step_writes_nothing_and_the_confirmation_creates_the_order(
-        client, manager_a, funder_a, nomenclature):
+        form_data, clock, client, manager_a, funder_a, nomenclature):
     slugs = list(Service.objects.active().values_list("slug", flat=True)[:2])
     client.force_login(manager_a)
     response = client.post("/commandes/nouvelle/", form_data(allowed_services=slugs))
@@ -101,7 +108,7 @@ def test_the_summary_step_writes_nothing_and_the_confirmation_creates_the_order(
     assert order.face_value_cents == 1250
     assert order.total_cents == 37500
     assert order.territory == ["2A", "33"]
-    assert order.valid_until == datetime.date(NEXT_YEAR, 6, 30)
+    assert order.valid_until == next_june(clock.today)
     assert sorted(order.allowed_services.values_list("slug", flat=True)) == sorted(slugs)
     assert order.status == Order.Status.SUBMITTED
     assert AuditEvent.objects.for_object(order).filter(action="order.submitted").exists()
@@ -112,7 +119,7 @@ def test_the_summary_step_writes_nothing_and_the_confirmation_creates_the_order(
     assert Order.objects.count() == 1
 
 
-def test_the_summary_can_be_modified_before_confirming(client, manager_a, nomenclature):
+def test_the_summary_can_be_modified_before_confirming(form_data, client, manager_a, nomenclature):
     client.force_login(manager_a)
     client.post("/commandes/nouvelle/", form_data())
     response = client.get("/commandes/nouvelle/?modifier=1")
@@ -135,7 +142,7 @@ def test_the_summary_can_be_modified_before_confirming(client, manager_a, nomenc
     ("contact_email", "pas-une-adresse", "Saisissez une adresse e-mail valide"),
 ])
 def test_bad_input_gives_a_french_field_error_and_writes_nothing(
-        client, manager_a, nomenclature, field, value, message):
+        form_data, client, manager_a, nomenclature, field, value, message):
     client.force_login(manager_a)
     response = client.post("/commandes/nouvelle/", form_data(**{field: value}))
     assert response.status_code == 200
@@ -154,7 +161,7 @@ def test_bad_input_gives_a_french_field_error_and_writes_nothing(
     ("page.svg", b"<html><body>bonjour</body></html>", "PNG ou SVG valide"),
     ("entites.svg", b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg>&a;</svg>', "entités XML"),
 ])
-def test_a_bad_logo_is_refused_with_a_french_error(client, manager_a, nomenclature, name,
+def test_a_bad_logo_is_refused_with_a_french_error(form_data, client, manager_a, nomenclature, name,
                                                    content, message):
     client.force_login(manager_a)
     response = client.post("/commandes/nouvelle/", {
@@ -168,7 +175,7 @@ def test_a_bad_logo_is_refused_with_a_french_error(client, manager_a, nomenclatu
 @pytest.mark.parametrize(("name", "content"), [("logo.png", png_bytes()), ("logo.svg", SVG),
                                                ("sans-extension", png_bytes())])
 def test_a_png_or_svg_logo_is_kept_through_the_summary_and_saved_with_the_order(
-        client, manager_a, nomenclature, name, content):
+        form_data, client, manager_a, nomenclature, name, content):
     client.force_login(manager_a)
     response = client.post("/commandes/nouvelle/", {
         **form_data(), "logo": SimpleUploadedFile(name, content, "application/octet-stream")})
@@ -180,8 +187,8 @@ def test_a_png_or_svg_logo_is_kept_through_the_summary_and_saved_with_the_order(
         assert stored.read() == logos.clean_logo(content)[0]  # an SVG is kept sanitised
 
 
-def test_only_funder_managers_reach_the_order_form(client, prescriber_a, mediator, operator,
-                                                   nomenclature):
+def test_only_funder_managers_reach_the_order_form(form_data, client, prescriber_a, mediator,
+                                                   operator, nomenclature):
     for user in (prescriber_a, mediator, operator):
         client.force_login(user)
         assert client.get("/commandes/nouvelle/").status_code == 403

@@ -1,4 +1,3 @@
-import datetime
 
 import pytest
 from django.core import mail
@@ -9,13 +8,18 @@ from cheques.models import Booklet, Cheque, Order
 pytestmark = pytest.mark.django_db
 
 
-def order_body(**extra):
-    return {"booklets": 3, "cheques_per_booklet": 10, "face_value_cents": 1000,
-            "valid_until": f"{datetime.date.today().year + 1}-12-31", **extra}
+@pytest.fixture
+def order_body(clock):
+    """An order's terms, valid until 31 December of next year."""
+    def body(**extra):
+        return {"booklets": 3, "cheques_per_booklet": 10, "face_value_cents": 1000,
+                "valid_until": f"{clock.today.year + 1}-12-31", **extra}
+
+    return body
 
 
-def test_a_funder_manager_orders_and_gets_the_id_status_and_total(api, manager_a, funder_a,
-                                                                   nomenclature):
+def test_a_funder_manager_orders_and_gets_the_id_status_and_total(order_body, api, manager_a,
+                                                                   funder_a, nomenclature):
     api.force_authenticate(manager_a)
     response = api.post("/api/v1/orders/", order_body(
         allowed_services=["demarches-en-ligne"] if False else [], territory=["33", "2A"],
@@ -35,8 +39,8 @@ def test_a_funder_manager_orders_and_gets_the_id_status_and_total(api, manager_a
     {"face_value_cents": 0}, {"valid_until": "2000-01-01"}, {"territory": ["99"]},
     {"allowed_services": ["service-qui-n-existe-pas"]},
 ])
-def test_bad_input_gives_400_with_field_errors_and_writes_nothing(api, manager_a, nomenclature,
-                                                                  bad):
+def test_bad_input_gives_400_with_field_errors_and_writes_nothing(order_body, api, manager_a,
+                                                                  nomenclature, bad):
     api.force_authenticate(manager_a)
     response = api.post("/api/v1/orders/", order_body(**bad), format="json")
     assert response.status_code == 400
@@ -46,7 +50,7 @@ def test_bad_input_gives_400_with_field_errors_and_writes_nothing(api, manager_a
     assert not AuditEvent.objects.exists()
 
 
-def test_known_service_slugs_are_accepted(api, manager_a, nomenclature):
+def test_known_service_slugs_are_accepted(order_body, api, manager_a, nomenclature):
     from services.models import Service
 
     slugs = list(Service.objects.active().values_list("slug", flat=True)[:2])
@@ -79,7 +83,7 @@ def test_only_the_operator_approves_even_the_funders_own_order(api, manager_a, f
     assert not Cheque.objects.exists()
 
 
-def test_the_operator_approves_and_the_cheques_are_issued(api, operator, manager_a, funder_a,
+def test_the_operator_approves_and_the_cheques_are_issued(clock, api, operator, manager_a, funder_a,
                                                           make_order,
                                                           django_capture_on_commit_callbacks):
     order = make_order(funder_a, manager_a, booklets=3, cheques_per_booklet=4)
@@ -92,7 +96,7 @@ def test_the_operator_approves_and_the_cheques_are_issued(api, operator, manager
     assert body["cheques"]["issued"] == 12
     assert body["issuance"] == {"issued": 12, "total": 12, "percent": 100}
     numbers = list(Booklet.objects.filter(order=order).values_list("number", flat=True))
-    year = datetime.date.today().year
+    year = clock.today.year
     assert len(numbers) == 3 and all(n.startswith(f"{year}-") for n in numbers)
     assert Cheque.objects.filter(number=f"{numbers[0]}-04").exists()
     assert AuditEvent.objects.filter(action="booklet.issued").count() == 3

@@ -174,18 +174,17 @@ def test_only_the_operator_prints_and_a_second_printing_waits_for_the_first(
     assert client.get(f"/commandes/{order.pk}/impression/pdf/").status_code == 200
 
 
-def test_a_job_left_queued_for_long_does_not_block_printing_again(
+def test_a_job_left_queued_for_long_does_not_block_printing_again(clock,
         make_order, funder_a, manager_a, operator):
     import datetime
 
-    from django.utils import timezone
 
     order = make_order(funder_a, manager_a, approve_by=operator)
     lost = print_jobs.start_printing(order, actor=operator)  # its task is never sent here
     with pytest.raises(print_jobs.PrintError):
         print_jobs.start_printing(order, actor=operator)
     PrintJob.objects.filter(pk=lost.pk).update(
-        created_at=timezone.now() - datetime.timedelta(minutes=16))
+        created_at=clock.now - datetime.timedelta(minutes=16))
     again = print_jobs.start_printing(order, actor=operator)
     lost.refresh_from_db()
     assert (lost.state, again.state) == (PrintJob.State.FAILED, PrintJob.State.QUEUED)

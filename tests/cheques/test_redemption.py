@@ -7,7 +7,6 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from aptic.models import AuditEvent
 from cheques import codes, lifecycle, redemption
@@ -108,11 +107,11 @@ def test_an_unknown_cheque_is_a_404(place, mediator_x):
     assert error.status == 404
 
 
-def test_an_expired_cheque_is_refused(make_order, funder_a, manager_a, operator, place,
+def test_an_expired_cheque_is_refused(clock, make_order, funder_a, manager_a, operator, place,
                                       mediator_x):
     order = make_order(funder_a, manager_a, approve_by=operator)
     code = codes_of(order, 1)
-    later = timezone.now() + datetime.timedelta(days=800)
+    later = clock.now + datetime.timedelta(days=800)
     error = refused("expired", user=mediator_x, place=place.pk, service="outils-atelier",
                     codes=code, now=later)
     assert error.status == 410
@@ -279,14 +278,33 @@ def test_the_mediator_undoes_a_redemption_within_24_hours(api, issued, place, me
     redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=code)
 
 
-def test_an_undo_after_24_hours_is_refused(api, issued, place, mediator_x):
-    long_ago = timezone.now() - datetime.timedelta(hours=25)
+def test_an_undo_after_24_hours_is_refused(clock, api, issued, place, mediator_x):
+    long_ago = clock.now - datetime.timedelta(hours=25)
     result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
                                codes=codes_of(issued, 1), now=long_ago)
     api.force_authenticate(mediator_x)
     response = api.delete(f"{URL}{result.redemptions[0].pk}/")
     assert response.status_code == 409 and response.json()["code"] == "undo_window_closed"
     assert Redemption.objects.get().undone_at is None
+
+
+def test_the_undo_window_is_24_real_hours_across_midnight(clock, api, issued, place,
+                                                         mediator_x):
+    """Redeemed at 23:50: still undone at 00:10 the next day, refused 24 hours and a minute
+    later (also on the nights the clocks change, when that is not the same wall time)."""
+    clock.move_to(clock.at(clock.today, 23, 50))
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+                               codes=codes_of(issued, 3))
+    first, second, third = result.redemptions
+    clock.shift(minutes=20)
+    api.force_authenticate(mediator_x)
+    assert api.delete(f"{URL}{first.pk}/").status_code == 204
+    clock.move_to(second.redeemed_at + datetime.timedelta(hours=23, minutes=59))
+    assert api.delete(f"{URL}{second.pk}/").status_code == 204
+    clock.move_to(third.redeemed_at + datetime.timedelta(hours=24, minutes=1))
+    response = api.delete(f"{URL}{third.pk}/")
+    assert response.status_code == 409 and response.json()["code"] == "undo_window_closed"
+    assert Redemption.objects.get(pk=third.pk).undone_at is None
 
 
 def test_only_the_redeeming_mediator_or_a_place_manager_may_undo(

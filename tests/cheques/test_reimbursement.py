@@ -11,22 +11,22 @@ from cheques.lifecycle import ChequeError
 from cheques.models import Cheque, Redemption, Statement
 from cheques.reimbursement import ReimbursementError
 from services.models import Service
-from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, last_month, redeem
+from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def month(issued, place, mediator_x, other_place, mediator_y):
+def month(clock, issued, place, mediator_x, other_place, mediator_y):
     """Last month: 3 cheques redeemed at place (2 services), 2 at the other structure."""
-    redeem(issued, mediator_x, place, 2, now=last_month(3))
+    redeem(issued, mediator_x, place, 2, now=clock.last_month(3))
     redemption.redeem(user=mediator_x, place=place.pk, service="demarches-accompagnement",
-                      codes=[issued.cheques.order_by("number")[2].code], now=last_month(20))
-    redeem(issued, mediator_y, other_place, 2, skip=3, now=last_month(25))
+                      codes=[issued.cheques.order_by("number")[2].code], now=clock.last_month(20))
+    redeem(issued, mediator_y, other_place, 2, skip=3, now=clock.last_month(25))
     return issued
 
 
-def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_totals(
+def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_totals(clock,
     month, place, other_place, mediator_x, operator
 ):
     statements = reimbursement.run(actor=operator)
@@ -43,7 +43,7 @@ def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_tot
     assert lines[0].mediator_name == "Maya Médiatrice"
     assert lines[0].service_label == Service.objects.get(slug="outils-atelier").label
     assert [line.amount_cents for line in lines] == [1000, 1000, 1000]
-    assert timezone.localdate(lines[0].redeemed_at) == last_month(3).date()
+    assert timezone.localdate(lines[0].redeemed_at) == clock.last_month(3).date()
     totals = reimbursement.totals(mine)
     assert totals.by_place == [(place.name, 3, 3000)]
     assert sorted(totals.by_service) == sorted([
@@ -53,20 +53,20 @@ def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_tot
     assert AuditEvent.objects.filter(action="statement.created", actor=operator).count() == 2
 
 
-def test_an_undone_redemption_is_not_in_the_statement(issued, place, mediator_x, operator):
-    now = timezone.now() - datetime.timedelta(hours=1)
+def test_an_undone_redemption_is_not_in_the_statement(clock, issued, place, mediator_x, operator):
+    now = clock.now - datetime.timedelta(hours=1)
     result = redeem(issued, mediator_x, place, 3, now=now)
     redemption.undo(redemption=result.redemptions[1], user=mediator_x)
-    [statement] = reimbursement.run(until=timezone.localdate(), actor=operator)
+    [statement] = reimbursement.run(until=clock.today, actor=operator)
     assert statement.line_count == 2 and statement.total_cents == 2000
     assert result.redemptions[1].cheque.number not in set(
         statement.lines.values_list("cheque_number", flat=True))
 
 
-def test_a_second_run_never_takes_a_redemption_twice(month, place, mediator_x, operator):
+def test_a_second_run_never_takes_a_redemption_twice(clock, month, place, mediator_x, operator):
     first = reimbursement.run(actor=operator)
     assert reimbursement.run(actor=operator) == []
-    redeem(month, mediator_x, place, 1, skip=6, now=last_month(28))
+    redeem(month, mediator_x, place, 1, skip=6, now=clock.last_month(28))
     [second] = reimbursement.run(actor=operator)
     assert second.line_count == 1 and second.total_cents == 1000
     assert Redemption.objects.filter(statement__in=[*first, second]).count() == 6
@@ -74,19 +74,19 @@ def test_a_second_run_never_takes_a_redemption_twice(month, place, mediator_x, o
     assert len(taken) == len(set(taken)) == 6
 
 
-def test_redemptions_after_the_period_wait_for_the_next_run(issued, place, mediator_x):
-    redeem(issued, mediator_x, place, 1, now=last_month(10))
-    redeem(issued, mediator_x, place, 1, skip=1, now=timezone.now())
+def test_redemptions_after_the_period_wait_for_the_next_run(clock, issued, place, mediator_x):
+    redeem(issued, mediator_x, place, 1, now=clock.last_month(10))
+    redeem(issued, mediator_x, place, 1, skip=1, now=clock.now)
     [statement] = reimbursement.run()
     assert statement.line_count == 1
     assert Redemption.objects.filter(statement=None).count() == 1
-    [later] = reimbursement.run(until=timezone.localdate())
+    [later] = reimbursement.run(until=clock.today)
     assert later.line_count == 1
 
 
-def test_a_period_in_the_future_is_refused_and_nothing_changes(month, operator):
+def test_a_period_in_the_future_is_refused_and_nothing_changes(clock, month, operator):
     with pytest.raises(ReimbursementError) as caught:
-        reimbursement.run(until=timezone.localdate() + datetime.timedelta(days=1), actor=operator)
+        reimbursement.run(until=clock.today + datetime.timedelta(days=1), actor=operator)
     assert caught.value.code == "future_period"
     assert "futur" in caught.value.detail
     assert not Statement.objects.exists()
@@ -123,10 +123,10 @@ def test_only_the_operator_runs_and_validates(month, manager_x, operator):
     assert statement.state == Statement.State.DRAFT
 
 
-def test_undo_is_refused_once_the_redemption_is_in_a_statement(issued, place, mediator_x,
+def test_undo_is_refused_once_the_redemption_is_in_a_statement(clock, issued, place, mediator_x,
                                                                operator):
-    result = redeem(issued, mediator_x, place, 1, now=timezone.now())
-    reimbursement.run(until=timezone.localdate(), actor=operator)
+    result = redeem(issued, mediator_x, place, 1, now=clock.now)
+    reimbursement.run(until=clock.today, actor=operator)
     found = Redemption.objects.get(pk=result.redemptions[0].pk)
     with pytest.raises(ChequeError) as caught:
         redemption.undo(redemption=found, user=mediator_x)
@@ -175,10 +175,10 @@ def test_run_reimbursement_prints_the_statements_it_created(month, place):
     assert "Aucun" in out.getvalue()
 
 
-def test_run_reimbursement_refuses_a_future_date_with_a_clear_error(month):
+def test_run_reimbursement_refuses_a_future_date_with_a_clear_error(clock, month):
     from django.core.management.base import CommandError
 
-    future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    future = (clock.today + datetime.timedelta(days=3)).isoformat()
     with pytest.raises(CommandError, match="futur"):
         call_command("run_reimbursement", "--until", future)
     with pytest.raises(CommandError, match="AAAA-MM-JJ"):
@@ -195,3 +195,17 @@ def test_the_monthly_task_is_scheduled_and_runs_the_previous_month(settings, mon
     created = monthly_reimbursement_task.delay().get()
     assert sorted(created) == sorted(Statement.objects.values_list("pk", flat=True))
     assert len(created) == 2
+
+
+def test_a_statement_covers_the_previous_calendar_month_of_paris(clock, issued, place,
+                                                                  mediator_x, operator):
+    """In January the previous month is December of last year; 23:59 on its last day is in
+    it, 00:01 on the first of this month is not, whatever UTC says."""
+    first_of_month = clock.today.replace(day=1)
+    last_day = first_of_month - datetime.timedelta(days=1)
+    redeem(issued, mediator_x, place, 1, now=clock.at(last_day, 23, 59))
+    redeem(issued, mediator_x, place, 1, skip=1, now=clock.at(first_of_month, 0, 1))
+    [statement] = reimbursement.run(actor=operator)
+    assert statement.until == last_day
+    assert statement.line_count == 1
+    assert statement.last_redemption_on == last_day

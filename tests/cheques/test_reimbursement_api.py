@@ -7,16 +7,16 @@ from pypdf import PdfReader
 from aptic.models import Role
 from cheques import reimbursement
 from cheques.models import PaymentBatch, Statement
-from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, last_month, redeem
+from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def statements(issued, place, mediator_x, other_place, mediator_y, operator):
-    redeem(issued, mediator_x, place, 3, now=last_month(4))
-    redeem(issued, mediator_y, other_place, 2, skip=3, now=last_month(9))
+def statements(clock, issued, place, mediator_x, other_place, mediator_y, operator):
+    redeem(issued, mediator_x, place, 3, now=clock.last_month(4))
+    redeem(issued, mediator_y, other_place, 2, skip=3, now=clock.last_month(9))
     found = reimbursement.run(actor=operator)
     return {s.structure_id: s for s in found}
 
@@ -137,9 +137,9 @@ def test_payouts_end_to_end_through_the_api(api, statements, place, other_place,
     assert issued.cheques.filter(state="reimbursed").count() == 5
 
 
-def test_funder_a_never_sees_funder_b_ledger(api, issued, manager_a, manager_b, operator,
+def test_funder_a_never_sees_funder_b_ledger(clock, api, issued, manager_a, manager_b, operator,
                                              place, mediator_x):
-    redeem(issued, mediator_x, place, 2)
+    redeem(issued, mediator_x, place, 2, now=clock.last_month())
     url = f"/api/v1/orders/{issued.pk}/ledger/"
     body = as_user(api, manager_a).get(url).json()
     assert body["balances"]["prepaid_cents"] == 10000
@@ -151,8 +151,9 @@ def test_funder_a_never_sees_funder_b_ledger(api, issued, manager_a, manager_b, 
     assert as_user(api, mediator_x).get(url).status_code == 404
 
 
-def test_the_operator_page_runs_validates_and_pays(client, issued, place, mediator_x, operator):
-    redeem(issued, mediator_x, place, 2, now=last_month(5))
+def test_the_operator_page_runs_validates_and_pays(clock, client, issued, place, mediator_x,
+                                                   operator):
+    redeem(issued, mediator_x, place, 2, now=clock.last_month(5))
     client.force_login(operator)
     page = client.get("/remboursements/")
     assert page.status_code == 200 and b'name="until"' in page.content

@@ -31,14 +31,13 @@ def read_csv(response):
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
-def expected_for(funder):
+def expected_for(funder, today):
     """The figures of a funder's issued orders, counted row by row in Python."""
     cheques = list(Cheque.objects.filter(order__funder=funder,
                                          order__status=Order.Status.ISSUED))
     booklets = list(Booklet.objects.filter(order__funder=funder))
     live = [r for r in Redemption.objects.filter(order__funder=funder).select_related(
         "place", "service") if r.undone_at is None]
-    today = timezone.localdate()
     used = [c for c in cheques if c.state in ("redeemed", "reimbursed")]
     expiring = [c for c in cheques if c.state in ("issued", "distributed")
                 and today <= c.booklet.order.valid_until <= today + datetime.timedelta(days=30)]
@@ -72,8 +71,8 @@ def expected_for(funder):
     }
 
 
-def test_the_funder_summary_equals_counts_computed_row_by_row(dataset, funder_a):
-    expected = expected_for(funder_a)
+def test_the_funder_summary_equals_counts_computed_row_by_row(clock, dataset, funder_a):
+    expected = expected_for(funder_a, clock.today)
     figures = reporting.summary(Order.objects.filter(funder=funder_a))
     assert figures["booklets"]["issued"] == expected["booklets_issued"] == 5
     assert figures["booklets"]["handed_out"] == expected["handed_out"] == 3
@@ -88,8 +87,9 @@ def test_the_funder_summary_equals_counts_computed_row_by_row(dataset, funder_a)
     assert figures["expiring_soon"]["cheques"] == expected["expiring"] == 5
 
 
-def test_redemptions_are_grouped_by_month_service_place_and_department(dataset, funder_a):
-    expected = expected_for(funder_a)
+def test_redemptions_are_grouped_by_month_service_place_and_department(clock, dataset,
+                                                                      funder_a):
+    expected = expected_for(funder_a, clock.today)
     orders = Order.objects.filter(funder=funder_a)
     months = {month.strftime("%Y-%m"): n for month, n, _c in reporting.by_month(orders)}
     assert {k: v for k, v in months.items() if v} == expected["months"]
@@ -102,8 +102,8 @@ def test_redemptions_are_grouped_by_month_service_place_and_department(dataset, 
         expected["departments"] == {"33": 3, "24": 2}
 
 
-def test_the_beneficiary_profile_counts_hand_overs_only(dataset, funder_a):
-    expected = expected_for(funder_a)
+def test_the_beneficiary_profile_counts_hand_overs_only(clock, dataset, funder_a):
+    expected = expected_for(funder_a, clock.today)
     profile = reporting.beneficiary_profile(Order.objects.filter(funder=funder_a))
     ages = {row.code: row.count for row in profile["age_bracket"] if row.count}
     assert ages == expected["ages"] == {"25_44": 2, "65_79": 1}
@@ -113,11 +113,12 @@ def test_the_beneficiary_profile_counts_hand_overs_only(dataset, funder_a):
         expected["profile_departments"] == {"33": 1, "24": 1, "": 1}
 
 
-def test_the_dashboard_page_shows_the_figures_and_the_chart(dataset, funder_a, manager_a):
+def test_the_dashboard_page_shows_the_figures_and_the_chart(clock, dataset, funder_a,
+                                                          manager_a):
     response = client_for(manager_a).get(reverse("funder-dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
-    expected = expected_for(funder_a)
+    expected = expected_for(funder_a, clock.today)
     assert f'data-figure="booklets-handed-out">{expected["handed_out"]}<' in html
     assert f'data-figure="cheques-redeemed">{expected["redeemed"]} / {expected["issued"]}<' \
         in html
@@ -130,10 +131,10 @@ def test_the_dashboard_page_shows_the_figures_and_the_chart(dataset, funder_a, m
     assert " style=" not in html and "onclick" not in html
 
 
-def test_each_table_exports_as_csv_with_the_same_figures(dataset, funder_a, manager_a):
+def test_each_table_exports_as_csv_with_the_same_figures(clock, dataset, funder_a, manager_a):
     client = client_for(manager_a)
     url = reverse("funder-dashboard")
-    expected = expected_for(funder_a)
+    expected = expected_for(funder_a, clock.today)
     months = read_csv(client.get(url, {"format": "csv", "table": "months"}))
     assert months[0] == ["mois", "encaissements", "montant (€)"]
     assert {row[0]: int(row[1]) for row in months[1:] if row[1] != "0"} == expected["months"]

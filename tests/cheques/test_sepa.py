@@ -10,7 +10,7 @@ from aptic.models import AuditEvent
 from cheques import reimbursement
 from cheques.models import PaymentBatch, Statement
 from cheques.reimbursement import ReimbursementError
-from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, last_month, redeem
+from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,10 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 
 @pytest.fixture
-def validated(issued, place, mediator_x, other_place, mediator_y, operator):
+def validated(clock, issued, place, mediator_x, other_place, mediator_y, operator):
     """Two validated statements: 3 cheques at place, 2 at the other structure."""
-    redeem(issued, mediator_x, place, 3, now=last_month(4))
-    redeem(issued, mediator_y, other_place, 2, skip=3, now=last_month(9))
+    redeem(issued, mediator_x, place, 3, now=clock.last_month(4))
+    redeem(issued, mediator_y, other_place, 2, skip=3, now=clock.last_month(9))
     statements = reimbursement.run(actor=operator)
     return [reimbursement.validate(s, actor=operator) for s in statements]
 
@@ -81,12 +81,12 @@ def test_invalid_bank_details_are_named(structure, iban, bic, holder, reason):
     assert reason in reimbursement.blocked_reason(structure)
 
 
-def test_only_validated_statements_not_yet_in_a_batch_are_paid(validated, issued, place,
+def test_only_validated_statements_not_yet_in_a_batch_are_paid(clock, validated, issued, place,
                                                                mediator_x, other_place,
                                                                operator):
     bank(place.structure)
     bank(other_place.structure, iban=IBAN_B, bic=BIC_B)
-    redeem(issued, mediator_x, place, 1, skip=6, now=last_month(20))
+    redeem(issued, mediator_x, place, 1, skip=6, now=clock.last_month(20))
     [draft] = reimbursement.run(actor=operator)
     with pytest.raises(ReimbursementError) as caught:
         reimbursement.create_batch([validated[0].pk, draft.pk], actor=operator)

@@ -3,12 +3,12 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from aptic.models import AuditEvent, Organisation, Role
 from places import qualification
 from places.models import Place, Qualification, StructureProfile
 from services.models import Service
+from tests.clock import paris
 from tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def structure(nomenclature):
                                     email="contact@structure.example")
     StructureProfile.objects.create(
         organisation=structure, eligibility={"no_extra_charge": True},
-        charter_accepted_at=timezone.now(), iban="FR7630006000011234567890189",
+        charter_accepted_at=paris(2026, 11, 2, 10), iban="FR7630006000011234567890189",
         bic="AGRIFRPP", account_holder="Association Test",
     )
     return structure

@@ -4,11 +4,11 @@ appears on the public map. In Chromium, under the site's Content-Security-Policy
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from places import gazetteer
 from places.models import Place, Qualification, StructureProfile
+from tests.clock import paris
 from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +20,7 @@ def structure_file_complete(demo):
     bank details (pages tested with the test client): only the place is left to do."""
     StructureProfile.objects.create(
         organisation=demo["structure"], eligibility={"activity": "association"},
-        charter_accepted_at=timezone.now(), charter_accepted_by=demo["gestionnaire"],
+        charter_accepted_at=paris(2026, 11, 2, 10), charter_accepted_by=demo["gestionnaire"],
         iban="FR7630006000011234567890189", bic="AGRIFRPP",
         account_holder="Association Clic & Lien")
     gazetteer.load(departments=["33"])
