@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
+from aptic.inputs import parse_int
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for
 
@@ -20,10 +21,11 @@ def _id(request, name):
     raw = (request.query_params.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    value = parse_int(raw)
+    if value is None:
         raise ApiError("invalid", _("Le paramètre « %(name)s » doit être un identifiant.")
                        % {"name": name})
-    return int(raw)
+    return value
 
 
 class ReportingSummary(APIView):

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from aptic.http import spreadsheet_csv
+from aptic.inputs import parse_int
 from aptic.models import Organisation, Role
 from aptic.permissions import is_operator, organisations_for
 
@@ -42,9 +43,9 @@ def funder_scope(request):
     chosen = None
     raw = request.GET.get("funder") or ""
     if raw:
-        if not raw.isdigit():
+        if parse_int(raw) is None:
             raise Http404
-        chosen = get_object_or_404(funders, pk=int(raw))
+        chosen = get_object_or_404(funders, pk=parse_int(raw))
         orders = orders.filter(funder=chosen)
     return orders, funders.order_by("name"), chosen
 
@@ -206,9 +207,9 @@ def places_json(request):
     orders, _funders, _chosen = funder_scope(request)
     raw = request.GET.get("order") or ""
     if raw:
-        if not raw.isdigit():
+        if parse_int(raw) is None:
             raise Http404
-        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=int(raw)).pk)
+        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
     features = [
         {"type": "Feature",
          "geometry": {"type": "Point",

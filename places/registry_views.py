@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from aptic import audit
 from aptic.http import attachment
+from aptic.inputs import parse_int
 from aptic.models import Membership, Organisation, Role, User
 from aptic.permissions import is_operator
 
@@ -81,8 +82,8 @@ def _url(name, *args):
 def _structure(request):
     """The structure the place manager acts for (?structure=<id> when several)."""
     structures = qualification.structures_managed_by(request.user).order_by("name")
-    wanted = request.POST.get("structure") or request.GET.get("structure")
-    if wanted and str(wanted).isdigit():
+    wanted = parse_int(request.POST.get("structure") or request.GET.get("structure"))
+    if wanted is not None:
         structure = structures.filter(pk=wanted).first()
         if structure is None:
             raise PermissionDenied(_("Vous ne gérez pas cette structure."))
@@ -159,8 +160,8 @@ def place_submit(request, pk):
 def claim(request, structure, structures):
     """/structure/lieux/revendiquer/: find an imported place that no structure holds yet."""
     postcode = (request.POST.get("postcode") or request.GET.get("postcode") or "").strip()
-    if request.method == "POST" and request.POST.get("place", "").isdigit():
-        place = get_object_or_404(Place, pk=request.POST["place"], structure=None)
+    if request.method == "POST" and parse_int(request.POST.get("place")) is not None:
+        place = get_object_or_404(Place, pk=parse_int(request.POST["place"]), structure=None)
         try:
             qualification.claim(place, by=request.user, structure=structure)
         except qualification.QualificationError as error:

@@ -83,6 +83,14 @@ def _clean_cache_and_eager_tasks(settings):
 
 
 @pytest.fixture
+def api():
+    """DRF's test client (`api.force_authenticate(user)` to act as someone)."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
 def nomenclature(db):
     """The seeded nomenclature (flushed by transactional tests, so re-ensured here)."""
     from services.nomenclature import ensure_seeded

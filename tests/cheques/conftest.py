@@ -1,14 +1,8 @@
 import pytest
-from rest_framework.test import APIClient
 
 from aptic.models import Organisation, Role
 from cheques import ordering
 from tests.factories import OrganisationFactory, member
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 @pytest.fixture
