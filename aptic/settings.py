@@ -134,8 +134,6 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Static files come straight from the apps and static/ (no collectstatic needed for the demo).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-# A forgotten collectstatic serves unhashed names instead of failing every page.
-WHITENOISE_MANIFEST_STRICT = False
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -146,7 +144,8 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # Refuses to start without collectstatic's manifest (aptic.staticfiles).
+            else "aptic.staticfiles.ManifestStaticFilesStorage"
         )
     },
 }

@@ -30,8 +30,11 @@ class OrderAdmin(admin.ModelAdmin):
     priced_terms = ["booklets", "cheques_per_booklet", "face_value_cents",
                     "per_booklet_fee_cents"]
 
+    # The validity changes through cheques.lifecycle.extend_validity (bounded, audited).
+    terms = [*priced_terms, "valid_until"]
+
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields + (self.priced_terms if obj else [])
+        return self.readonly_fields + (self.terms if obj else [])
 
 
 @admin.register(Booklet)

@@ -140,8 +140,9 @@ class BookletDistribute(APIView):
         serializer = DistributeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            booklet = lifecycle.distribute_booklet(number, actor=request.user,
-                                                   **serializer.validated_data)
+            with guard.counting_failures(request):
+                booklet = lifecycle.distribute_booklet(number, actor=request.user,
+                                                       **serializer.validated_data)
         except ChequeError as error:
             raise as_api_error(error) from error
         return Response(BookletSerializer(booklet).data)
@@ -153,8 +154,9 @@ class BookletCancel(APIView):
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            booklet, count = lifecycle.cancel_booklet(
-                number, actor=request.user, reason=serializer.validated_data["reason"])
+            with guard.counting_failures(request):
+                booklet, count = lifecycle.cancel_booklet(
+                    number, actor=request.user, reason=serializer.validated_data["reason"])
         except ChequeError as error:
             raise as_api_error(error) from error
         return Response({**BookletSerializer(booklet).data, "cancelled_cheques": count})

@@ -2,6 +2,8 @@
 character) are counted per user and per IP address in the cache (Redis); past the threshold,
 look-ups are refused for the rest of the window and the operator sees an audit event."""
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -12,7 +14,8 @@ from aptic import audit
 from .lifecycle import ChequeError
 
 # Failures that look like guessing; a cancelled or redeemed cheque is a real cheque.
-COUNTED_FAILURES = {"unknown_cheque", "bad_check_character", "invalid_format", "bad_signature"}
+COUNTED_FAILURES = {"unknown_cheque", "bad_check_character", "invalid_format", "bad_signature",
+                    "unknown_booklet"}
 
 
 def _keys(user, ip_address):
@@ -53,3 +56,16 @@ def record_failure(user, ip_address, error):
 
 def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
+
+
+@contextmanager
+def counting_failures(request):
+    """Refuse a blocked caller, and count a failed look-up of the block inside: typing codes
+    or booklet numbers to cancel or hand over is a look-up too."""
+    user, ip_address = request.user, client_ip(request)
+    ensure_not_blocked(user, ip_address)
+    try:
+        yield
+    except ChequeError as error:
+        record_failure(user, ip_address, error)
+        raise

@@ -61,8 +61,19 @@ def lookup_cheque(raw_code, signature=None, *, for_update=False):
         queryset = queryset.select_for_update(of=("self",))
     cheque = queryset.filter(code=code).first()
     if cheque is None:
-        raise ChequeError("unknown_cheque", _("Aucun chèque ne porte ce code."), status=404)
+        raise unknown_cheque()
     return cheque
+
+
+def unknown_cheque():
+    """The answer for a code that matches no cheque, and for a cheque the actor may not see:
+    the two must be indistinguishable."""
+    return ChequeError("unknown_cheque", _("Aucun chèque ne porte ce code."), status=404)
+
+
+def unknown_booklet(number):
+    return ChequeError("unknown_booklet", _("Aucun carnet ne porte le numéro %(number)s.")
+                       % {"number": number}, status=404)
 
 
 def refusal(cheque, today=None):
@@ -106,9 +117,25 @@ def get_booklet(number, *, for_update=False):
         queryset = queryset.select_for_update(of=("self",))
     booklet = queryset.filter(number=number).first()
     if booklet is None:
-        raise ChequeError("unknown_booklet", _("Aucun carnet ne porte le numéro %(number)s.")
-                          % {"number": number}, status=404)
+        raise unknown_booklet(number)
     return booklet
+
+
+def may_hand_over_booklets(user):
+    """Prescribers and funder managers hand booklets over (those of their funder)."""
+    from aptic.models import Role
+    from aptic.permissions import roles_of
+
+    return is_operator(user) or bool(roles_of(user) & {Role.PRESCRIBER, Role.FUNDER_MANAGER})
+
+
+def may_cancel_cheques(user):
+    """Funder managers cancel their funder's booklets and cheques; so does the operator."""
+    from aptic.models import Role
+    from aptic.permissions import organisations_for
+
+    return is_operator(user) or organisations_for(user, Role.FUNDER_MANAGER).filter(
+        kind="funder").exists()
 
 
 def may_distribute(user, order):
@@ -123,12 +150,14 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
                        today=None):
     """Record the hand-over of a booklet to a beneficiary (an anonymous profile only)."""
     today = today or timezone.localdate()
+    if not may_hand_over_booklets(actor):
+        raise ChequeError("forbidden", _("Réservé aux prescripteurs et aux financeurs."),
+                          status=403)
     with transaction.atomic():
         booklet = get_booklet(number, for_update=True)
         order = booklet.order
         if not may_distribute(actor, order):
-            raise ChequeError("forbidden", _("Ce carnet n’appartient pas à votre financeur."),
-                              status=403)
+            raise unknown_booklet(booklet.number)
         if booklet.state == Booklet.State.CANCELLED:
             raise ChequeError("cancelled", _("Ce carnet a été annulé : il ne peut être remis."))
         if booklet.state == Booklet.State.EXPIRED or today > order.valid_until:
@@ -157,16 +186,22 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
     return booklet
 
 
+def _check_cancellation(actor, reason):
+    if not may_cancel_cheques(actor):
+        raise ChequeError("forbidden", _("Réservé aux financeurs et à l’opérateur."),
+                          status=403)
+    if not (reason or "").strip():
+        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+
+
 def cancel_booklet(number, *, actor, reason):
     """A lost or stolen booklet: its unused cheques can never be redeemed."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+    _check_cancellation(actor, reason)
+    reason = reason.strip()
     with transaction.atomic():
         booklet = get_booklet(number, for_update=True)
         if not may_cancel(actor, booklet.order):
-            raise ChequeError("forbidden", _("Ce carnet n’appartient pas à votre financeur."),
-                              status=403)
+            raise unknown_booklet(booklet.number)
         if booklet.state in (Booklet.State.CANCELLED, Booklet.State.EXPIRED):
             raise ChequeError(booklet.state, _("Ce carnet est déjà %(state)s.")
                               % {"state": booklet.get_state_display().lower()})
@@ -187,14 +222,12 @@ def cancel_booklet(number, *, actor, reason):
 
 
 def cancel_cheque(raw_code, *, actor, reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+    _check_cancellation(actor, reason)
+    reason = reason.strip()
     with transaction.atomic():
         cheque = lookup_cheque(raw_code, for_update=True)
         if not may_cancel(actor, cheque.order):
-            raise ChequeError("forbidden", _("Ce chèque n’appartient pas à votre financeur."),
-                              status=403)
+            raise unknown_cheque()
         previous = cheque.state
         updated = Cheque.objects.filter(pk=cheque.pk, state__in=Cheque.OPEN_STATES).update(
             state=Cheque.State.CANCELLED, state_changed_at=timezone.now(),

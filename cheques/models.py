@@ -112,6 +112,12 @@ class Order(models.Model):
         verbose_name = _("commande")
         verbose_name_plural = _("commandes")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # The domain allows 3 years (cheques.validity); whatever writes a row, a date
+            # this far from the end of the date type keeps "validity + grace" computable.
+            models.CheckConstraint(condition=models.Q(valid_until__lte=validity.LAST_POSSIBLE),
+                                   name="order_valid_until_computable"),
+        ]
 
     def __str__(self):
         return _("Commande n° %(id)s") % {"id": self.pk}

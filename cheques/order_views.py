@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from aptic.http import attachment
 from aptic.models import Role
-from aptic.permissions import is_operator, organisations_for, roles_of
+from aptic.permissions import is_operator, organisations_for
 
-from . import invoicing, issuance, lifecycle, ordering
+from . import guard, invoicing, issuance, lifecycle, ordering
 from .api import visible_orders
 from .forms import (
     CancelForm,
@@ -360,25 +360,18 @@ def order_reject(request, pk):
 # --- booklets: hand-over and cancellation --------------------------------------------------
 
 
-def may_hand_over(user):
-    return is_operator(user) or bool(roles_of(user) & {Role.PRESCRIBER, Role.FUNDER_MANAGER})
-
-
-def may_cancel_cheques(user):
-    return is_operator(user) or managed_funders(user).exists()
-
-
 @login_required
 def booklet_distribute(request):
-    if not may_hand_over(request.user):
+    if not lifecycle.may_hand_over_booklets(request.user):
         raise PermissionDenied(_("Réservé aux prescripteurs et aux financeurs."))
     form = DistributeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            booklet = lifecycle.distribute_booklet(
-                data["number"], actor=request.user, age_bracket=data["age_bracket"],
-                postcode=data["postcode"], situation=data["situation"])
+            with guard.counting_failures(request):
+                booklet = lifecycle.distribute_booklet(
+                    data["number"], actor=request.user, age_bracket=data["age_bracket"],
+                    postcode=data["postcode"], situation=data["situation"])
         except ChequeError as error:
             form.add_error("number", error.detail)
         else:
@@ -390,24 +383,25 @@ def booklet_distribute(request):
 
 @login_required
 def booklet_cancel(request):
-    if not may_cancel_cheques(request.user):
+    if not lifecycle.may_cancel_cheques(request.user):
         raise PermissionDenied(_("Réservé aux financeurs et à l’opérateur."))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if data["target"] == CancelForm.BOOKLET:
-                booklet, count = lifecycle.cancel_booklet(
-                    data["identifier"], actor=request.user, reason=data["reason"])
-                messages.success(request, _("Carnet %(number)s annulé (%(count)s chèques).")
-                                 % {"number": booklet.number, "count": count})
-            else:
-                cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
-                                                 reason=data["reason"])
-                messages.success(request, _("Chèque %(number)s annulé.")
-                                 % {"number": cheque.number})
+            with guard.counting_failures(request):
+                if data["target"] == CancelForm.BOOKLET:
+                    booklet, count = lifecycle.cancel_booklet(
+                        data["identifier"], actor=request.user, reason=data["reason"])
+                    done = _("Carnet %(number)s annulé (%(count)s chèques).") % {
+                        "number": booklet.number, "count": count}
+                else:
+                    cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
+                                                     reason=data["reason"])
+                    done = _("Chèque %(number)s annulé.") % {"number": cheque.number}
         except ChequeError as error:
             form.add_error("identifier", error.detail)
         else:
+            messages.success(request, done)
             return redirect(reverse("booklet-cancel"))
     return render(request, "cheques/orders/cancel.html", {"form": form})

@@ -16,6 +16,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 MAX_VALIDITY_YEARS = 3
+# A bound no row may pass (a database constraint): date arithmetic on it never overflows.
+LAST_POSSIBLE = datetime.date(2999, 12, 31)
 
 
 def default_valid_until(today=None):

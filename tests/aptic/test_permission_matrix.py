@@ -237,12 +237,13 @@ MATRIX = {
                                           others=403, anon=401, operator=200),
     "api/v1/orders/<int:pk>/cheques/": row(kwargs=ORDER_A, others=403, anon=401,
                                            operator=200),
+    # Another funder's booklet answers as an unknown one would (no existence oracle).
     "api/v1/booklets/<str:number>/distribute/": row(
         "POST", kwargs={"number": "{booklet_a}"}, others=403, anon=401, funderA=200,
-        prescriberA=200, operator=200),
+        prescriberA=200, operator=200, funderB=404),
     "api/v1/booklets/<str:number>/cancel/": row(
         "POST", kwargs={"number": "{booklet_a}"}, data={"reason": "Perdu"}, others=403,
-        anon=401, funderA=200, operator=200),
+        anon=401, funderA=200, operator=200, funderB=404),
     # Any mediator checks any cheque a beneficiary brings; funders and prescribers do not.
     "api/v1/cheques/<str:code>/": row(kwargs={"code": "{cheque_code}"}, others=403, anon=401,
                                       places=200, operator=200),

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 PRINT_SETTINGS = (
@@ -64,3 +66,43 @@ def test_production_settings_pass_check_deploy_without_a_single_warning():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def production_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
+               SITE_URL="https://aptic.example", DJANGO_SETTINGS_MODULE="aptic.settings",
+               **extra)
+    return env
+
+
+def test_without_collectstatic_the_web_server_refuses_to_start_with_one_clear_line(tmp_path):
+    result = subprocess.run([sys.executable, "-c", "import aptic.wsgi"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env=production_env(STATIC_ROOT=str(tmp_path)))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "collectstatic" in lines[0], result.stderr
+
+
+SERVE_HOME = """
+import aptic.wsgi
+from django.test import Client
+response = Client(SERVER_NAME="aptic.example").get("/", secure=True)
+print(response.status_code, "/static/cheques/" in response.content.decode())
+"""
+
+
+@pytest.mark.django_db
+def test_a_file_missing_from_the_manifest_is_served_by_its_plain_name_not_a_500(tmp_path):
+    from tests.conftest import database_url_for_subprocess
+
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1", "hash": "0"}')
+    result = subprocess.run([sys.executable, "-c", SERVE_HOME], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120,
+                            env=production_env(STATIC_ROOT=str(tmp_path),
+                                               DATABASE_URL=database_url_for_subprocess()))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "200", result.stdout + result.stderr
+    assert "is not in the manifest" in result.stderr

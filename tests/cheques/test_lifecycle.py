@@ -47,7 +47,7 @@ def test_a_prescriber_of_another_funder_cannot_hand_over(api, issued, funder_b):
     booklet = issued.booklet_set.first()
     api.force_authenticate(member(Role.PRESCRIBER, funder_b))
     response = api.post(f"/api/v1/booklets/{booklet.number}/distribute/", {})
-    assert response.status_code == 403
+    assert response.status_code == 404 and response.json()["code"] == "unknown_booklet"
     booklet.refresh_from_db()
     assert booklet.state == Booklet.State.ISSUED
 
@@ -77,7 +77,7 @@ def test_funder_b_cannot_cancel_a_booklet_of_funder_a(api, issued, manager_b):
     booklet = issued.booklet_set.first()
     api.force_authenticate(manager_b)
     response = api.post(f"/api/v1/booklets/{booklet.number}/cancel/", {"reason": "x"})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not Cheque.objects.filter(state=Cheque.State.CANCELLED).exists()
 
 
@@ -247,3 +247,49 @@ def test_a_failed_issuance_leaves_no_partial_batch(funder_a, manager_a, make_ord
     issue_order(order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.ISSUED
+
+
+def test_another_funders_cheque_or_booklet_answers_exactly_like_an_unknown_one(
+        client, api, issued, manager_b):
+    """A funder probing codes on the cancellation page or the API learns nothing about
+    codes and booklets that are not theirs."""
+    cheque = issued.cheques.first()
+    unknown_code = codes.generate_codes(1)[0]
+    client.force_login(manager_b)
+
+    def cancel_page(target, identifier):
+        response = client.post("/carnets/annulation/", {
+            "target": target, "identifier": identifier, "reason": "Perdu"})
+        return response.status_code, response.context["form"].errors["identifier"]
+
+    assert cancel_page("cheque", cheque.code) == cancel_page("cheque", unknown_code)
+    booklet = issued.booklet_set.first()
+    number = booklet.number
+    other_number = f"{number[:5]}{int(number[5:]) + 900000:06d}"
+    mine = cancel_page("booklet", number)
+    assert mine[1] == [f"Aucun carnet ne porte le numéro {number}."]
+    assert cancel_page("booklet", other_number)[1] == [
+        f"Aucun carnet ne porte le numéro {other_number}."]
+    api.force_authenticate(manager_b)
+    for action, data in (("distribute", {}), ("cancel", {"reason": "Perdu"})):
+        real = api.post(f"/api/v1/booklets/{number}/{action}/", data)
+        fake = api.post(f"/api/v1/booklets/{other_number}/{action}/", data)
+        assert (real.status_code, real.json()["code"]) == (fake.status_code,
+                                                          fake.json()["code"]) == (
+            404, "unknown_booklet")
+    assert not Cheque.objects.filter(state=Cheque.State.CANCELLED).exists()
+
+
+def test_probing_codes_to_cancel_counts_as_failed_look_ups_and_is_blocked(client, settings,
+                                                                          issued, manager_b):
+    settings.CHEQUE_LOOKUP_FAILURE_LIMIT = 5
+    client.force_login(manager_b)
+    for code in codes.generate_codes(5):
+        client.post("/carnets/annulation/", {"target": "cheque", "identifier": code,
+                                             "reason": "Perdu"})
+    cheque = issued.cheques.first()
+    response = client.post("/carnets/annulation/", {"target": "cheque",
+                                                     "identifier": cheque.code,
+                                                     "reason": "Perdu"})
+    assert "Trop de codes erronés" in response.content.decode()
+    assert AuditEvent.objects.filter(action="cheque_lookup.blocked").count() == 1

@@ -368,7 +368,7 @@ def test_a_prescriber_of_another_funder_cannot_hand_over(
     booklet = order.booklet_set.first()
     client.force_login(prescriber_b)
     response = client.post("/carnets/remise/", {"number": booklet.number})
-    assert "n’appartient pas à votre financeur" in response.content.decode()
+    assert f"Aucun carnet ne porte le numéro {booklet.number}" in response.content.decode()
     client.force_login(mediator)
     assert client.get("/carnets/remise/").status_code == 403
     booklet.refresh_from_db()
@@ -405,7 +405,7 @@ def test_funder_b_cannot_cancel_the_cheques_of_funder_a(
     client.force_login(manager_b)
     response = client.post("/carnets/annulation/", {
         "target": "booklet", "identifier": booklet.number, "reason": "Volé"})
-    assert "n’appartient pas à votre financeur" in response.content.decode()
+    assert f"Aucun carnet ne porte le numéro {booklet.number}" in response.content.decode()
     client.force_login(prescriber_a)  # prescribers hand over, they do not cancel
     assert client.get("/carnets/annulation/").status_code == 403
     booklet.refresh_from_db()

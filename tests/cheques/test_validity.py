@@ -119,3 +119,29 @@ def test_the_public_cheque_page_gives_the_last_day_of_acceptance(clock, client, 
     last_day = validity.last_day_of_acceptance(issued.valid_until)
     assert "Accepté jusqu’au" in page
     assert f"{last_day.day} " in page and str(last_day.year) in page
+
+
+def test_a_validity_near_the_end_of_the_date_type_never_reaches_the_database(issued):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=issued.pk).update(valid_until=datetime.date(9999, 12, 31))
+
+
+def test_the_farthest_validity_a_row_may_hold_keeps_every_page_working(
+        api, client, issued, place, mediator_x, operator):
+    """Validity plus grace is computed on the look-up, the redemption, the public QR page
+    and the order page: none of them may fail, even at the database's bound."""
+    from cheques import codes
+
+    Order.objects.filter(pk=issued.pk).update(valid_until=validity.LAST_POSSIBLE)
+    cheque = issued.cheques.order_by("number").first()
+    assert client.get(f"/c/{cheque.code}?s={codes.sign(cheque.code)}").status_code == 200
+    api.force_authenticate(mediator_x)
+    assert api.get(f"/api/v1/cheques/{cheque.code}/").status_code == 200
+    redeemed = api.post("/api/v1/redemptions/", {"codes": [cheque.code], "place": place.pk,
+                                                 "service": "outils-atelier"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="a" * 32)
+    assert redeemed.status_code == 201, redeemed.json()
+    client.force_login(operator)
+    assert client.get(f"/commandes/{issued.pk}/").status_code == 200
