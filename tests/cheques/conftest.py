@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from aptic.models import Organisation, Role
@@ -49,6 +51,25 @@ def make_order(nomenclature):
         return order
 
     return make
+
+
+def next_june(today):
+    return datetime.date(today.year + 1, 6, 30)
+
+
+@pytest.fixture
+def form_data(clock):
+    """The order form filled in, valid until 30 June of next year."""
+    def data(**extra):
+        data = {"booklets": "3", "cheques_per_booklet": "10", "face_value": "12,50",
+                "valid_until": next_june(clock.today).isoformat(), "territory": "33, 2a",
+                "target_public": "Seniors", "custom_wording": "Avec le Département",
+                "contact_name": "Fanny Financeur", "contact_email": "fanny@example.org",
+                "contact_phone": ""}
+        data.update(extra)
+        return {key: value for key, value in data.items() if value is not None}
+
+    return data
 
 
 # Redemption: a qualified place, its mediators, an issued order.

@@ -8,7 +8,7 @@ from cheques import logos
 from cheques.models import Order
 from cheques.printing import render_booklets
 
-from .test_order_pages import form_data, png_bytes
+from .test_order_pages import png_bytes
 from .test_printing_engine import make_booklet
 
 HOSTILE_SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -32,7 +32,7 @@ HOSTILE_SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
 RED = (255, 0, 0)
 
 
-def test_an_svg_logo_with_a_script_is_neutralised(client, manager_a, nomenclature):
+def test_an_svg_logo_with_a_script_is_neutralised(form_data, client, manager_a, nomenclature):
     client.force_login(manager_a)
     response = client.post("/commandes/nouvelle/", {
         **form_data(), "logo": SimpleUploadedFile("logo.svg", HOSTILE_SVG, "image/svg+xml")})
@@ -51,7 +51,7 @@ def test_an_svg_logo_with_a_script_is_neutralised(client, manager_a, nomenclatur
     assert order.logo.name.endswith(".svg")
 
 
-def test_a_png_named_svg_is_kept_as_a_png(client, manager_a, nomenclature):
+def test_a_png_named_svg_is_kept_as_a_png(form_data, client, manager_a, nomenclature):
     client.force_login(manager_a)
     client.post("/commandes/nouvelle/", {
         **form_data(), "logo": SimpleUploadedFile("logo.svg", png_bytes(), "image/svg+xml")})

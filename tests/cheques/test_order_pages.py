@@ -13,6 +13,7 @@ from cheques.models import Booklet, Cheque, Order, PricingSettings
 from cheques.order_views import DRAFT_KEY
 from cheques.validity import default_valid_until
 from services.models import Service
+from tests.cheques.conftest import next_june
 from tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -20,25 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def next_june(today):
-    return datetime.date(today.year + 1, 6, 30)
-
-
-@pytest.fixture
-def form_data(clock):
-    """The order form filled in, valid until 30 June of next year."""
-    def data(**extra):
-        data = {"booklets": "3", "cheques_per_booklet": "10", "face_value": "12,50",
-                "valid_until": next_june(clock.today).isoformat(), "territory": "33, 2a",
-                "target_public": "Seniors", "custom_wording": "Avec le Département",
-                "contact_name": "Fanny Financeur", "contact_email": "fanny@example.org",
-                "contact_phone": ""}
-        data.update(extra)
-        return {key: value for key, value in data.items() if value is not None}
-
-    return data
 
 
 def png_bytes(size=(40, 20)):
