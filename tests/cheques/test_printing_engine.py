@@ -240,3 +240,44 @@ def test_a_single_booklet_reprint_renders_only_that_booklet(tmp_path):
     assert (report.booklets, report.cheques, report.pages) == (1, 10, 3)
     text = "".join(page["text"] for page in read_pages(path))
     assert set(NUMBER.findall(text)) == {cheque.number for cheque in booklets[1].cheques}
+
+
+def overlapping_text_boxes(path, margin_mm=1):
+    """Pairs of text boxes that overlap, and boxes that leave the page (minus a margin)."""
+    problems = []
+    document = pypdfium2.PdfDocument(str(path))
+    for number, page in enumerate(document, 1):
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        boxes = [textpage.get_rect(index) for index in range(textpage.count_rects())]
+        margin = margin_mm * MM
+        for box in boxes:
+            left, bottom, right, top = box
+            if left < margin or bottom < margin or right > width - margin \
+                    or top > height - margin:
+                problems.append((number, "outside", textpage.get_text_bounded(*box)))
+        for index, first in enumerate(boxes):
+            for second in boxes[index + 1:]:
+                across = min(first[2], second[2]) - max(first[0], second[0])
+                down = min(first[3], second[3]) - max(first[1], second[1])
+                if across > 0.5 and down > 0.5:  # points: touching lines are fine
+                    problems.append((number, textpage.get_text_bounded(*first),
+                                     textpage.get_text_bounded(*second)))
+    return problems
+
+
+@pytest.mark.parametrize("face_value_cents", [1000, 1250, 10000, 99999, 100000])
+@pytest.mark.parametrize("valid_until", [date(2027, 9, 30), date(2026, 12, 31)])
+def test_no_two_lines_of_text_overlap_whatever_the_value_and_the_dates(tmp_path,
+                                                                       face_value_cents,
+                                                                       valid_until):
+    booklet = make_booklet(1, count=5, face_value_cents=face_value_cents,
+                           valid_until=valid_until)
+    path = tmp_path / "booklet.pdf"
+    render_booklets([booklet], path)
+    assert overlapping_text_boxes(path) == []
+    pages = read_pages(path)
+    accepted = {date(2027, 9, 30): "31 octobre 2027", date(2026, 12, 31): "31 janvier 2027"}
+    assert f"Acceptés jusqu’au {accepted[valid_until]}" in pages[0]["text"]
+    assert all(f"accepté jusqu’au {accepted[valid_until]}" in " ".join(slot.split())
+               for slot in pages[1]["slots"])
