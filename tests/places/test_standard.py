@@ -261,6 +261,51 @@ def test_the_command_prints_the_counts_and_one_line_per_rejected_row(nomenclatur
     assert out[1].startswith("rejected ligne 3 (id 2), code_postal : code postal invalide")
 
 
+def hinaura_as_csv(count, *, broken):
+    """The first `count` real places of the Hinaura file written as a v0.1 CSV (the format
+    many producers publish), with a NUL byte in the name of the place at index `broken`."""
+    places = json.loads(HINAURA.read_text(encoding="utf-8"))[:count]
+    columns = sorted({column for place in places for column in place})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for index, place in enumerate(places):
+        if index == broken:
+            place = {**place, "nom": place["nom"][:5] + "\x00" + place["nom"][5:]}
+        writer.writerow(place)
+    return out.getvalue().encode(), places[broken]["id"]
+
+
+@pytest.mark.parametrize("broken", [1, 30])
+def test_a_nul_byte_in_one_row_rejects_that_row_with_its_line_and_the_rest_imports(
+        nomenclature, tmp_path, capsys, broken):
+    # Row 3 sits in the file's first kilobytes, row 32 well past them.
+    data, broken_id = hinaura_as_csv(40, broken=broken)
+    path = tmp_path / "hinaura.csv"
+    path.write_bytes(data)
+
+    call_command("import_places", str(path))
+
+    out = capsys.readouterr().out.splitlines()
+    line = broken + 2  # the header is line 1
+    assert out[0] == "created 39, updated 0, rejected 1"
+    assert out[1] == (f"rejected ligne {line} (id {broken_id}), nom : caractère de contrôle "
+                      "(par exemple un caractère nul) : la ligne est illisible")
+    assert Place.objects.count() == 39
+    assert not Place.objects.filter(source_id=broken_id).exists()
+
+
+def test_an_escaped_nul_in_one_place_of_a_json_file_rejects_that_place_only(nomenclature):
+    places = json.loads(HINAURA.read_text(encoding="utf-8"))
+    places[10]["adresse"] = "1 rue\u0000"
+
+    report = import_places(json.dumps(places).encode())
+
+    assert report.created == 686
+    assert [(p.row, p.place_id, p.field) for p in report.rejected] == [
+        (11, places[10]["id"], "adresse")]
+
+
 def test_the_command_refuses_a_malformed_file_and_imports_nothing(nomenclature, tmp_path):
     path = tmp_path / "lieux.csv"
     path.write_bytes("nom;ville\nMédiathèque;Évian\n".encode("cp1252"))
