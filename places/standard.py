@@ -37,7 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aptic import audit
+from aptic import audit, spreadsheet
 from aptic.inputs import CONTROL
 from services.models import Category, Service
 
@@ -800,7 +800,8 @@ def _write(parsed, report, *, qualified, actor, file_name):
 # --- The export -----------------------------------------------------------------------------
 
 def export_rows(places=None):
-    """Dicts of v1.0.2 columns for qualified places (or the given queryset)."""
+    """Dicts of v1.0.2 columns for qualified places (or the given queryset); coordinates are
+    numbers (None when unknown), the rest text."""
     if places is None:
         places = Place.objects.qualified()
     places = places.select_related("structure").prefetch_related("services__category")
@@ -827,14 +828,14 @@ def export_rows(places=None):
             "code_insee": insee,
             "adresse": place.address,
             "complement_adresse": place.address_complement,
-            "latitude": "" if place.latitude is None else repr(place.latitude),
-            "longitude": "" if place.longitude is None else repr(place.longitude),
+            "latitude": place.latitude,  # numbers: None is an empty cell
+            "longitude": place.longitude,
             "typologie": place.typology,
             "telephone": normalise_phone(place.phone),
             "courriels": "|".join(place.emails),
             "site_web": "|".join(place.websites),
             "horaires": place.opening_hours,
-            "presentation_resume": place.summary[:280],
+            "presentation_resume": _summary(place.summary),
             "presentation_detail": place.description,
             "source": place.source or "APTIC",
             "itinerance": "|".join(v for v in place.itinerancy if v in ITINERANCY),
@@ -855,13 +856,23 @@ def export_rows(places=None):
         }
 
 
+def _summary(text, limit=280):
+    """The standard's résumé is at most 280 characters, the spreadsheet writer's quote
+    included."""
+    text = text[:limit]
+    return text[:limit - 1] if spreadsheet.needs_quote(text) else text
+
+
 def _allowed(values, allowed):
     return "|".join(value for value in values if value in allowed)
 
 
 def write_csv(stream, places=None):
-    """Write the v1.0.2 CSV of `places` (qualified places by default) to a text stream."""
-    writer = csv.DictWriter(stream, fieldnames=V1_COLUMNS, lineterminator="\r\n")
+    """Write the v1.0.2 CSV of `places` (qualified places by default) to a text stream, with
+    the one CSV writer of the site (aptic.spreadsheet): a name such as « =HYPERLINK(…) » is
+    written « '=HYPERLINK(…) », still a valid string of the schema."""
+    writer = spreadsheet.DictWriter(stream, fieldnames=V1_COLUMNS, delimiter=",",
+                                    lineterminator="\r\n")
     writer.writeheader()
     for row in export_rows(places):
         writer.writerow(row)

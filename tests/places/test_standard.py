@@ -17,6 +17,7 @@ from places.standard import (
     import_places,
     normalise_phone,
 )
+from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, HOSTILE_TOWN, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -381,6 +382,30 @@ def test_the_export_validates_against_the_national_schema(demo, client, tmp_path
     assert by_hand["telephone"] == "+33556000000"
     assert by_hand["pivot"] == "44312345000019"
     assert by_hand["publics_specifiquement_adresses"] == "Seniors"
+
+
+def test_a_formula_like_place_is_exported_as_text_and_the_file_still_validates(
+        demo, client, tmp_path):
+    import_places(EXAMPLE.read_bytes(), qualified=True)
+    Place.objects.create(
+        structure=demo["structure"], name=HOSTILE_NAME, town=HOSTILE_TOWN,
+        address=HOSTILE_ADDRESS, summary="-" + "x" * 279, postcode="33000",
+        latitude=44.84, longitude=-0.58, phone="05 56 00 00 00",
+        qualification=Qualification.QUALIFIED)
+    path = tmp_path / "export.csv"
+    path.write_text(export(client), encoding="utf-8")
+
+    report = Resource(path=path.name, basepath=str(tmp_path),
+                      schema=Schema.from_descriptor(json.loads(SCHEMA.read_text()))).validate()
+
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    hostile = next(row for row in csv.DictReader(path.open(encoding="utf-8"))
+                   if row["code_postal"] == "33000")
+    assert (hostile["nom"], hostile["commune"], hostile["adresse"]) == (
+        neutralised(HOSTILE_NAME), neutralised(HOSTILE_TOWN), neutralised(HOSTILE_ADDRESS))
+    assert hostile["presentation_resume"] == "'-" + "x" * 278
+    # The standard's own values are untouched: a longitude and a phone number with a sign.
+    assert (hostile["longitude"], hostile["telephone"]) == ("-0.58", "+33556000000")
 
 
 def test_an_export_imports_back_as_the_same_places(demo, client):
