@@ -26,3 +26,13 @@ HOSTILE_ADDRESS = "@SUM(A1:A9)"
 def neutralised(value):
     """How every CSV export of the site writes a formula-like text: quoted, shown as text."""
     return "'" + value
+
+
+def confirmation_path(message):
+    """The path of the signup confirmation link in an e-mail (places.signup)."""
+    import re
+    from urllib.parse import urlsplit
+
+    found = re.search(r"https?://\S+/structure/inscription/confirmer/\S+/", message.body)
+    assert found, message.body
+    return urlsplit(found.group(0)).path
