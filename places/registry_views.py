@@ -1,5 +1,7 @@
-"""Views of the registry: structures joining the scheme, their places and file; the
-operator's qualification queue; the open-data export. Rules live in places.qualification."""
+"""Views of the registry: structures joining the scheme, their places and file, their claims
+on listed places; the operator's queue (qualification, claims, changes under review); the
+open-data export. Rules live in places.qualification, places.claims, places.review and
+places.signup."""
 
 import io
 
