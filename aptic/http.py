@@ -12,9 +12,10 @@ def attachment(content, content_type, filename):
 
 def spreadsheet_csv(filename, rows):
     """A CSV download for spreadsheet software as French users have it: `;` separators and a
-    byte-order mark so that accents survive."""
-    import csv
+    byte-order mark so that accents survive; cells written by aptic.spreadsheet, which keeps
+    formulas from running."""
+    from . import spreadsheet
 
     response = attachment("\ufeff", "text/csv; charset=utf-8", filename)
-    csv.writer(response, delimiter=";").writerows(rows)
+    spreadsheet.writer(response).writerows(rows)
     return response

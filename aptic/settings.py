@@ -194,6 +194,9 @@ REST_FRAMEWORK = {
         "cheque_lookup": env("THROTTLE_CHEQUE_LOOKUP", "120/min"),
         "redemption": env("THROTTLE_REDEMPTION", "6000/min"),
         "login": env("THROTTLE_LOGIN", "20/min"),
+        # Pages, through aptic.ratelimit: per address when anonymous, per account otherwise.
+        "signup": env("THROTTLE_SIGNUP", "10/hour"),
+        "claim": env("THROTTLE_CLAIM", "20/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -414,13 +414,15 @@ def _euros_plain(cents):
 
 
 def statement_csv(statement):
-    """The statement's lines as CSV (semicolons, UTF-8 with BOM for spreadsheets)."""
-    import csv
+    """The statement's lines as CSV (semicolons, UTF-8 with BOM for spreadsheets), written
+    by aptic.spreadsheet: a place or mediator name cannot run as a formula."""
     import io
+
+    from aptic import spreadsheet
 
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
+    writer = spreadsheet.writer(buffer)
     writer.writerow([_("relevé"), _("date"), _("lieu"), _("chèque"), _("service"),
                      _("médiateur"), _("montant (€)"), _("montant (centimes)")])
     for line in statement.lines.order_by("redeemed_at", "id"):

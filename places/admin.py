@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aptic.admin import ReadOnlyAdmin
 
-from .models import Commune, Place, StructureProfile
+from .models import ChangeRequest, Commune, Place, PlaceClaim, StructureProfile
 
 
 @admin.register(Place)
@@ -48,3 +48,23 @@ class CommuneAdmin(ReadOnlyAdmin):
     list_display = ["name", "postcode", "insee_code", "department", "latitude", "longitude"]
     list_filter = ["department"]
     search_fields = ["name", "search_name", "postcode", "insee_code"]
+
+
+@admin.register(PlaceClaim)
+class PlaceClaimAdmin(ReadOnlyAdmin):
+    """Claims are decided from the qualification queue, which audits them."""
+
+    list_display = ["place", "structure", "holder", "state", "requested_at", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["place__name", "structure__name", "holder__name"]
+    list_select_related = ["place", "structure", "holder"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    """Changes under review are decided from the qualification queue, which audits them."""
+
+    list_display = ["kind", "structure", "place", "state", "requested_at", "decided_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["structure__name", "place__name"]
+    list_select_related = ["structure", "place"]

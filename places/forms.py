@@ -34,11 +34,8 @@ class AccountForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("Un compte existe déjà avec cette adresse : connectez-vous d’abord."))
-        return email
+        # Whether the address has an account is never said here (places.signup).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -273,6 +270,24 @@ class CharterForm(forms.Form):
     accept = forms.BooleanField(
         label=_("J’ai lu la charte #APTIC et je l’accepte au nom de la structure."),
         error_messages={"required": _("Cochez la case pour accepter la charte.")})
+
+
+class ClaimForm(forms.Form):
+    """A structure asks for a listed place (the place's id is read with parse_int)."""
+
+    reason = forms.CharField(
+        label=_("Pourquoi ce lieu est-il le vôtre ?"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Par exemple : « nous animons ce lieu depuis 2019 ». L’opérateur et, le "
+                    "cas échéant, la structure actuelle du lieu le liront."))
+
+
+class RequestDecisionForm(forms.Form):
+    """A decision on a claim or on a change waiting for review."""
+
+    decision = forms.ChoiceField(choices=[("approve", _("Accepter")), ("refuse", _("Refuser"))])
+    reason = forms.CharField(label=_("Motif (obligatoire pour refuser)"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class DecisionForm(forms.Form):

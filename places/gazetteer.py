@@ -110,6 +110,8 @@ def build_data_file(source, target=DATA_FILE):
                 "department": department_of(insee),
             }
     buffer = io.StringIO()
+    # Not an export: our own data file, read back by read_rows() and never served. The
+    # spreadsheet writer's quotes (aptic.spreadsheet) would change the names it loads.
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for key in sorted(communes):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aptic.models import Organisation
@@ -215,3 +216,133 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.postcode})"
+
+
+class Request(models.TextChoices):
+    """Where a request waiting for a decision stands (claims, changes under review)."""
+
+    PENDING = "pending", _("En attente")
+    APPROVED = "approved", _("Acceptée")
+    REFUSED = "refused", _("Refusée")
+    WITHDRAWN = "withdrawn", _("Retirée")
+
+
+class PlaceClaim(models.Model):
+    """A structure asks to run a place that is listed already (imported, or another
+    structure's qualified place). Nothing changes on the place until the decision: the
+    operator approves, and so does the structure that holds the place, if one does
+    (places.claims)."""
+
+    place = models.ForeignKey(Place, verbose_name=_("lieu"), on_delete=models.CASCADE,
+                              related_name="claims")
+    structure = models.ForeignKey(
+        Organisation, verbose_name=_("structure demandeuse"), on_delete=models.PROTECT,
+        related_name="place_claims", limit_choices_to={"kind": Organisation.Kind.STRUCTURE})
+    # The structure that held the place when the claim was made: its approval is needed.
+    holder = models.ForeignKey(
+        Organisation, verbose_name=_("structure actuelle"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("motif de la demande"), blank=True)
+    state = models.CharField(_("état"), max_length=20, choices=Request.choices,
+                             default=Request.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("demandée par"),
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    operator_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("acceptée pour l’opérateur par"), null=True,
+        blank=True, on_delete=models.PROTECT, related_name="+")
+    operator_approved_at = models.DateTimeField(_("acceptée par l’opérateur le"), null=True,
+                                                blank=True)
+    holder_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("acceptée pour la structure actuelle par"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    holder_approved_at = models.DateTimeField(_("acceptée par la structure actuelle le"),
+                                              null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_reason = models.TextField(_("motif de la décision"), blank=True)
+
+    class Meta:
+        verbose_name = _("demande de rattachement")
+        verbose_name_plural = _("demandes de rattachement")
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["place", "structure"],
+                                    condition=Q(state="pending"),
+                                    name="one_pending_claim_per_place_and_structure"),
+        ]
+
+    def __str__(self):
+        return f"{self.structure} → {self.place}"[:200]
+
+
+class ChangeRequest(models.Model):
+    """A sensitive edit of a public record, kept aside until the operator approves it: the
+    name or address of a qualified place, the bank details of a structure that has one
+    (places.review). The record keeps its values until then."""
+
+    class Kind(models.TextChoices):
+        PLACE = "place", _("Nom ou adresse du lieu")
+        BANK = "bank", _("Coordonnées bancaires")
+
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    structure = models.ForeignKey(Organisation, verbose_name=_("structure"),
+                                  on_delete=models.PROTECT, related_name="change_requests")
+    place = models.ForeignKey(Place, verbose_name=_("lieu"), null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="change_requests")
+    values = models.JSONField(_("nouvelles valeurs"), default=dict)
+    previous = models.JSONField(_("valeurs au moment de la demande"), default=dict)
+    state = models.CharField(_("état"), max_length=20, choices=Request.choices,
+                             default=Request.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("demandée par"),
+                                     on_delete=models.PROTECT, related_name="+")
+    # A new edit of the same record replaces the request and its date.
+    requested_at = models.DateTimeField(_("demandée le"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_reason = models.TextField(_("motif de la décision"), blank=True)
+
+    class Meta:
+        verbose_name = _("modification à valider")
+        verbose_name_plural = _("modifications à valider")
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="place", place__isnull=False)
+                | Q(kind="bank", place__isnull=True),
+                name="change_request_target_matches_kind"),
+            models.UniqueConstraint(fields=["place"], condition=Q(state="pending", kind="place"),
+                                    name="one_pending_change_per_place"),
+            models.UniqueConstraint(fields=["structure"],
+                                    condition=Q(state="pending", kind="bank"),
+                                    name="one_pending_bank_change_per_structure"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.place or self.structure}"[:200]
+
+
+class StructureSignup(models.Model):
+    """Someone without an account registers a structure: nothing is created until they
+    confirm their e-mail address (places.signup). The answer to the form is then the same
+    whether the address has an account or not, and a SIRET is taken only by a confirmed
+    signup."""
+
+    email = models.EmailField(_("adresse e-mail"))
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    password = models.CharField(_("mot de passe (empreinte)"), max_length=128)
+    structure = models.JSONField(_("structure"), default=dict)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inscription à confirmer")
+        verbose_name_plural = _("inscriptions à confirmer")
+
+    def __str__(self):
+        return self.email

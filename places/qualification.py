@@ -9,6 +9,9 @@ its file is complete (eligibility questionnaire, charter, bank details, services
 operator qualifies, rejects (with a reason), suspends (with a reason) and reinstates. Every
 decision is audited in the transaction that makes it, and the structure is told by e-mail
 once the change is committed. Only qualified places redeem cheques and appear on the map.
+
+Once a place is public, its structure renames or moves it only through the operator
+(places.review); a structure asks for a listed place with a claim (places.claims).
 """
 
 from django.conf import settings
@@ -71,10 +74,20 @@ def profile_of(structure):
 
 def missing_items(place):
     """What the structure must still provide before submitting `place` (French labels)."""
-    missing = []
     structure = place.structure
     if structure is None:
         return [_("le lieu n’est rattaché à aucune structure")]
+    missing = missing_structure_items(structure)
+    if place.pk is None or not place.services.exists():
+        missing.append(_("les services proposés"))
+    if place.latitude is None or place.longitude is None:
+        missing.append(_("les coordonnées géographiques du lieu"))
+    return missing
+
+
+def missing_structure_items(structure):
+    """What the structure's own file still lacks (French labels)."""
+    missing = []
     if not structure.siret:
         missing.append(_("le SIRET de la structure"))
     profile = StructureProfile.objects.filter(organisation=structure).first()
@@ -84,10 +97,6 @@ def missing_items(place):
         missing.append(_("l’acceptation de la charte"))
     if profile is None or not profile.has_bank_details:
         missing.append(_("les coordonnées bancaires"))
-    if place.pk is None or not place.services.exists():
-        missing.append(_("les services proposés"))
-    if place.latitude is None or place.longitude is None:
-        missing.append(_("les coordonnées géographiques du lieu"))
     return missing
 
 
@@ -137,14 +146,14 @@ def qualify(place, *, by):
 
 def reject(place, *, by, reason):
     _require_operator(by)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     return _transition(place, by, allowed_from={Qualification.SUBMITTED},
                        to=Qualification.REJECTED, action="place.rejected", reason=reason)
 
 
 def suspend(place, *, by, reason):
     _require_operator(by)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     return _transition(place, by, allowed_from={Qualification.QUALIFIED},
                        to=Qualification.SUSPENDED, action="place.suspended", reason=reason)
 
@@ -155,7 +164,7 @@ def reinstate(place, *, by):
                        to=Qualification.QUALIFIED, action="place.reinstated")
 
 
-def _clean_reason(reason):
+def clean_reason(reason):
     reason = (reason or "").strip()
     if not reason:
         raise QualificationError(_("Indiquez le motif : la structure le recevra."),
@@ -163,40 +172,30 @@ def _clean_reason(reason):
     return reason
 
 
-def claim(place, *, by, structure):
-    """A structure claims an imported place that no structure holds yet. A place that was
-    qualified elsewhere goes back to the operator's queue: the operator confirms that this
-    structure runs it before it can redeem cheques."""
-    if not may_act_for_organisation(by, structure, Role.PLACE_MANAGER):
-        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
-    with transaction.atomic():
-        locked = Place.objects.select_for_update().get(pk=place.pk)
-        if locked.structure_id is not None:
-            raise QualificationError(_("Ce lieu est déjà rattaché à une structure."),
-                                     code="already_claimed")
-        from_state = locked.qualification
-        locked.structure = structure
-        if from_state == Qualification.QUALIFIED:
-            locked.qualification = Qualification.SUBMITTED
-        locked.save(update_fields=["structure", "qualification", "updated_at"])
-        audit.record(by, locked, "place.claimed", from_state, locked.qualification,
-                     structure=structure.pk)
-    return locked
-
-
 @transaction.atomic
 def save_place(place, *, by, fields=None):
     """Create or edit a place of a structure (audited). A rejected place goes back to draft
-    when edited, ready to be submitted again."""
+    when edited, ready to be submitted again. A public place keeps its name and address
+    until the operator approves new ones (places.review); the rest applies at once.
+    Returns the names of the fields held for review."""
+    from . import review  # review builds on this module
+
     _require_place_manager(by, place)
     created = place.pk is None
+    held = []
+    if not created:
+        current = Place.objects.select_for_update().get(pk=place.pk)
+        # The state is the row's, not the form's: a form never changes it.
+        place.qualification = current.qualification
+        held = review.hold_place_fields(current, place, by=by)
     from_state = place.qualification
     if not created and place.qualification == Qualification.REJECTED:
         place.qualification = Qualification.DRAFT
     place.save()
+    applied = sorted(set(fields or []) - set(held))
     audit.record(by, place, "place.created" if created else "place.updated", from_state,
-                 place.qualification, **({"fields": sorted(fields)} if fields else {}))
-    return place
+                 place.qualification, **({"fields": applied} if applied else {}))
+    return held
 
 
 @transaction.atomic
@@ -209,6 +208,26 @@ def accept_charter(structure, *, by):
         profile.save(update_fields=["charter_accepted_at", "charter_accepted_by"])
         audit.record(by, profile, "structure.charter_accepted")
     return profile
+
+
+@transaction.atomic
+def save_bank_details(profile, *, by, fields):
+    """New bank details of a structure (audited without the IBAN). Once one of its places
+    is public, they are paid to only after the operator approves them (places.review).
+    Returns the names of the fields held for review."""
+    from . import review
+
+    if not may_manage_structure(by, profile.organisation):
+        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    held = []
+    if profile.pk is not None:
+        current = StructureProfile.objects.select_for_update().get(pk=profile.pk)
+        held = review.hold_bank_details(current, profile, by=by)
+    profile.save()
+    applied = sorted(set(fields) - set(held))
+    if applied:
+        audit.record(by, profile, "structure.bank_details_changed", fields=applied)
+    return held
 
 
 @transaction.atomic

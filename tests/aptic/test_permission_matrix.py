@@ -33,6 +33,8 @@ from aptic import tokens
 from aptic.models import Organisation, Role
 from cheques import codes, ordering, print_jobs, reimbursement
 from cheques.models import Cheque, PrintJob
+from places import claims, signup
+from places.models import ChangeRequest, StructureSignup
 from tests.cheques.redemption_fixtures import make_place
 from tests.cheques.reimbursement_support import bank, redeem
 from tests.factories import OrganisationFactory, member
@@ -120,6 +122,9 @@ MATRIX = {
 
     # --- places: the registry (structures) and the operator's qualification ---------------
     "structure/inscription/": public(),
+    # The link of a signup's confirmation e-mail: whoever holds it sees the button.
+    "structure/inscription/confirmer/<str:token>/": row(kwargs={"token": "{signup_token}"},
+                                                        others=200),
     "structure/lieux/": row(others="→/structure/inscription/", anon=LOGIN, managerX=200),
     "structure/lieux/nouveau/": row(others="→/structure/inscription/", anon=LOGIN,
                                     managerX=200),
@@ -138,6 +143,16 @@ MATRIX = {
     "operateur/qualification/": row(others=403, anon=LOGIN, operator=200),
     "operateur/qualification/<int:pk>/": row(kwargs={"pk": "{place_x}"}, others=403,
                                              anon=LOGIN, operator=200),
+    # Structure Y claims place X: X's manager sees the claim and decides as its holder; the
+    # operator sees it and decides on its own page, not on the holder's.
+    "structure/revendications/<int:pk>/decision/": row(
+        "POST", kwargs={"pk": "{claim_x}"}, data={"decision": "approve"}, others=404,
+        anon=LOGIN, managerX="→/structure/lieux/", operator=403),
+    "operateur/revendications/<int:pk>/": row(kwargs={"pk": "{claim_x}"}, others=404,
+                                              anon=LOGIN, managerX=403, operator=200),
+    # X's manager asked to rename place X: they see the request, only the operator decides.
+    "operateur/modifications/<int:pk>/": row(kwargs={"pk": "{change_x}"}, others=404,
+                                             anon=LOGIN, managerX=403, operator=200),
 
     # --- cheques: orders (web) ------------------------------------------------------------
     "commandes/": row(others=403, anon=LOGIN, funders=200, operator=200,
@@ -319,7 +334,8 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     """Funder A with an issued, printed order (and a submitted one), funder B with its own
     order, a prescriber of A, structures X and Y with a qualified place each, redemptions of
     last month in statements (X's a draft, Y's validated in a payment batch), a redemption of
-    today at X, a reprinted booklet and an API token of funder A's manager."""
+    today at X, a reprinted booklet, an API token of funder A's manager, structure Y's claim
+    on place X, X's pending rename of it and a signup waiting for its confirmation."""
     settings.MEDIA_ROOT = tmp_path / "media"
     operator = member(Role.OPERATOR_STAFF, is_staff=True)
     funder_a = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Alpha")
@@ -365,13 +381,24 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     recent = redeem(order_a, users["mediatorX"], place_x, 1, skip=3, now=clock.now)
     cheque = Cheque.objects.filter(booklet=second).order_by("number").first()
     token, _key = tokens.create_token(user=users["funderA"], name="Script")
+    claim = claims.request(place_x, by=member(Role.PLACE_MANAGER, structure_y),
+                           structure=structure_y)
+    change = ChangeRequest.objects.create(
+        kind=ChangeRequest.Kind.PLACE, structure=structure_x, place=place_x,
+        values={"name": "Lieu renommé"}, previous={"name": PLACE_X},
+        requested_by=users["managerX"])
+    pending_signup = StructureSignup.objects.create(
+        email="nouvelle@structure.example", first_name="N", last_name="S", password="!",
+        structure={"name": "Nouvelle", "siret": "44312345000019",
+                   "email": "nouvelle@structure.example"})
     return users, {
         "order_a": order_a.pk, "submitted_a": submitted_a.pk, "booklet_a": second.number,
         "reprint_job": reprint.pk, "place_x": place_x.pk, "statement_x": statement_x.pk,
         "statement_x_reference": statement_x.reference, "batch": batch.pk,
         "recent_redemption": recent.redemptions[0].pk,
         "cheque_code": cheque.code, "cheque_signature": codes.sign(cheque.code),
-        "token_a": token.pk, "next_year": clock.today.year + 1,
+        "token_a": token.pk, "next_year": clock.today.year + 1, "claim_x": claim.pk,
+        "change_x": change.pk, "signup_token": signup.token_for(pending_signup),
     }
 
 

@@ -1,8 +1,10 @@
 import datetime
 import html
+import io
 import json
 import re
 import uuid
+from csv import reader as csv_reader
 
 import pytest
 from django.db import connection
@@ -12,9 +14,10 @@ from aptic.models import AuditEvent
 from cheques import codes, lifecycle, redemption
 from cheques.lifecycle import ChequeError
 from cheques.models import Booklet, Cheque, Redemption
-from places.models import Qualification
+from places.models import Place, Qualification
 from services.models import Service
 from tests.cheques.redemption_fixtures import codes_of, make_place
+from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -367,6 +370,23 @@ def test_the_history_page_shows_totals_and_exports_csv(client, issued, place, me
     assert "3 chèques encaissés" in page and "30,00" in page
     csv = client.get("/encaissements/?format=csv").content.decode("utf-8-sig")
     assert csv.count("\n") == 4 and "10,00" in csv
+
+
+def test_the_history_csv_writes_a_formula_named_place_and_mediator_as_text(client, issued,
+                                                                           place, mediator_x):
+    Place.objects.filter(pk=place.pk).update(name=HOSTILE_NAME)
+    mediator_x.first_name, mediator_x.last_name = HOSTILE_ADDRESS, ""
+    mediator_x.save()
+    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+                      codes=codes_of(issued, 1))
+    client.force_login(mediator_x)
+
+    text = client.get("/encaissements/?format=csv").content.decode("utf-8-sig")
+
+    rows = list(csv_reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][1] == neutralised(HOSTILE_NAME)
+    assert rows[1][4] == neutralised(HOSTILE_ADDRESS)
+    assert rows[1][5] == "10,00"
 
 
 def test_malformed_history_filters_are_ignored_instead_of_failing(client, issued, place,

@@ -7,8 +7,10 @@ from pypdf import PdfReader
 from aptic.models import Role
 from cheques import reimbursement
 from cheques.models import PaymentBatch, Statement
+from places.models import Place
 from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 from tests.factories import member
+from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +86,23 @@ def test_the_statement_downloads_as_pdf_and_csv(api, statements, place, manager_
     assert [row[3] for row in rows[1:4]] == list(
         issued.cheques.order_by("number").values_list("number", flat=True)[:3])
     assert rows[-1][-1] == "3000"
+
+
+def test_a_statement_csv_writes_formula_like_names_as_text_and_amounts_as_numbers(
+        clock, api, issued, place, mediator_x, manager_x, operator):
+    Place.objects.filter(pk=place.pk).update(name=HOSTILE_NAME)
+    mediator_x.first_name, mediator_x.last_name = HOSTILE_ADDRESS, ""
+    mediator_x.save()
+    redeem(issued, mediator_x, place, 2, now=clock.last_month(4))
+    statement, = reimbursement.run(actor=operator)
+
+    response = as_user(api, manager_x).get(f"/api/v1/statements/{statement.pk}.csv")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert {(row[2], row[5]) for row in rows[1:3]} == {
+        (neutralised(HOSTILE_NAME), neutralised(HOSTILE_ADDRESS))}
+    assert [row[6:] for row in rows[1:]] == [["10,00", "1000"], ["10,00", "1000"],
+                                             ["20,00", "2000"]]
 
 
 def test_the_operator_validates_and_a_structure_cannot(api, statements, place, manager_x,

@@ -14,8 +14,10 @@ from aptic.models import Role
 from cheques import reporting
 from cheques.models import Booklet, Cheque, Order, Redemption
 from places.departments import department_of
+from places.models import Place
 from tests.cheques.reporting_fixtures import dataset_fixture  # noqa: F401
 from tests.factories import member
+from tests.helpers import HOSTILE_NAME, HOSTILE_TOWN, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +153,18 @@ def test_each_table_exports_as_csv_with_the_same_figures(clock, dataset, funder_
     orders = read_csv(client.get(url, {"format": "csv", "table": "orders"}))
     assert {int(row[0]) for row in orders[1:]} == {dataset.order.pk, dataset.soon_order.pk}
     assert client.get(url, {"format": "csv", "table": "nope"}).status_code == 404
+
+
+def test_a_place_named_like_a_formula_is_exported_as_text_with_numeric_figures(
+        dataset, manager_a):
+    Place.objects.filter(pk=dataset.place_24.pk).update(name=HOSTILE_NAME, town=HOSTILE_TOWN)
+
+    places = read_csv(client_for(manager_a).get(reverse("funder-dashboard"),
+                                                {"format": "csv", "table": "places"}))
+
+    hostile = next(row for row in places[1:] if row[0] != dataset.place_33.name)
+    assert hostile == [neutralised(HOSTILE_NAME), neutralised(HOSTILE_TOWN), "24", "2",
+                       "20,00"]
 
 
 def test_the_order_page_counts_that_order_only(dataset, manager_a):

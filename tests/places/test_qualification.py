@@ -160,25 +160,3 @@ def test_a_rejected_place_edited_by_its_structure_goes_back_to_draft(structure, 
     assert place.qualification == Qualification.DRAFT
     qualification.submit(place, by=manager)
     assert place.qualification == Qualification.SUBMITTED
-
-
-def test_claiming_an_imported_qualified_place_sends_it_back_to_the_operator(structure,
-                                                                           manager):
-    place = make_place(None, qualification=Qualification.QUALIFIED)
-
-    qualification.claim(place, by=manager, structure=structure)
-
-    place.refresh_from_db()
-    assert place.structure == structure
-    assert place.qualification == Qualification.SUBMITTED
-    with pytest.raises(qualification.QualificationError, match="déjà rattaché"):
-        qualification.claim(place, by=manager, structure=structure)
-
-
-def test_a_mediator_cannot_claim_a_place_for_the_structure(structure):
-    place = make_place(None)
-
-    with pytest.raises(PermissionDenied):
-        qualification.claim(place, by=member(Role.MEDIATOR, structure), structure=structure)
-    place.refresh_from_db()
-    assert place.structure is None

@@ -1,14 +1,19 @@
 """A structure joining the scheme online; its bank details, SIRET and places; the operator's
 queue. Through the Django test client."""
 
+import re
+
 import pytest
+from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
-from aptic.models import AuditEvent, Membership, Organisation, Role
+from aptic.models import AuditEvent, Membership, Organisation, Role, User
 from places.forms import BankDetailsForm, PlaceForm, StructureForm
-from places.models import Place, Qualification, StructureProfile
+from places.models import Place, Qualification, StructureProfile, StructureSignup
 from services.models import Service
 from tests.factories import OrganisationFactory, member
+from tests.helpers import confirmation_path
 
 pytestmark = pytest.mark.django_db
 
@@ -107,21 +112,90 @@ def test_a_siret_already_registered_is_refused(structure):
     assert "existe déjà" in str(form.errors)
 
 
-def test_a_structure_signs_up_online_and_becomes_its_place_manager(client, nomenclature):
-    response = client.post("/structure/inscription/", {
-        "account-first_name": "Alice", "account-last_name": "Martin",
-        "account-email": "alice@asso.example", "account-password": "un-mot-de-passe-solide",
-        "structure-name": "Association Connectée", "structure-siret": "443 123 450 00019",
-        "structure-email": "contact@asso.example"})
+SIGNUP = {"account-first_name": "Alice", "account-last_name": "Martin",
+          "account-email": "alice@asso.example", "account-password": "un-mot-de-passe-solide",
+          "structure-name": "Association Connectée", "structure-siret": "443 123 450 00019",
+          "structure-email": "contact@asso.example"}
 
-    assert response.status_code == 302
+
+def test_a_structure_signs_up_online_confirms_its_address_and_becomes_its_place_manager(
+        client, nomenclature):
+    response = client.post("/structure/inscription/", SIGNUP)
+
+    # Nothing exists until the address is confirmed.
+    assert response.status_code == 200
+    assert "Vérifiez votre messagerie" in response.content.decode()
+    assert not Organisation.objects.exists() and not User.objects.exists()
+    assert mail.outbox[0].to == ["alice@asso.example"]
+    link = confirmation_path(mail.outbox[0])
+    assert client.get(link).status_code == 200
+    assert not User.objects.exists()  # a GET (a mail scanner) creates nothing
+
+    confirmed = client.post(link)
+
     structure = Organisation.objects.get(siret="44312345000019")
+    assert confirmed.status_code == 302
     assert structure.kind == Organisation.Kind.STRUCTURE
     membership = Membership.objects.get(organisation=structure)
     assert (membership.user.email, membership.role) == ("alice@asso.example",
                                                         Role.PLACE_MANAGER)
+    assert membership.user.check_password("un-mot-de-passe-solide")
     assert client.get("/structure/lieux/").status_code == 200
     assert AuditEvent.objects.filter(action="structure.registered").count() == 1
+    # The link works once.
+    assert client.post(link).status_code == 404
+    assert Organisation.objects.filter(siret="44312345000019").count() == 1
+
+
+def page_text(response, email):
+    """A page's text, the address typed and the CSRF token left out."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "",
+                  response.content.decode().replace(email, "<adresse>"))
+
+
+def test_signing_up_with_an_existing_address_reveals_nothing_and_mails_its_owner(
+        client, nomenclature):
+    owner = member(Role.FUNDER_MANAGER, email="alice@asso.example")
+    new = Client().post("/structure/inscription/", {**SIGNUP, "account-email": "bob@asso.example"})
+    mail.outbox.clear()
+
+    response = client.post("/structure/inscription/", {**SIGNUP, "account-email":
+                                                       "Alice@Asso.example"})
+
+    # The same answer as for the new address, but for the address itself.
+    assert response.status_code == new.status_code == 200
+    assert ([t.name for t in response.templates][0] == [t.name for t in new.templates][0]
+            == "places/registry/signup_sent.html")
+    assert page_text(response, "alice@asso.example") == page_text(new, "bob@asso.example")
+    assert "existe déjà" not in response.content.decode()
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([owner.email], "Tentative d’inscription avec votre adresse")]
+    assert "/connexion/" in mail.outbox[0].body
+    assert "Association Connectée" not in mail.outbox[0].body
+    assert not Organisation.objects.filter(kind=Organisation.Kind.STRUCTURE).exists()
+    assert not StructureSignup.objects.filter(email="alice@asso.example").exists()
+
+
+def test_signup_is_throttled_per_address_for_visitors_and_per_account_once_signed_in(
+        client, nomenclature, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "signup": "2/hour"}}
+
+    statuses = [client.post("/structure/inscription/",
+                            {**SIGNUP, "account-email": f"a{n}@asso.example"}).status_code
+                for n in range(3)]
+
+    assert statuses == [200, 200, 429]
+    refused = client.post("/structure/inscription/", SIGNUP)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Trop d’inscriptions en peu de temps" in refused.content.decode()
+    assert StructureSignup.objects.count() == 2
+    # A signed-in person behind the same address counts on their own account.
+    signed_in = Client()
+    signed_in.force_login(member(Role.FUNDER_MANAGER))
+    assert signed_in.post("/structure/inscription/", {
+        "structure-name": "Autre association", "structure-siret": "443 123 450 00019",
+        "structure-email": "autre@asso.example"}).status_code == 302
 
 
 def test_a_bad_siret_at_signup_creates_nothing(client, nomenclature):

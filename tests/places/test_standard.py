@@ -17,6 +17,7 @@ from places.standard import (
     import_places,
     normalise_phone,
 )
+from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, HOSTILE_TOWN, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +262,51 @@ def test_the_command_prints_the_counts_and_one_line_per_rejected_row(nomenclatur
     assert out[1].startswith("rejected ligne 3 (id 2), code_postal : code postal invalide")
 
 
+def hinaura_as_csv(count, *, broken):
+    """The first `count` real places of the Hinaura file written as a v0.1 CSV (the format
+    many producers publish), with a NUL byte in the name of the place at index `broken`."""
+    places = json.loads(HINAURA.read_text(encoding="utf-8"))[:count]
+    columns = sorted({column for place in places for column in place})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for index, place in enumerate(places):
+        if index == broken:
+            place = {**place, "nom": place["nom"][:5] + "\x00" + place["nom"][5:]}
+        writer.writerow(place)
+    return out.getvalue().encode(), places[broken]["id"]
+
+
+@pytest.mark.parametrize("broken", [1, 30])
+def test_a_nul_byte_in_one_row_rejects_that_row_with_its_line_and_the_rest_imports(
+        nomenclature, tmp_path, capsys, broken):
+    # Row 3 sits in the file's first kilobytes, row 32 well past them.
+    data, broken_id = hinaura_as_csv(40, broken=broken)
+    path = tmp_path / "hinaura.csv"
+    path.write_bytes(data)
+
+    call_command("import_places", str(path))
+
+    out = capsys.readouterr().out.splitlines()
+    line = broken + 2  # the header is line 1
+    assert out[0] == "created 39, updated 0, rejected 1"
+    assert out[1] == (f"rejected ligne {line} (id {broken_id}), nom : caractère de contrôle "
+                      "(par exemple un caractère nul) : la ligne est illisible")
+    assert Place.objects.count() == 39
+    assert not Place.objects.filter(source_id=broken_id).exists()
+
+
+def test_an_escaped_nul_in_one_place_of_a_json_file_rejects_that_place_only(nomenclature):
+    places = json.loads(HINAURA.read_text(encoding="utf-8"))
+    places[10]["adresse"] = "1 rue\u0000"
+
+    report = import_places(json.dumps(places).encode())
+
+    assert report.created == 686
+    assert [(p.row, p.place_id, p.field) for p in report.rejected] == [
+        (11, places[10]["id"], "adresse")]
+
+
 def test_the_command_refuses_a_malformed_file_and_imports_nothing(nomenclature, tmp_path):
     path = tmp_path / "lieux.csv"
     path.write_bytes("nom;ville\nMédiathèque;Évian\n".encode("cp1252"))
@@ -336,6 +382,30 @@ def test_the_export_validates_against_the_national_schema(demo, client, tmp_path
     assert by_hand["telephone"] == "+33556000000"
     assert by_hand["pivot"] == "44312345000019"
     assert by_hand["publics_specifiquement_adresses"] == "Seniors"
+
+
+def test_a_formula_like_place_is_exported_as_text_and_the_file_still_validates(
+        demo, client, tmp_path):
+    import_places(EXAMPLE.read_bytes(), qualified=True)
+    Place.objects.create(
+        structure=demo["structure"], name=HOSTILE_NAME, town=HOSTILE_TOWN,
+        address=HOSTILE_ADDRESS, summary="-" + "x" * 279, postcode="33000",
+        latitude=44.84, longitude=-0.58, phone="05 56 00 00 00",
+        qualification=Qualification.QUALIFIED)
+    path = tmp_path / "export.csv"
+    path.write_text(export(client), encoding="utf-8")
+
+    report = Resource(path=path.name, basepath=str(tmp_path),
+                      schema=Schema.from_descriptor(json.loads(SCHEMA.read_text()))).validate()
+
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    hostile = next(row for row in csv.DictReader(path.open(encoding="utf-8"))
+                   if row["code_postal"] == "33000")
+    assert (hostile["nom"], hostile["commune"], hostile["adresse"]) == (
+        neutralised(HOSTILE_NAME), neutralised(HOSTILE_TOWN), neutralised(HOSTILE_ADDRESS))
+    assert hostile["presentation_resume"] == "'-" + "x" * 278
+    # The standard's own values are untouched: a longitude and a phone number with a sign.
+    assert (hostile["longitude"], hostile["telephone"]) == ("-0.58", "+33556000000")
 
 
 def test_an_export_imports_back_as_the_same_places(demo, client):
