@@ -33,8 +33,8 @@ class TokenCreatedSerializer(serializers.Serializer):
 
 class TokenCreate(APIView):
     """Create a personal API token (shown once). Counted with the web login form in the
-    "login" rate per address; failures delay the next attempts as on the web form
-    (aptic.logins)."""
+    "login" rate per address. After repeated failures for an account, from any address, each
+    attempt waits a growing delay, as on the web form: 429 `locked_out` with Retry-After."""
 
     authentication_classes = []  # credentials are in the body; no session, hence no CSRF
     permission_classes = [AllowAny]
