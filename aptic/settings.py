@@ -293,22 +293,23 @@ LOGGING = {
 
 AUTHENTICATION_BACKENDS = ["aptic.backends.EmailOrUsernameBackend"]
 
-# Login attempts (aptic.logins), counted in the cache (Redis). Per account, from every
-# address: after LOGIN_FREE_FAILURES failures, each further attempt waits
-# LOGIN_DELAY_BASE_SECONDS × 2^(failures − LOGIN_FREE_FAILURES), at most
-# LOGIN_DELAY_MAX_SECONDS, and the owner gets one e-mail. Failures are forgotten
-# LOGIN_FAILURE_WINDOW_SECONDS after the last one. Per client address, across accounts: at
-# most LOGIN_ADDRESS_FAILURE_LIMIT failures per LOGIN_ADDRESS_WINDOW_SECONDS.
-LOGIN_FREE_FAILURES = envint("LOGIN_FREE_FAILURES", 5)
-LOGIN_DELAY_BASE_SECONDS = envint("LOGIN_DELAY_BASE_SECONDS", 2)
+# Login attempts, counted in the cache (Redis); aptic.logins tells the rule.
+LOGIN_FREE_FAILURES = envint("LOGIN_FREE_FAILURES", 5)  # per account, before any delay
+LOGIN_DELAY_BASE_SECONDS = envint("LOGIN_DELAY_BASE_SECONDS", 2)  # doubled at each failure
 LOGIN_DELAY_MAX_SECONDS = envint("LOGIN_DELAY_MAX_SECONDS", 15 * 60)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 24 * 60 * 60)
-LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 100)  # across accounts
 LOGIN_ADDRESS_WINDOW_SECONDS = envint("LOGIN_ADDRESS_WINDOW_SECONDS", 60 * 60)
 
 # Signed-in users are limited per account; the colleagues behind one address (a
 # médiathèque's box, an office's proxy) share a ceiling this many times higher.
 ADDRESS_CEILING_FACTOR = envint("ADDRESS_CEILING_FACTOR", 10)
+# A zero would switch a protection off without a word.
+if LOGIN_FREE_FAILURES < 0 or min(
+    LOGIN_DELAY_BASE_SECONDS, LOGIN_DELAY_MAX_SECONDS, LOGIN_FAILURE_WINDOW_SECONDS,
+    LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS, ADDRESS_CEILING_FACTOR,
+) < 1:
+    raise RuntimeError("The LOGIN_* limits and ADDRESS_CEILING_FACTOR must be positive")
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 

@@ -2,9 +2,14 @@
 delay the next attempts of that account from every address, one address meets a ceiling
 across accounts, and the owner is told once."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from aptic.models import ApiToken, AuditEvent
+from tests.conftest import ROOT
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +186,12 @@ def test_the_admin_login_counts_and_delays_like_the_others(client, delays):
                                          "next": f"/{delays.ADMIN_URL}"})
     assert response.status_code == 200 and not signed_in(client)
     assert ACCOUNT_DELAYED in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["LOGIN_DELAY_BASE_SECONDS", "LOGIN_ADDRESS_FAILURE_LIMIT",
+                                  "ADDRESS_CEILING_FACTOR"])
+def test_a_zero_limit_in_the_environment_stops_the_start_instead_of_lifting_the_limit(name):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aptic.settings", name: "0"}
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "must be positive" in result.stderr
