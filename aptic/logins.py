@@ -105,7 +105,7 @@ class Attempt:
         if self.account is not None:
             name = f"user:{self.account.pk}"
         else:
-            # Hashed: the cache keeps no list of the addresses people typed.
+            # Hashed: the cache keeps no list of the logins people typed.
             name = "login:" + hashlib.sha256(self.login.casefold().encode()).hexdigest()[:32]
         self.failures_key = f"login-failures:{name}"
         self.lock_key = f"login-evaluating:{name}"
