@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminLoginForm
 from .models import ApiToken, AuditEvent, Membership, Organisation, User
 from .tokens import revoke_token
 
 admin.site.site_header = _("Administration #APTIC")
 admin.site.site_title = _("#APTIC")
+# The admin's door counts and delays attempts as the others do (aptic.logins).
+admin.site.login_form = AdminLoginForm
 
 
 class MembershipInline(admin.TabularInline):

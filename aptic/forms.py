@@ -1,11 +1,28 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .logins import LoginDelayed
 from .models import Organisation, normalise_siret
 
 
-class LoginForm(AuthenticationForm):
+class DelayedLoginMixin:
+    """A login form that says when an attempt must wait (aptic.logins): `delayed` holds the
+    refusal, for the view to answer 429."""
+
+    delayed = None
+
+    def clean(self):
+        try:
+            return super().clean()
+        except LoginDelayed as delayed:
+            self.delayed = delayed
+            raise ValidationError(delayed.message, code="delayed") from None
+
+
+class LoginForm(DelayedLoginMixin, AuthenticationForm):
     username = forms.CharField(
         label=_("Adresse e-mail ou identifiant"),
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
@@ -16,6 +33,10 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Ce compte est désactivé."),
     }
+
+
+class AdminLoginForm(DelayedLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class OrganisationForm(forms.ModelForm):

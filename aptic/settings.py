@@ -37,6 +37,12 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
+# Reverse proxies in front of the application that append the client's address to
+# X-Forwarded-For (1 behind nginx, Caddy or Traefik). With 0 the header is never read: anyone
+# can write it, and every throttle keyed on it would be reset by a new value.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES < 0:
+    raise RuntimeError("TRUSTED_PROXIES is a number of proxies: 0 or more")
 
 INSTALLED_APPS = [
     "django.contrib.admin.apps.SimpleAdminConfig",
@@ -53,7 +59,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "csp",
-    "axes",
     "aptic",
     "services",
     "places",
@@ -73,7 +78,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aptic.urls"
@@ -190,6 +194,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aptic.api.exception_handler",
+    # DRF's throttles find the client's address as aptic.clients.client_ip does.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "cheque_lookup": env("THROTTLE_CHEQUE_LOOKUP", "120/min"),
         "redemption": env("THROTTLE_REDEMPTION", "6000/min"),
@@ -287,23 +293,25 @@ LOGGING = {
     "loggers": {} if REDIS_URL else {"kombu.connection": {"level": "ERROR"}},
 }
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
-    "aptic.backends.EmailOrUsernameBackend",
-]
+AUTHENTICATION_BACKENDS = ["aptic.backends.EmailOrUsernameBackend"]
 
-# Login attempts: after AXES_FAILURE_LIMIT failures for one user name from one address,
-# logins are refused for AXES_COOLOFF_TIME hours. Counted in the cache (Redis).
-AXES_HANDLER = ("axes.handlers.cache.AxesCacheHandler" if REDIS_URL
-                else "axes.handlers.database.AxesDatabaseHandler")
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The login form posts "username" (an e-mail or a user name), not the model's "email".
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
+# Login attempts, counted in the cache (Redis); aptic.logins tells the rule.
+LOGIN_FREE_FAILURES = envint("LOGIN_FREE_FAILURES", 5)  # per account, before any delay
+LOGIN_DELAY_BASE_SECONDS = envint("LOGIN_DELAY_BASE_SECONDS", 2)  # doubled at each failure
+LOGIN_DELAY_MAX_SECONDS = envint("LOGIN_DELAY_MAX_SECONDS", 15 * 60)
+LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 24 * 60 * 60)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 100)  # across accounts
+LOGIN_ADDRESS_WINDOW_SECONDS = envint("LOGIN_ADDRESS_WINDOW_SECONDS", 60 * 60)
+
+# Signed-in users are limited per account; the colleagues behind one address (a
+# médiathèque's box, an office's proxy) share a ceiling this many times higher.
+ADDRESS_CEILING_FACTOR = envint("ADDRESS_CEILING_FACTOR", 10)
+# A zero would switch a protection off without a word.
+if LOGIN_FREE_FAILURES < 0 or min(
+    LOGIN_DELAY_BASE_SECONDS, LOGIN_DELAY_MAX_SECONDS, LOGIN_FAILURE_WINDOW_SECONDS,
+    LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS, ADDRESS_CEILING_FACTOR,
+) < 1:
+    raise RuntimeError("The LOGIN_* limits and ADDRESS_CEILING_FACTOR must be positive")
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
@@ -321,7 +329,8 @@ CELERY_BEAT_SCHEDULE["cheques-end-of-validity"] = {
     "schedule": 24 * 60 * 60,
 }
 
-# Brute-force protection of cheque look-ups (per user and per IP address).
+# Brute-force protection of cheque look-ups (cheques.guard): per account when signed in,
+# per address when anonymous.
 CHEQUE_LOOKUP_FAILURE_LIMIT = envint("CHEQUE_LOOKUP_FAILURE_LIMIT", 20)
 CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS = envint("CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS", 600)
 

@@ -2,7 +2,6 @@
 password for a personal API token, as the account page creates them."""
 
 from django.contrib.auth import authenticate
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from . import tokens
 from .api import ApiError
 from .forms import LoginForm
+from .logins import LoginDelayed
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -33,7 +33,8 @@ class TokenCreatedSerializer(serializers.Serializer):
 
 class TokenCreate(APIView):
     """Create a personal API token (shown once). Counted with the web login form in the
-    "login" rate per address; the login attempt limits (axes) apply as on the web form."""
+    "login" rate per address. After repeated failures for an account, from any address, each
+    attempt waits a growing delay, as on the web form: 429 `locked_out` with Retry-After."""
 
     authentication_classes = []  # credentials are in the body; no session, hence no CSRF
     permission_classes = [AllowAny]
@@ -49,16 +50,13 @@ class TokenCreate(APIView):
         payload = TokenCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        django_request = request._request
-        user = authenticate(django_request, username=data["username"],
-                            password=data["password"])
-        if getattr(django_request, "axes_locked_out", False):
-            # Answer in the API's error shape rather than the web lock-out page (the axes
-            # middleware replaces any response of a request flagged as locked out).
-            django_request.axes_locked_out = False
-            raise ApiError("locked_out", _(
-                "Trop d’essais de connexion ont échoué pour ce compte depuis votre adresse. "
-                "Réessayez dans un quart d’heure."), status.HTTP_429_TOO_MANY_REQUESTS)
+        try:
+            user = authenticate(request._request, username=data["username"],
+                                password=data["password"])
+        except LoginDelayed as delayed:
+            error = ApiError("locked_out", delayed.message, status.HTTP_429_TOO_MANY_REQUESTS)
+            error.wait = delayed.seconds  # DRF's handler turns it into Retry-After
+            raise error from None
         if user is None:
             raise ApiError("invalid_credentials", LoginForm.error_messages["invalid_login"])
         token, key = tokens.create_token(user=user, name=data["name"])

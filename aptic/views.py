@@ -28,17 +28,27 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
     # Attempts per client address, counted with the API's token endpoint (same scope, same
-    # counter): guessing passwords on one after the other gains nothing. Axes still locks a
-    # user name out after repeated failures.
+    # counter): guessing passwords on one after the other gains nothing. Failures per account
+    # and per address delay the next attempts (aptic.logins).
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
         throttle = ScopedRateThrottle()
         if not throttle.allow_request(request, self):
             seconds = max(1, int(throttle.wait() or 1))
-            return render(request, "registration/login_throttled.html", {"seconds": seconds},
-                          status=429)
+            response = render(request, "registration/login_throttled.html",
+                              {"seconds": seconds}, status=429)
+            response["Retry-After"] = str(seconds)
+            return response
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.delayed is None:
+            return super().form_invalid(form)
+        response = render(self.request, "registration/locked_out.html",
+                          {"message": form.delayed.message}, status=429)
+        response["Retry-After"] = str(form.delayed.seconds)
+        return response
 
 
 @login_required

@@ -6,13 +6,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for
 from aptic.schema import error_responses
+from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
 from . import guard, lifecycle, ordering
 from .lifecycle import ChequeError
@@ -165,7 +165,7 @@ class BookletCancel(APIView):
 class ChequeLookup(APIView):
     """What a mediator needs before accepting a cheque. Throttled."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = PER_ACCOUNT_AND_ADDRESS
     throttle_scope = "cheque_lookup"
 
     @extend_schema(responses=ChequeLookupSerializer)

@@ -1,6 +1,11 @@
 """Brute-force protection of cheque look-ups: failed look-ups (unknown code, wrong check
-character) are counted per user and per IP address in the cache (Redis); past the threshold,
-look-ups are refused for the rest of the window and the operator sees an audit event."""
+character) are counted in the cache (Redis); past the threshold, look-ups are refused for the
+rest of the window and the operator sees an audit event.
+
+An anonymous caller is counted per client address. A signed-in user is counted per account:
+the mediators behind one address (a médiathèque's box) never block each other, and their
+address shares a ceiling ADDRESS_CEILING_FACTOR times higher, against one person guessing
+through many accounts."""
 
 from contextlib import contextmanager
 
@@ -10,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aptic import audit
+from aptic.clients import client_ip  # the callers' one address rule
 
 from .lifecycle import ChequeError
 
@@ -18,16 +24,19 @@ COUNTED_FAILURES = {"unknown_cheque", "bad_check_character", "invalid_format", "
                     "unknown_booklet"}
 
 
-def _keys(user, ip_address):
-    keys = [f"cheque-lookup-failures:ip:{ip_address or 'unknown'}"]
+def _counters(user, ip_address):
+    """The (cache key, limit) pairs this caller's failures count against."""
+    limit = settings.CHEQUE_LOOKUP_FAILURE_LIMIT
+    address = ip_address or "unknown"
     if getattr(user, "is_authenticated", False):
-        keys.append(f"cheque-lookup-failures:user:{user.pk}")
-    return keys
+        return [(f"cheque-lookup-failures:user:{user.pk}", limit),
+                (f"cheque-lookup-failures:signed-in-ip:{address}",
+                 limit * settings.ADDRESS_CEILING_FACTOR)]
+    return [(f"cheque-lookup-failures:ip:{address}", limit)]
 
 
 def ensure_not_blocked(user, ip_address):
-    limit = settings.CHEQUE_LOOKUP_FAILURE_LIMIT
-    if any((cache.get(key) or 0) >= limit for key in _keys(user, ip_address)):
+    if any((cache.get(key) or 0) >= limit for key, limit in _counters(user, ip_address)):
         raise ChequeError("too_many_failures", _(
             "Trop de codes erronés : les vérifications sont suspendues pendant quelques "
             "minutes. Vérifiez les codes imprimés sur les chèques."), status=429)
@@ -38,24 +47,21 @@ def record_failure(user, ip_address, error):
     if error.code not in COUNTED_FAILURES:
         return False
     window = settings.CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS
-    crossed = False
-    for key in _keys(user, ip_address):
+    crossed = None
+    for key, limit in _counters(user, ip_address):
         cache.add(key, 0, timeout=window)
         try:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=window)
             count = 1
-        crossed |= count == settings.CHEQUE_LOOKUP_FAILURE_LIMIT
+        if count == limit:
+            crossed = limit
     if crossed and getattr(user, "is_authenticated", False):
         with transaction.atomic():
             audit.record(user, user, "cheque_lookup.blocked", ip=ip_address or "",
-                         failures=settings.CHEQUE_LOOKUP_FAILURE_LIMIT, reason=error.code)
-    return crossed
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR", "")
+                         failures=crossed, reason=error.code)
+    return bool(crossed)
 
 
 @contextmanager

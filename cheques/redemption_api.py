@@ -8,10 +8,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from aptic.api import ApiError, error_body
+from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
 from . import fraud, guard, redemption
 from .lifecycle import ChequeError
@@ -76,7 +76,7 @@ class RedemptionListCreate(generics.ListAPIView):
 
     serializer_class = RedemptionSerializer
     filterset_class = RedemptionFilter
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = PER_ACCOUNT_AND_ADDRESS
     throttle_scope = "redemption"
 
     def get_queryset(self):

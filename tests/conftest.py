@@ -83,6 +83,18 @@ def _clean_cache_and_eager_tasks(settings):
 
 
 @pytest.fixture
+def trusted_proxies(settings):
+    """`trusted_proxies(n)` puts the application behind n reverse proxies: TRUSTED_PROXIES,
+    and DRF's NUM_PROXIES that the settings derive from it."""
+
+    def behind(count):
+        settings.TRUSTED_PROXIES = count
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+    return behind
+
+
+@pytest.fixture
 def api():
     """DRF's test client (`api.force_authenticate(user)` to act as someone)."""
     from rest_framework.test import APIClient

@@ -114,13 +114,14 @@ def test_wrong_credentials_get_a_french_400_and_no_token(client, funder_manager)
     assert not ApiToken.objects.exists()
 
 
-def test_a_locked_out_user_name_is_refused_in_the_api_error_shape(client, funder_manager,
-                                                                  settings):
+def test_a_delayed_account_is_refused_in_the_api_error_shape(client, funder_manager, settings):
+    settings.LOGIN_DELAY_BASE_SECONDS = 60  # no test outruns it
     statuses = [ask_token(client, funder_manager.email, "mauvais").status_code
-                for _attempt in range(settings.AXES_FAILURE_LIMIT)]
-    assert statuses[:-1] == [400] * (settings.AXES_FAILURE_LIMIT - 1)
+                for _attempt in range(settings.LOGIN_FREE_FAILURES)]
+    assert statuses == [400] * settings.LOGIN_FREE_FAILURES
     response = ask_token(client, funder_manager.email, PASSWORD)  # the right password
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "locked_out"
+    assert response["Retry-After"] == "60"
     assert not ApiToken.objects.exists()

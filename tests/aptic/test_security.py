@@ -90,7 +90,8 @@ def test_the_session_cookie_is_secure_httponly_and_samesite_in_production(produc
 
 
 def test_login_attempts_are_limited_with_a_french_message(client, demo, settings):
-    settings.AXES_FAILURE_LIMIT = 3
+    settings.LOGIN_FREE_FAILURES = 3
+    settings.LOGIN_DELAY_BASE_SECONDS = 60  # no test outruns it
     for _ in range(3):
         client.post(reverse("login"), {"username": "financeur", "password": "faux"})
     response = client.post(reverse("login"), {"username": "financeur", "password": "financeur"})

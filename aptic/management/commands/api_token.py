@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
-from aptic.models import User
+from aptic.logins import find_account
 from aptic.tokens import create_token
 
 
@@ -16,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="ligne de commande", help="Nom du jeton.")
 
     def handle(self, *args, user, name, **options):
-        found = User.objects.filter(Q(username=user) | Q(email__iexact=user)).first()
+        found = find_account(user)
         if found is None:
             raise CommandError(f"Utilisateur inconnu : « {user} ».")
         _token, key = create_token(user=found, name=name)
