@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 from . import audit
 from .clients import client_ip
 from .models import User
+from .ratelimit import increment
 
 # Long enough for one password check; a crashed worker frees the account after it.
 EVALUATION_LOCK_SECONDS = 10
@@ -171,11 +172,7 @@ class Attempt:
         cache.set(self.failures_key, record, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
         if self.address:
             key, _left = self._address_bucket(now)
-            cache.add(key, 0, timeout=settings.LOGIN_ADDRESS_WINDOW_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=settings.LOGIN_ADDRESS_WINDOW_SECONDS)
+            increment(key, settings.LOGIN_ADDRESS_WINDOW_SECONDS)
         if (self.account is not None and record["failures"] >= settings.LOGIN_FREE_FAILURES
                 and cache.add(f"login-alerted:user:{self.account.pk}", 1,
                               timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)):

@@ -19,13 +19,9 @@ from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .clients import client_ip
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def client_ip(request):
-    """The client's address. REMOTE_ADDR until the shared helper that honours trusted
-    proxies replaces this one function."""
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def identity(request):
@@ -42,18 +38,23 @@ def parse_rate(rate):
     return int(count), PERIODS[period.strip()[0]]
 
 
+def increment(key, timeout):
+    """Add one to the counter at `key`, created for `timeout` seconds; its new value. One
+    atomic INCR on Redis, so that concurrent workers never lose a count."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def hit(scope, request):
     """Count one request of `scope`; the seconds to wait when it is over the rate, else 0."""
     limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope])
     now = time.time()
     window = int(now // period)
-    key = f"ratelimit:{scope}:{identity(request)}:{window}"
-    cache.add(key, 0, timeout=period)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period)
-        count = 1
+    count = increment(f"ratelimit:{scope}:{identity(request)}:{window}", period)
     if count <= limit:
         return 0
     return max(1, int((window + 1) * period - now))

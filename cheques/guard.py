@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.clients import client_ip  # the callers' one address rule
+from aptic.ratelimit import increment
 
 from .lifecycle import ChequeError
 
@@ -49,13 +50,7 @@ def record_failure(user, ip_address, error):
     window = settings.CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS
     crossed = None
     for key, limit in _counters(user, ip_address):
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-        if count == limit:
+        if increment(key, window) == limit:
             crossed = limit
     if crossed and getattr(user, "is_authenticated", False):
         with transaction.atomic():
