@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
@@ -163,7 +162,7 @@ class BookletCancel(APIView):
 class ChequeLookup(APIView):
     """What a mediator needs before accepting a cheque. Throttled."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [guard.RateThrottle]
     throttle_scope = "cheque_lookup"
 
     @extend_schema(responses=ChequeLookupSerializer)

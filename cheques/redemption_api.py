@@ -8,7 +8,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from aptic.api import ApiError, error_body
@@ -76,7 +75,7 @@ class RedemptionListCreate(generics.ListAPIView):
 
     serializer_class = RedemptionSerializer
     filterset_class = RedemptionFilter
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [guard.RateThrottle]
     throttle_scope = "redemption"
 
     def get_queryset(self):
