@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aptic.inputs.ControlCharacterMiddleware",
+    "aptic.outages.OutageMiddleware",
     "aptic.api.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,9 +101,13 @@ TEMPLATES = [
 ]
 
 DEMO_DATABASE_FILE = BASE_DIR / "var" / "demo.sqlite3"
+# Connections are kept for a minute between requests; a kept connection is checked before
+# its first use in a request, so that one the database dropped (a restart, a failover,
+# pg_terminate_backend) is opened again instead of answering a 500.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{DEMO_DATABASE_FILE}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{DEMO_DATABASE_FILE}"), conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -156,8 +161,11 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    # Short socket timeouts: a Redis that hangs must fail a request in seconds (see
+    # aptic.outages), not hold a web worker until gunicorn kills it.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -167,6 +175,15 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message taken by a worker that died (acks_late: not acknowledged) goes back to the queue
+# once it has been unacknowledged this long. Longer than any task takes (a print chunk takes
+# seconds; a task still running past it would be run twice, which every task allows), far
+# shorter than Redis's default hour. Restored messages are looked for every 10 seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
 # Daily and monthly jobs are added here by the features that need them.
 CELERY_BEAT_SCHEDULE = {}
@@ -363,3 +380,11 @@ INVOICE_LEGAL_MENTION = env(
 
 # Printing (cheques.print_jobs): cheques per chunk task (chunks of whole booklets).
 PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)
+# A print job with no progress for this long is stalled (a chunk takes seconds): the
+# operator sees it and may restart it, and the beat job below restarts it by itself (after
+# the broker's visibility timeout has had its chance to give lost messages back).
+PRINT_STALL_MINUTES = envint("PRINT_STALL_MINUTES", 10)
+CELERY_BEAT_SCHEDULE["cheques-resume-stalled-printing"] = {
+    "task": "cheques.print_tasks.resume_stalled_print_jobs_task",
+    "schedule": 60,
+}

@@ -1,13 +1,29 @@
 """DRF throttles for signed-in work: limited per account, and per address with a ceiling
 ADDRESS_CEILING_FACTOR times higher, so that colleagues behind one address (a médiathèque's
 box, an office's proxy) do not share one budget, while many accounts in one hand still meet a
-limit. Anonymous callers stay limited per address by ScopedRateThrottle itself."""
+limit. Anonymous callers stay limited per address by ScopedRateThrottle itself.
+
+Without Redis the counters are out of reach: signed-in users go on, anonymous callers get a
+503 (aptic.outages.counters_unavailable)."""
 
 from django.conf import settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from .outages import OUTAGE_ERRORS, counters_unavailable
 
-class AddressCeilingThrottle(ScopedRateThrottle):
+
+class AccountThrottle(ScopedRateThrottle):
+    """The view's scope (`throttle_scope`): per account when signed in, else per address."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except OUTAGE_ERRORS as error:
+            counters_unavailable(request.user, error)
+            return True
+
+
+class AddressCeilingThrottle(AccountThrottle):
     """The view's scope, for the signed-in users of one address together."""
 
     def parse_rate(self, rate):
@@ -24,4 +40,4 @@ class AddressCeilingThrottle(ScopedRateThrottle):
 
 
 # `throttle_classes` of a view with a `throttle_scope`.
-PER_ACCOUNT_AND_ADDRESS = [ScopedRateThrottle, AddressCeilingThrottle]
+PER_ACCOUNT_AND_ADDRESS = [AccountThrottle, AddressCeilingThrottle]

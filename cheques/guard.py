@@ -5,7 +5,13 @@ rest of the window and the operator sees an audit event.
 An anonymous caller is counted per client address. A signed-in user is counted per account:
 the mediators behind one address (a médiathèque's box) never block each other, and their
 address shares a ceiling ADDRESS_CEILING_FACTOR times higher, against one person guessing
-through many accounts."""
+through many accounts.
+
+When Redis is down nothing can be counted. The guard then fails open for a signed-in user (a
+mediator redeeming, with a beneficiary in front of them: the database still pays a cheque
+once and every redemption is in the audit trail) and closed for an anonymous caller, whose
+request ends in aptic.outages' 503 (aptic.outages.counters_unavailable, the same rule as
+the API's throttles)."""
 
 from contextlib import contextmanager
 
@@ -16,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.clients import client_ip  # the callers' one address rule
+from aptic.outages import OUTAGE_ERRORS, counters_unavailable
 from aptic.ratelimit import increment
 
 from .lifecycle import ChequeError
@@ -37,7 +44,13 @@ def _counters(user, ip_address):
 
 
 def ensure_not_blocked(user, ip_address):
-    if any((cache.get(key) or 0) >= limit for key, limit in _counters(user, ip_address)):
+    try:
+        blocked = any((cache.get(key) or 0) >= limit
+                      for key, limit in _counters(user, ip_address))
+    except OUTAGE_ERRORS as error:
+        counters_unavailable(user, error)
+        return
+    if blocked:
         raise ChequeError("too_many_failures", _(
             "Trop de codes erronés : les vérifications sont suspendues pendant quelques "
             "minutes. Vérifiez les codes imprimés sur les chèques."), status=429)
@@ -49,9 +62,13 @@ def record_failure(user, ip_address, error):
         return False
     window = settings.CHEQUE_LOOKUP_FAILURE_WINDOW_SECONDS
     crossed = None
-    for key, limit in _counters(user, ip_address):
-        if increment(key, window) == limit:
-            crossed = limit
+    try:
+        for key, limit in _counters(user, ip_address):
+            if increment(key, window) == limit:
+                crossed = limit
+    except OUTAGE_ERRORS as outage:
+        counters_unavailable(user, outage)
+        return False
     if crossed and getattr(user, "is_authenticated", False):
         with transaction.atomic():
             audit.record(user, user, "cheque_lookup.blocked", ip=ip_address or "",

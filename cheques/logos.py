@@ -5,10 +5,17 @@ judged by its content (never by its file name) and an SVG is rewritten keeping o
 drawing: no script, event handler, animation, embedded document, style sheet import, or link
 to anything outside the file. A hostile SVG is thus neutralised rather than refused: the
 funder keeps its picture, the browser gets nothing it could run.
+
+A PNG is judged by its size in pixels too, read from its header before anything decodes it:
+a few kilobytes can hold 12000 × 12000 pixels, half a gigabyte once decoded. Beyond
+MAX_SIDE it is refused; beyond KEPT_SIDE it is kept scaled down, so that printing never
+decodes more than the cover needs. Pillow's own decompression-bomb guard is set from
+MAX_PIXELS for the whole process (cheques.apps), for any image decoded anywhere.
 """
 
 import io
 import re
+import struct
 import xml.etree.ElementTree as ElementTree
 
 from django.utils.translation import gettext as _
@@ -18,6 +25,9 @@ SVG = "image/svg+xml"
 EXTENSIONS = {PNG: ".png", SVG: ".svg"}
 MAX_BYTES = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_SIDE = 4000  # pixels, on either side: refused beyond
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+KEPT_SIDE = 1200  # the longest side once kept: 70 mm on the cover at about 430 dpi
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
@@ -47,12 +57,13 @@ def local_name(name):
 
 def clean_logo(data):
     """(bytes to keep, content type) of an uploaded logo, or LogoError. A PNG is kept as it
-    is once it decodes; an SVG is kept sanitised (see sanitise_svg)."""
+    is once it decodes, scaled down to KEPT_SIDE if larger; an SVG is kept sanitised (see
+    sanitise_svg)."""
     if len(data) > MAX_BYTES:
         raise LogoError(_("Le logo dépasse 1 Mo : réduisez-le avant de l’envoyer."))
     if data.startswith(PNG_SIGNATURE):
         check_png(data)
-        return data, PNG
+        return kept_png(data), PNG
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -67,9 +78,25 @@ def content_type_of(data):
     return SVG if b"<svg" in data[:4096] else ""
 
 
+def png_size(data):
+    """(width, height) of a PNG from its header (IHDR, the first chunk), decoding nothing;
+    None when there is no such header."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
 def check_png(data):
     from PIL import Image, UnidentifiedImageError
 
+    size = png_size(data)
+    if size is None:  # a PNG starts with its header
+        raise LogoError(_("Le logo doit être une image PNG ou SVG valide."))
+    if max(size) > MAX_SIDE:
+        raise LogoError(_(
+            "Le logo mesure %(width)s × %(height)s pixels : %(max)s × %(max)s pixels au "
+            "plus. Réduisez-le avant de l’envoyer.") % {
+            "width": size[0], "height": size[1], "max": MAX_SIDE})
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
@@ -78,6 +105,25 @@ def check_png(data):
     except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
         pass
     raise LogoError(_("Le logo doit être une image PNG ou SVG valide."))
+
+
+def kept_png(data):
+    """The PNG `data` (checked) as it is kept: unchanged when its longest side fits in
+    KEPT_SIDE, else scaled down to it."""
+    from PIL import Image
+
+    if max(png_size(data)) <= KEPT_SIDE:
+        return data
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                image = image.convert("RGBA")  # palettes and 16-bit greys scale badly
+            image.thumbnail((KEPT_SIDE, KEPT_SIDE))
+            kept = io.BytesIO()
+            image.save(kept, "PNG", optimize=True)
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise LogoError(_("Le logo doit être une image PNG ou SVG valide.")) from error
+    return kept.getvalue()
 
 
 def sanitise_svg(text):

@@ -54,3 +54,20 @@ class OrderPrint(APIView):
         except PrintError as error:
             raise ApiError(error.code, error.detail, error.status) from error
         return Response(print_jobs.status(order, job), status=status.HTTP_202_ACCEPTED)
+
+
+class OrderPrintRestart(APIView):
+    """Operator: restart the order's stalled printing (no progress for PRINT_STALL_MINUTES,
+    shown as `print.stalled` on the order). 409 when it is not running or still moves."""
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, **error_responses(409)})
+    def post(self, request, pk):
+        # The funder who ordered sees the order but may not restart (403); anyone else
+        # gets a 404, as if the order did not exist.
+        order = get_object_or_404(visible_orders(request.user), pk=pk)
+        require_operator(request.user)
+        try:
+            print_jobs.restart_printing(order, actor=request.user)
+        except PrintError as error:
+            raise ApiError(error.code, error.detail, error.status) from error
+        return Response(print_jobs.status(order), status=status.HTTP_202_ACCEPTED)

@@ -5,12 +5,20 @@ in order, `plan_job` (the job's chunks of whole booklets), `render_chunk` for ev
 (in parallel when several workers run) and `merge_job`. Each step is safe to run twice:
 
 - a chunk writes its own file, whose name depends only on the job and the chunk's rank, and
-  the same booklets always give the same bytes, so a chunk retried after a worker crash
-  (``acks_late``) overwrites its file;
+  the same booklets always give the same bytes. Each attempt writes a file of its own and
+  moves it into place (an atomic rename) under the job's row lock, only while the job is
+  rendering: a chunk retried after a worker crash (``acks_late``), or run twice at once,
+  never leaves a half-written file where the merge reads;
 - a chunk is counted once, by a conditional update of its state, in the transaction that
   adds its cheques to the job's progress;
 - the last chunk counted moves the job to ``merging`` by a conditional update (only one
   chunk wins); the merge locks the job row and does nothing if it was merged already.
+
+A job whose messages were lost (a worker killed with its messages, a broker that forgot
+them) stops moving: every step moves ``progress_at`` on, so a running job whose progress is
+older than PRINT_STALL_MINUTES is stalled. The operator sees it and may restart it, and the
+beat job restarts it by itself (`restart_job`, `resume_stalled_jobs`): what the job still
+needs is sent again, which the steps above allow.
 
 Files live under ``MEDIA_ROOT/private/print/<order>/<job token>/`` and are never served by
 a public URL: the download views check permission, then stream the file.
@@ -20,6 +28,7 @@ import datetime
 import logging
 import mimetypes
 import os
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 STALE_QUEUED_JOB = datetime.timedelta(minutes=15)
 NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED)
+# A chunk started this many times without being counted kills its worker each time (say
+# out of memory): the job fails instead of being restarted for ever.
+MAX_CHUNK_ATTEMPTS = 5
 
 
 class PrintError(Exception):
@@ -60,6 +72,7 @@ def may_download(user, order):
 
 
 def may_print(user):
+    """Print, print again, reprint a booklet, restart a stalled job: the operator."""
     return is_operator(user)
 
 
@@ -103,13 +116,31 @@ def current_job(order):
     return order.print_jobs.filter(booklet=None).order_by("-created_at", "-id").first()
 
 
+def stall_cutoff():
+    """Running jobs whose last progress is older than this are stalled."""
+    return timezone.now() - datetime.timedelta(minutes=settings.PRINT_STALL_MINUTES)
+
+
+def is_stalled(job):
+    return job.is_active and job.progress_at < stall_cutoff()
+
+
+def stalled_jobs():
+    return PrintJob.objects.filter(state__in=PrintJob.ACTIVE_STATES,
+                                   progress_at__lt=stall_cutoff())
+
+
+def _restarted_lately(job):
+    return job.restarted_at is not None and job.restarted_at >= stall_cutoff()
+
+
 def status(order, job=None):
-    """What the progress bar and the API show: ``{state, done, total}`` and more."""
+    """What the progress bar and the API show: ``{state, done, total, stalled}`` and more."""
     job = job if job is not None else current_job(order)
     if job is None:
         return {"state": None, "state_label": _("Pas encore imprimée"), "done": 0,
-                "total": order.issued_cheques, "percent": 0, "warnings": [],
-                "download_url": None}
+                "total": order.issued_cheques, "percent": 0, "stalled": False,
+                "warnings": [], "download_url": None}
     printed = job.state == PrintJob.State.PRINTED
     return {
         "state": job.state,
@@ -117,6 +148,7 @@ def status(order, job=None):
         "done": job.total if printed else job.done,
         "total": job.total,
         "percent": job.percent,
+        "stalled": is_stalled(job),
         "warnings": [warning["message"] for warning in job.warnings],
         "download_url": (reverse("print-download", args=[order.pk]) if printed and not
                          job.booklet_id else
@@ -230,7 +262,7 @@ def plan_job(job_id):
             job.chunk_count = len(chunks)
             job.state = PrintJob.State.RENDERING if chunks else PrintJob.State.FAILED
             job.error = "" if chunks else _("Aucun carnet à imprimer.")
-            job.started_at = timezone.now()
+            job.started_at = job.progress_at = timezone.now()
             job.save()
         if job.state != PrintJob.State.RENDERING:
             return []
@@ -279,7 +311,7 @@ def booklet_data(order, booklet_ids):
     ]
 
 
-def render_chunk(chunk_id, *, after_write=None):
+def render_chunk(chunk_id):
     """Render one chunk to its file and count it once. Returns True when the job is ready
     to merge (this chunk was the last one, or a redelivered chunk finds it so)."""
     chunk = PrintChunk.objects.select_related("job__order__funder").get(pk=chunk_id)
@@ -289,31 +321,54 @@ def render_chunk(chunk_id, *, after_write=None):
     if job.state != PrintJob.State.RENDERING:
         return False
     if chunk.state == PrintChunk.State.PENDING:
+        if chunk.attempts >= MAX_CHUNK_ATTEMPTS:
+            fail_job(job.pk, _(
+                "Le morceau n° %(index)s (carnets %(first)s à %(last)s) a été commencé "
+                "%(attempts)s fois sans aboutir : impression abandonnée.") % {
+                "index": chunk.index + 1, "first": chunk.first_booklet,
+                "last": chunk.last_booklet, "attempts": chunk.attempts})
+            return False
         PrintChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+        PrintJob.objects.filter(pk=job.pk).update(progress_at=timezone.now())
         path = chunk_path(job, chunk.index)
         path.parent.mkdir(parents=True, exist_ok=True)
-        booklets = booklet_data(job.order, chunk.booklet_ids)
-        report = printing.render_booklets(booklets, path, title=str(job))
-        if after_write is not None:
-            after_write(path)
-        if report.cheques != chunk.cheques:
-            raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
-                               f"{chunk.cheques} expected")
-        with transaction.atomic():
-            counted = PrintChunk.objects.filter(
-                pk=chunk.pk, state=PrintChunk.State.PENDING,
-            ).update(state=PrintChunk.State.DONE, done_at=timezone.now(),
-                     file=str(path.relative_to(print_root())))
-            if counted:
-                PrintJob.objects.filter(pk=job.pk).update(
-                    done=F("done") + chunk.cheques, chunks_done=F("chunks_done") + 1)
-                if report.warnings:
-                    PrintJob.objects.filter(pk=job.pk, warnings=[]).update(
-                        warnings=[{"code": w.code, "message": w.message}
-                                  for w in report.warnings])
+        # This attempt's own file: another attempt of the same chunk may be writing too.
+        part = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            booklets = booklet_data(job.order, chunk.booklet_ids)
+            report = printing.render_booklets(booklets, part, title=str(job))
+            if report.cheques != chunk.cheques:
+                raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
+                                   f"{chunk.cheques} expected")
+            _count_chunk(chunk, part, path, report)
+        finally:
+            part.unlink(missing_ok=True)
     return bool(PrintJob.objects.filter(
         pk=job.pk, state=PrintJob.State.RENDERING, chunks_done=F("chunk_count"),
-    ).update(state=PrintJob.State.MERGING))
+    ).update(state=PrintJob.State.MERGING, progress_at=timezone.now()))
+
+
+def _count_chunk(chunk, part, path, report):
+    """Put the chunk's file in place and count the chunk, once. Under the job's row lock,
+    which the merge holds while it reads the files: a file is never replaced under it."""
+    with transaction.atomic():
+        state = (PrintJob.objects.select_for_update().filter(pk=chunk.job_id)
+                 .values_list("state", flat=True).get())
+        if state != PrintJob.State.RENDERING:
+            return  # merged or given up meanwhile: this attempt's file is not needed
+        os.replace(part, path)
+        counted = PrintChunk.objects.filter(
+            pk=chunk.pk, state=PrintChunk.State.PENDING,
+        ).update(state=PrintChunk.State.DONE, done_at=timezone.now(),
+                 file=str(path.relative_to(print_root())))
+        if counted:
+            PrintJob.objects.filter(pk=chunk.job_id).update(
+                done=F("done") + chunk.cheques, chunks_done=F("chunks_done") + 1,
+                progress_at=timezone.now())
+            if report.warnings:
+                PrintJob.objects.filter(pk=chunk.job_id, warnings=[]).update(
+                    warnings=[{"code": w.code, "message": w.message}
+                              for w in report.warnings])
 
 
 def merge_job(job_id):
@@ -335,15 +390,16 @@ def merge_job(job_id):
         job.state = PrintJob.State.PRINTED
         job.done = job.total
         job.file = str(out.relative_to(print_root()))
-        job.finished_at = timezone.now()
-        job.save(update_fields=["state", "done", "file", "finished_at"])
+        job.finished_at = job.progress_at = timezone.now()
+        job.save(update_fields=["state", "done", "file", "finished_at", "progress_at"])
         subject = job.booklet if job.booklet_id else job.order
         audit.record(job.requested_by, subject,
                      "booklet.reprinted" if job.booklet_id else "order.printed",
                      from_state, job.state, job=job.pk, cheques=job.total, pages=pages,
                      warnings=[warning["code"] for warning in job.warnings])
-    for index in indexes:
-        chunk_path(job, index).unlink(missing_ok=True)
+    # The chunks' files, and those of attempts killed before they could clean up.
+    for leftover in job_dir(job).glob("morceau-*"):
+        leftover.unlink(missing_ok=True)
     return job
 
 
@@ -361,3 +417,74 @@ def fail_job(job_id, error):
         audit.record(None, job.booklet if job.booklet_id else job.order,
                      "order.print_failed", from_state, job.state, job=job.pk)
     return job
+
+
+# --- stalled jobs ---------------------------------------------------------------------------
+
+
+def restart_printing(order, *, actor):
+    """The operator restarts the order's printing (its latest whole-order job)."""
+    return restart_job(current_job(order), actor=actor)
+
+
+def restart_job(job, *, actor=None):
+    """Send again what a stalled job still needs: its planning, its chunks not counted yet,
+    or its merge. The operator restarts from the print page or the API, the beat job
+    (`resume_stalled_jobs`) with no actor. Refused (PrintError 409) for a job that is not
+    running, or that moved within PRINT_STALL_MINUTES: a restart must not race a live
+    worker. Audited. The beat job leaves a job it restarted for PRINT_STALL_MINUTES before
+    the next restart; the operator may restart a stalled job at any time."""
+    if actor is not None and not may_print(actor):
+        raise PrintError("forbidden", _("Seul l’opérateur peut relancer une impression."), 403)
+    with transaction.atomic():
+        # skip_locked: a row that someone else holds is a merge (or a count) at work.
+        locked = None if job is None else (
+            PrintJob.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("order", "booklet").filter(pk=job.pk).first())
+        if job is None or (locked is not None and not locked.is_active):
+            raise PrintError("not_running", _(
+                "Cette impression n’est pas en cours : il n’y a rien à relancer."))
+        if (locked is None or locked.progress_at >= stall_cutoff()
+                or (actor is None and _restarted_lately(locked))):
+            raise PrintError("not_stalled", _(
+                "Cette impression avance encore : elle ne peut être relancée qu’après "
+                "%(minutes)s minutes sans progrès.") % {
+                "minutes": settings.PRINT_STALL_MINUTES})
+        job, from_state = locked, locked.state
+        pending = list(job.chunks.filter(state=PrintChunk.State.PENDING).order_by("index")
+                       .values_list("pk", flat=True))
+        if job.state == PrintJob.State.RENDERING and not pending:
+            job.state = PrintJob.State.MERGING  # all counted; the merge was never sent
+        job.restarted_at = timezone.now()
+        job.save(update_fields=["state", "restarted_at"])
+        resent = pending if job.state == PrintJob.State.RENDERING else []
+        audit.record(actor, job.booklet if job.booklet_id else job.order,
+                     "order.print_restarted", from_state, job.state, job=job.pk,
+                     chunks=len(resent), automatic=actor is None)
+        state = job.state
+        transaction.on_commit(lambda: _send(job.pk, state, resent))
+    return job
+
+
+def _send(job_id, state, chunk_ids):
+    from .print_tasks import merge_print_task, print_job_task, send_chunks
+
+    if state == PrintJob.State.QUEUED:
+        print_job_task.delay(job_id)
+    elif state == PrintJob.State.RENDERING:
+        send_chunks(chunk_ids)
+    else:
+        merge_print_task.delay(job_id)
+
+
+def resume_stalled_jobs():
+    """The beat job: restart every stalled job not restarted within PRINT_STALL_MINUTES.
+    Returns the ids of the jobs restarted."""
+    restarted = []
+    for job in stalled_jobs().exclude(restarted_at__gte=stall_cutoff()).order_by("pk"):
+        try:
+            restart_job(job)
+        except PrintError:
+            continue  # it moved, or is being merged, since the query
+        restarted.append(job.pk)
+    return restarted

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = ["PrintChunk", "PrintJob"]
@@ -50,6 +51,12 @@ class PrintJob(models.Model):
     )
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
     started_at = models.DateTimeField(_("commencée le"), null=True, blank=True)
+    # Moved on by every step (planned, a chunk started or counted, merge): a running job
+    # whose progress is older than PRINT_STALL_MINUTES is stalled (cheques.print_jobs).
+    progress_at = models.DateTimeField(_("dernier progrès le"), default=timezone.now)
+    # The last restart of a stalled job (by the operator or the beat job): a restart is not
+    # progress, but the beat job waits as long again before the next one.
+    restarted_at = models.DateTimeField(_("relancée le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
 
     class Meta:

@@ -4,37 +4,20 @@
 run in parallel on as many worker processes as there are); the chunk counted last sends
 `merge_print_task`. Every task is ``acks_late`` and ``reject_on_worker_lost``: a worker that
 dies mid-task gives its message back, and the task runs again from the start, which the
-steps of cheques.print_jobs allow (deterministic files, conditional counting).
+steps of cheques.print_jobs allow (deterministic files, conditional counting). When the
+whole worker dies, its messages come back after the broker's visibility timeout
+(CELERY_BROKER_TRANSPORT_OPTIONS); when they are lost for good, the beat job
+`resume_stalled_print_jobs_task` sends again what a stalled job still needs.
 In eager mode (the demo without Redis, tests) everything runs inline.
 """
 
 import logging
-import os
-import signal
 
 from celery import group, shared_task
 
 logger = logging.getLogger(__name__)
 
 RETRIES = 3
-
-# Test hook: when this environment variable names an existing file, the first chunk task
-# to see it deletes it, leaves its chunk file half written and kills its own worker process
-# (SIGKILL), as a crash would. Only ever set by tests/cheques/test_printing_jobs.py.
-CRASH_ONCE_ENV = "APTIC_PRINT_CRASH_ONCE"
-
-
-def _crash_once_for_tests(path):
-    flag = os.environ.get(CRASH_ONCE_ENV)
-    if not flag:
-        return
-    try:
-        os.unlink(flag)
-    except FileNotFoundError:
-        return
-    with open(path, "r+b") as half:
-        half.truncate(os.path.getsize(path) // 2)
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _retry_or_fail(task, job_id, error):
@@ -56,9 +39,14 @@ def print_job_task(self, job_id):
     except Exception as error:
         _retry_or_fail(self, job_id, error)
         return {"job": job_id, "chunks": 0}
+    send_chunks(chunk_ids)
+    return {"job": job_id, "chunks": len(chunk_ids)}
+
+
+def send_chunks(chunk_ids):
+    """One task per chunk, as a group: they run in parallel."""
     if chunk_ids:
         group(print_chunk_task.si(chunk_id) for chunk_id in chunk_ids).apply_async()
-    return {"job": job_id, "chunks": len(chunk_ids)}
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=RETRIES)
@@ -71,8 +59,7 @@ def print_chunk_task(self, chunk_id):
     if job_id is None:
         return {"chunk": chunk_id, "merge": False}
     try:
-        ready = render_chunk(chunk_id, after_write=None if self.request.is_eager
-                             else _crash_once_for_tests)
+        ready = render_chunk(chunk_id)
     except Exception as error:
         _retry_or_fail(self, job_id, error)
         return {"chunk": chunk_id, "merge": False}
@@ -92,3 +79,12 @@ def merge_print_task(self, job_id):
         _retry_or_fail(self, job_id, error)
         return {"job": job_id, "state": "failed"}
     return {"job": job.pk, "state": job.state, "pages": job.pages}
+
+
+@shared_task
+def resume_stalled_print_jobs_task():
+    """The beat job (every minute): restart the print jobs with no progress for
+    PRINT_STALL_MINUTES."""
+    from .print_jobs import resume_stalled_jobs
+
+    return resume_stalled_jobs()

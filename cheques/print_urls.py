@@ -9,6 +9,8 @@ urlpatterns = [
     path("commandes/<int:pk>/impression/pdf/", print_views.print_download,
          name="print-download"),
     path("commandes/<int:pk>/imprimer/", print_views.print_start, name="print-start"),
+    path("commandes/<int:pk>/impression/relancer/", print_views.print_restart,
+         name="print-restart"),
     path("commandes/<int:pk>/reimprimer-un-carnet/", print_views.print_reprint,
          name="print-reprint"),
     path("impressions/<int:job_pk>/pdf/", print_views.print_job_download,

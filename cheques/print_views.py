@@ -76,6 +76,22 @@ def print_start(request, pk):
 
 
 @require_POST
+def print_restart(request, pk):
+    """Operator: restart the order's stalled printing. The funder who ordered sees the job
+    but may not restart it (403); anyone else gets a 404."""
+    order = _visible_order(request, pk)
+    if not print_jobs.may_print(request.user):
+        raise PermissionDenied
+    try:
+        print_jobs.restart_printing(order, actor=request.user)
+    except PrintError as error:
+        return _refused(request, order, error)
+    messages.success(request, _("L’impression de la commande n° %(id)s est relancée.")
+                     % {"id": order.pk})
+    return _back(request, order)
+
+
+@require_POST
 def print_reprint(request, pk):
     """Operator: reprint one booklet (damaged booklet), by its number."""
     _require_operator(request)

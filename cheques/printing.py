@@ -43,7 +43,6 @@ MONO_BOLD = FONT_DIR / "DejaVuSansMono-Bold.ttf"
 LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
               "image/webp": "WEBP"}
 LOGO_MAX_BYTES = 5 * 1024 * 1024
-LOGO_MAX_PIXELS = 1200  # longest side once embedded (70 mm at ~430 dpi)
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
@@ -177,9 +176,10 @@ def french_date(day):
 
 
 def _logo_data_uri(booklet, report):
-    """The logo as a data: URI, or None with a warning when it is missing or unreadable.
-    An SVG stays vector (sanitised again: it may predate the upload rules); a bitmap is
-    decoded and scaled down to what the cover needs."""
+    """The logo as a data: URI, or None with a warning when it is missing, unreadable or
+    too large. An SVG stays vector (sanitised again: it may predate the upload rules); a
+    bitmap is decoded and scaled down to what the cover needs, unless it is larger than any
+    upload may be (kept before the rules): it is never decoded then."""
     import base64
 
     from PIL import Image, UnidentifiedImageError
@@ -195,15 +195,22 @@ def _logo_data_uri(booklet, report):
             return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
         if content_type not in LOGO_TYPES:
             raise ValueError(content_type)
-        with Image.open(io.BytesIO(booklet.logo_bytes)) as image:
-            image.load()
+        with Image.open(io.BytesIO(booklet.logo_bytes)) as image:  # reads the header only
             if image.format not in LOGO_TYPES.values():
                 raise ValueError(image.format)
+            if max(image.size) > logos.MAX_SIDE:
+                raise Image.DecompressionBombError(image.size)
+            image.load()
             image = image.convert("RGBA")
-            image.thumbnail((LOGO_MAX_PIXELS, LOGO_MAX_PIXELS))
+            image.thumbnail((logos.KEPT_SIDE, logos.KEPT_SIDE))
             buffer = io.BytesIO()
             image.save(buffer, "PNG", optimize=False)
-    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # ours above, or Pillow's guard in Image.open
+        report.warn(PrintWarning("logo_too_large", gettext(
+            "Le logo du financeur est trop grand (plus de %(max)s × %(max)s pixels) : les "
+            "carnets sont imprimés sans logo.") % {"max": logos.MAX_SIDE}))
+        return None
+    except (OSError, ValueError, UnidentifiedImageError):
         # LogoError and UnicodeDecodeError are ValueErrors too.
         report.warn(PrintWarning(
             "logo_unreadable",

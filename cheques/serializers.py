@@ -86,9 +86,11 @@ class OrderSerializer(serializers.ModelSerializer):
                 else (done * 100 // total if total else 0)}
 
     def get_print(self, order) -> dict:
-        """The order's printing: state (None before the first print job), done, total."""
+        """The order's printing: state (None before the first print job), done, total, and
+        stalled (a running job with no progress for minutes: the operator may restart it,
+        POST /api/v1/orders/{id}/print/restart/)."""
         print_status = print_jobs.status(order)
-        return {key: print_status[key] for key in ("state", "done", "total")}
+        return {key: print_status[key] for key in ("state", "done", "total", "stalled")}
 
 
 class ChequeRowSerializer(serializers.ModelSerializer):

@@ -18,7 +18,12 @@ def end_of_validity_task():
     from .lifecycle import end_of_validity
 
     return end_of_validity()
-from .print_tasks import merge_print_task, print_chunk_task, print_job_task  # noqa: E402, F401
+from .print_tasks import (  # noqa: E402, F401
+    merge_print_task,
+    print_chunk_task,
+    print_job_task,
+    resume_stalled_print_jobs_task,
+)
 
 
 @shared_task

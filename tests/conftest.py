@@ -1,8 +1,10 @@
 """Shared fixtures. Tests run on Postgres and Redis (see the Makefile), never on mocks."""
 
 import datetime
+import itertools
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -131,6 +133,41 @@ def database_url_for_subprocess():
     return f"postgres://{auth}@{host}/{params['NAME']}"
 
 
+_WORKER_NUMBERS = itertools.count(1)
+
+
+def start_celery_worker(redis_url, *, app="aptic", env=None, own_process_group=False):
+    """A real Celery worker process on Redis, using the test database, returned once it
+    answers a ping. `app` is what `celery -A` loads (a tests/ module may wire crashes in);
+    `own_process_group` lets a test kill the whole worker, main process and children."""
+    from aptic.celery import app as celery_app
+
+    name = f"test-{os.getpid()}-{next(_WORKER_NUMBERS)}@{socket.gethostname()}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=prefork",
+         "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+         "-n", name],
+        cwd=ROOT, start_new_session=own_process_group,
+        env={**os.environ, "DATABASE_URL": database_url_for_subprocess(),
+             "REDIS_URL": redis_url, **(env or {})},
+    )
+    deadline = time.monotonic() + 60
+    while not celery_app.control.inspect(destination=[name], timeout=1).ping():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            stop_celery_worker(worker)
+            pytest.fail("The Celery worker did not start.")
+    return worker
+
+
+def stop_celery_worker(worker):
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 @pytest.fixture
 def celery_worker(transactional_db, settings):
     """A real Celery worker process on Redis, using the test database."""
@@ -138,28 +175,15 @@ def celery_worker(transactional_db, settings):
 
     if not settings.REDIS_URL:
         pytest.fail("The Celery worker tests need REDIS_URL (make test sets it).")
-    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(),
-           "REDIS_URL": settings.REDIS_URL}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aptic", "worker", "--pool=prefork",
-         "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-         "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env,
-    )
     app.conf.task_always_eager = False
     try:
-        deadline = time.monotonic() + 60
-        while not app.control.inspect(timeout=1).ping():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("The Celery worker did not start.")
-        yield worker
+        worker = start_celery_worker(settings.REDIS_URL)
+        try:
+            yield worker
+        finally:
+            stop_celery_worker(worker)
     finally:
         app.conf.task_always_eager = True
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 @pytest.fixture(scope="session")

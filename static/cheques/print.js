@@ -32,6 +32,7 @@
       if (status.download_url) { find("link").href = status.download_url; }
       download.hidden = !status.download_url;
       root.classList.toggle("print-failed", status.state === "failed");
+      find("stalled").hidden = !status.stalled;
     }
 
     function shouldPoll(state) {

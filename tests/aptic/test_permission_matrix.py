@@ -194,6 +194,10 @@ MATRIX = {
                                               funderA=200, operator=200),
     "commandes/<int:pk>/imprimer/": row("POST", kwargs=ORDER_A, others=404, anon=403,
                                         operator="→/commandes/{order_a}/impression/"),
+    # Order A is printed: the operator is past every permission and told there is nothing
+    # to restart; funder A sees the order but may not restart its printing.
+    "commandes/<int:pk>/impression/relancer/": row(
+        "POST", kwargs=ORDER_A, others=404, anon=403, funderA=403, operator=409),
     "commandes/<int:pk>/reimprimer-un-carnet/": row(
         "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=404, anon=403,
         operator="→/commandes/{order_a}/impression/"),
@@ -266,6 +270,8 @@ MATRIX = {
     "api/v1/orders/<int:pk>/pdf/": row(kwargs=ORDER_A, others=404, funderA=200, operator=200),
     "api/v1/orders/<int:pk>/print/": row("POST", kwargs=ORDER_A, others=403, anon=401,
                                          operator=202),
+    "api/v1/orders/<int:pk>/print/restart/": row("POST", kwargs=ORDER_A, others=404, anon=401,
+                                                 funderA=403, operator=409),
     "api/v1/orders/<int:pk>/ledger/": row(kwargs=ORDER_A, others=404, anon=401, funderA=200,
                                           operator=200),
     "api/v1/reporting/summary/": row(query={"order": "{order_a}"}, others=403, anon=401,

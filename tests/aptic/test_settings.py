@@ -17,12 +17,12 @@ PRINT_SETTINGS = (
 )
 
 
-def settings_with(**env):
+def settings_with(script=PRINT_SETTINGS, **env):
     base = {k: v for k, v in os.environ.items()
             if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
                          "SITE_URL", "MEDIA_ROOT"}}
     result = subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
         env={**base, "DJANGO_SETTINGS_MODULE": "aptic.settings", **env},
     )
     assert result.returncode == 0, result.stderr
@@ -53,6 +53,29 @@ def test_database_redis_and_site_come_from_the_environment():
     assert found["hosts"] == ["aptic.example", "www.aptic.example"]
     assert found["site"] == "https://aptic.example"
     assert found["media"] == "/srv/aptic/media"
+
+
+PRINT_OUTAGE_SETTINGS = (
+    "import json; from aptic.celery import app; from django.conf import settings as s; "
+    "db = s.DATABASES['default']; "
+    "print(json.dumps({'health_checks': db['CONN_HEALTH_CHECKS'], 'max_age': db['CONN_MAX_AGE'], "
+    "'visibility': app.conf.broker_transport_options['visibility_timeout'], "
+    "'cache': s.CACHES['default']['OPTIONS'], 'stall': s.PRINT_STALL_MINUTES, "
+    "'beat': [e['task'] for e in s.CELERY_BEAT_SCHEDULE.values()]}))"
+)
+
+
+def test_kept_connections_are_checked_and_a_dead_worker_s_tasks_come_back_within_minutes():
+    redis = {"DATABASE_URL": "postgres://aptic@db.example/aptic",
+             "REDIS_URL": "redis://cache.example:6379/2"}
+    found = settings_with(PRINT_OUTAGE_SETTINGS, **redis)
+    assert (found["health_checks"], found["max_age"]) == (True, 60)
+    assert found["visibility"] == 300 and found["stall"] == 10
+    assert found["cache"] == {"socket_connect_timeout": 2, "socket_timeout": 2}
+    assert "cheques.print_tasks.resume_stalled_print_jobs_task" in found["beat"]
+    found = settings_with(PRINT_OUTAGE_SETTINGS, CELERY_VISIBILITY_TIMEOUT="120",
+                          PRINT_STALL_MINUTES="4", **redis)
+    assert (found["visibility"], found["stall"]) == (120, 4)
 
 
 def test_production_settings_pass_check_deploy_without_a_single_warning():
