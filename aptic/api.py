@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .errors import DomainError
+
 
 class ApiError(exceptions.APIException):
     """A business refusal with a machine code, a French message and an HTTP status."""
@@ -23,6 +25,8 @@ def error_body(code, detail, **extra):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.detail, **exc.extra), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Introuvable."))
     elif isinstance(exc, PermissionDenied):

@@ -1,0 +1,49 @@
+"""The one error of the business: what every domain module raises when it refuses.
+
+A refusal has a stable machine code (``already_redeemed``), a French message for people, the
+HTTP status that says it, and optional extra fields (the cheque concerned, when and where it
+was redeemed). The status belongs to the code, once for the whole platform (STATUS below),
+so that the same refusal answers the same on every endpoint and page. The API maps it in
+aptic.api.exception_handler; pages show it with aptic.web.show_refusal or as a form error.
+Domain modules never build HTTP answers.
+"""
+
+# The status of each code; a code not listed answers 400 (the request cannot be done as
+# asked). 404 is also the answer for what the caller may not see (no existence oracle).
+STATUS = {
+    # Not found, or not for you to see.
+    "not_found": 404, "unknown_cheque": 404, "unknown_booklet": 404, "unknown_place": 404,
+    "unknown_batch": 404,
+    # You may not do this.
+    "forbidden": 403, "permission_denied": 403, "place_not_qualified": 403,
+    # A well-formed request that a rule refuses.
+    "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
+    "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
+    "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422, "unknown_service": 422,
+    "handover_closed": 422, "invalid_date": 422,
+    # The object is not (or no longer) in a state that allows it.
+    "already_redeemed": 409, "already_distributed": 409, "already_undone": 409,
+    "undo_window_closed": 409, "in_statement": 409, "invalid_status": 409,
+    "already_printing": 409, "not_printed": 409, "not_stalled": 409, "still_moving": 409,
+    "already_paid": 409, "already_validated": 409, "already_in_batch": 409,
+    "idempotency_key_reused": 422,
+    # Gone for good.
+    "expired": 410, "cancelled": 410, "replaced": 410,
+    # Slow down.
+    "too_many_failures": 429, "throttled": 429, "locked_out": 429,
+}
+
+
+class DomainError(Exception):
+    """A refusal: `code`, French `detail`, HTTP `status` (from STATUS unless given) and
+    `extra` fields for the API's answer."""
+
+    def __init__(self, code, detail, *, status=None, **extra):
+        super().__init__(detail)
+        self.code = code
+        self.detail = str(detail)
+        self.status = status or STATUS.get(code, 400)
+        self.extra = extra
+
+    def __repr__(self):
+        return f"DomainError({self.code!r}, {self.detail!r}, status={self.status})"
