@@ -8,5 +8,5 @@ urlpatterns = [
     path("auth/token/", TokenCreate.as_view(), name="api-token"),
     path("", include("services.api_urls")),
     path("", include("places.api_urls")),
-    path("", include("cheques.api_urls")),
+    path("", include("cheques.api.urls")),
 ]

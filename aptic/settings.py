@@ -263,7 +263,7 @@ LEAFLET_CONFIG = {
 
 # Features add their menu entries on the home page through these providers, so that the
 # project package never imports the domain apps.
-HOME_ACTION_PROVIDERS = ["places.home.actions", "cheques.home.actions"]
+HOME_ACTION_PROVIDERS = ["places.home.actions", "cheques.web.home.actions"]
 
 # Cheque codes: signing keys for the QR payload, "id:secret" pairs, the first one signs.
 CHEQUE_SIGNING_KEYS = envlist("CHEQUE_SIGNING_KEYS", f"k1:{SECRET_KEY}")
@@ -379,13 +379,13 @@ INVOICE_LEGAL_MENTION = env(
     "Montants nets, sans TVA : la valeur des chèques est un bon à usages multiples.",
 )
 
-# Printing (cheques.print_jobs): cheques per chunk task (chunks of whole booklets).
+# Printing (cheques.printing): cheques per chunk task (chunks of whole booklets).
 PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)
 # A print job with no progress for this long is stalled (a chunk takes seconds): the
 # operator sees it and may restart it, and the beat job below restarts it by itself (after
 # the broker's visibility timeout has had its chance to give lost messages back).
 PRINT_STALL_MINUTES = envint("PRINT_STALL_MINUTES", 10)
 CELERY_BEAT_SCHEDULE["cheques-resume-stalled-printing"] = {
-    "task": "cheques.print_tasks.resume_stalled_print_jobs_task",
+    "task": "cheques.tasks.resume_stalled_print_jobs_task",
     "schedule": 60,
 }

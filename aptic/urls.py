@@ -19,7 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
          name="api-docs"),
     path("", include("places.urls")),
-    path("", include("cheques.urls")),
+    path("", include("cheques.web.urls")),
 ]
 
 # A crash outside the API views answers JSON under /api/ (unknown addresses: see

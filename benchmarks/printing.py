@@ -41,7 +41,7 @@ import django  # noqa: E402
 django.setup()
 
 from cheques import codes  # noqa: E402
-from cheques.printing import (  # noqa: E402
+from cheques.pdf.booklets import (  # noqa: E402
     BookletData,
     ChequeData,
     merge_chunks,
@@ -232,7 +232,7 @@ def measure_celery(cheques):
         worker.wait(timeout=30)
     if job.state != PrintJob.State.PRINTED:
         raise SystemExit(f"printing failed: {job.error}")
-    from cheques.print_jobs import file_path
+    from cheques.printing import file_path
 
     size = file_path(job).stat().st_size
     return {"cheques": job.total, "processes": processes, "seconds": round(elapsed, 2),

@@ -28,7 +28,7 @@ from aptic.models import AuditEvent
 
 from . import codes, ledger
 from .models import Booklet, BookletSequence, Cheque, Order
-from .print_jobs import start_printing_after_issuance
+from .printing import start_printing_after_issuance
 
 CHUNK_BOOKLETS = 5000
 ATTEMPTS = 3

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
+from aptic.celery import send
 from aptic.templatetags.money import format_grouped
 from places.departments import DEPARTMENTS
 
@@ -123,7 +124,6 @@ def approve_order(order, *, actor):
     """The operator approves: the invoice is written in the same transaction
     (cheques.invoicing), issuance follows (inline for small orders, else a task)."""
     from .invoicing import issue_invoice
-    from .tasks import issue_order_task
 
     with transaction.atomic():
         order = _transition(order, actor, Order.Status.SUBMITTED, Order.Status.APPROVED,
@@ -134,7 +134,7 @@ def approve_order(order, *, actor):
         "Les chèques sont en cours d’émission."
     ) % {"booklets": order.booklets})
     if order.cheque_count > settings.ISSUANCE_ASYNC_THRESHOLD:
-        transaction.on_commit(lambda: issue_order_task.delay(order.pk))
+        transaction.on_commit(lambda: send("cheques.tasks.issue_order_task", order.pk))
     else:
         from .issuance import issue_order
 

@@ -1,427 +1,488 @@
-"""Print-ready PDF cheque books.
+"""Printing an issued order (or reprinting one booklet): the database side of the engine.
 
-A booklet prints as a cover page (funder, booklet number, value, validity, where to use the
-cheques, plain-French instructions) followed by its cheques, five per A4 page between dashed
-cut lines.
+`start_printing` creates a print job; the Celery tasks of cheques.tasks then call,
+in order, `plan_job` (the job's chunks of whole booklets), `render_chunk` for every chunk
+(in parallel when several workers run) and `merge_job`. Each step is safe to run twice:
 
-The fast path: the fixed design of a booklet (everything but the booklet number, the cheque
-numbers, the codes and the QR codes) is rendered ONCE by WeasyPrint from
-``templates/cheques/print/``, per layout (same funder, wording, value, validity, services,
-map and number of cheques). Every page of every booklet then draws that design as a Form
-XObject and stamps its variable parts on top with ``cheques/pdfstamp.py``: text in embedded
-DejaVu fonts, QR codes as vector rectangles. The output stays a vector PDF with embedded
-fonts, at thousands of cheques per second and constant memory.
+- a chunk writes its own file, whose name depends only on the job and the chunk's rank, and
+  the same booklets always give the same bytes. Each attempt writes a file of its own and
+  moves it into place (an atomic rename) under the job's row lock, only while the job is
+  rendering: a chunk retried after a worker crash (``acks_late``), or run twice at once,
+  never leaves a half-written file where the merge reads;
+- a chunk is counted once, by a conditional update of its state, in the transaction that
+  adds its cheques to the job's progress;
+- the last chunk counted moves the job to ``merging`` by a conditional update (only one
+  chunk wins); the merge locks the job row and does nothing if it was merged already.
 
-Work is split in chunks: `render_booklets(booklets, path)` writes one chunk file and is
-deterministic (a retried chunk rewrites the same bytes), `merge_chunks(paths, out)` joins
-them. `render_booklets_naive` renders the same design the slow way (one WeasyPrint document,
-inline SVG QR codes): the benchmark compares both.
+A job whose messages were lost (a worker killed with its messages, a broker that forgot
+them) stops moving: every step moves ``progress_at`` on, so a running job whose progress is
+older than PRINT_STALL_MINUTES is stalled. The operator sees it and may restart it, and the
+beat job restarts it by itself (`restart_job`, `resume_stalled_jobs`): what the job still
+needs is sent again, which the steps above allow.
+
+Files live under ``MEDIA_ROOT/private/print/<order>/<job token>/`` and are never served by
+a public URL: the download views check permission, then stream the file.
 """
 
-import hashlib
-import io
-import itertools
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import date
+import datetime
+import logging
+import mimetypes
+import os
+import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from aptic.pdf import html_to_pdf
-from aptic.templatetags.money import format_grouped
-from cheques import logos, pdfstamp
-from cheques.pdfstamp import MM
-from cheques.validity import last_day_of_acceptance
+from aptic import audit
+from aptic.celery import send, send_each
+from aptic.permissions import is_operator, may_act_for_funder
 
-FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
-SANS_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-MONO_BOLD = FONT_DIR / "DejaVuSansMono-Bold.ttf"
+from . import codes, logos
+from .models import Booklet, Cheque, Order, PrintChunk, PrintJob
+from .pdf import booklets
 
-LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
-              "image/webp": "WEBP"}
-LOGO_MAX_BYTES = 5 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
-
-
-# --- input ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChequeData:
-    number: str  # "2026-000123-01"
-    code_display: str  # "XXXX-XXXX-XXXX-C"
-    qr_payload: str  # absolute URL
+STALE_QUEUED_JOB = datetime.timedelta(minutes=15)
+NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED)
+# A chunk started this many times without being counted kills its worker each time (say
+# out of memory): the job fails instead of being restarted for ever.
+MAX_CHUNK_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class BookletData:
-    number: str  # "2026-000123"
-    funder_name: str
-    face_value_cents: int
-    valid_until: date
-    map_url: str
-    cheques: list = field(default_factory=list)
-    logo_bytes: bytes | None = None  # None: no logo; b"" or corrupt: printed without, warned
-    logo_content_type: str = ""
-    custom_wording: str = ""
-    allowed_services: list = field(default_factory=list)  # labels; empty means all
+class PrintError(Exception):
+    """A refused print action, with a machine code, a French message and an HTTP status."""
 
-    def layout_key(self):
-        """What the fixed design depends on: booklets sharing it share one rendering."""
-        logo = (hashlib.sha256(self.logo_bytes).hexdigest()
-                if self.logo_bytes is not None else None)
-        return (self.funder_name, logo, self.logo_content_type, self.custom_wording,
-                self.face_value_cents, self.valid_until, tuple(self.allowed_services),
-                self.map_url, len(self.cheques))
+    def __init__(self, code, detail, status=409):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
 
 
-@dataclass
-class PrintWarning:
-    code: str
-    message: str
+# --- who may do what ------------------------------------------------------------------------
 
 
-@dataclass
-class RenderReport:
-    pages: int = 0
-    booklets: int = 0
-    cheques: int = 0
-    warnings: list = field(default_factory=list)
-
-    def warn(self, warning):
-        if all(known.code != warning.code for known in self.warnings):
-            self.warnings.append(warning)
+def may_download(user, order):
+    """The operator and the managers of the funder who ordered."""
+    return is_operator(user) or may_act_for_funder(user, order.funder_id)
 
 
-# --- geometry: one source of truth for the CSS and the stamps (millimetres) -----------------
-
-PAGE_W, PAGE_H = 210, 297
-SLOTS_PER_PAGE = 5
-SLOT_W, SLOT_H = 190, 55
-SLOT_X = (PAGE_W - SLOT_W) / 2
-SLOT_Y = (PAGE_H - SLOTS_PER_PAGE * SLOT_H) / 2
-QR_BOX = 34  # the QR code with its 4-module quiet zone: 34 mm (>= 18 mm)
-QR_X, QR_Y = 150, 4  # inside a cheque
-# DejaVu, line-height 1: the baseline lies 0.846 em below the top of the line box.
-BASELINE = 0.846
+def may_print(user):
+    """Print, print again, reprint a booklet, restart a stalled job: the operator."""
+    return is_operator(user)
 
 
-@dataclass(frozen=True)
-class TextSpot:
-    x: float  # mm from the left of the cheque (or page)
-    baseline: float  # mm from the top of the cheque (or page)
-    size: float  # points
-    font: str  # "B" (sans bold) or "M" (mono bold)
-    align: str = "left"
-
-    @property
-    def top(self):
-        """The CSS top of a line box (line-height 1) with this baseline, in mm."""
-        return round(self.baseline - BASELINE * self.size / MM, 2)
+# --- files ----------------------------------------------------------------------------------
 
 
-CHEQUE_NUMBER = TextSpot(x=27, baseline=49.5, size=11, font="B")
-CHEQUE_CODE = TextSpot(x=81, baseline=49.5, size=14, font="M")
-COVER_NUMBER = TextSpot(x=24, baseline=95, size=22, font="B")
+def print_root():
+    """The private folder of print files (outside anything a URL serves)."""
+    return Path(settings.MEDIA_ROOT) / "private" / "print"
 
 
-
-def _css_mm(value):
-    """A CSS length, formatted here so that the French locale never writes "11,5mm"."""
-    return f"{round(value, 3):g}mm"
+def job_dir(job):
+    return print_root() / str(job.order_id) / str(job.token)
 
 
-def _spot_css(spot, left=0):
-    return {"left": _css_mm(left + spot.x), "top": _css_mm(spot.top),
-            "size": f"{spot.size:g}pt"}
+def chunk_path(job, index):
+    return job_dir(job) / f"morceau-{index:05d}.pdf"
 
 
-GEOMETRY = {
-    "page_w": _css_mm(PAGE_W), "page_h": _css_mm(PAGE_H),
-    "slot_w": _css_mm(SLOT_W), "slot_h": _css_mm(SLOT_H), "slot_x": _css_mm(SLOT_X),
-    "slot_right": _css_mm(SLOT_X + SLOT_W), "cut_v_top": _css_mm(SLOT_Y - 4),
-    "cut_v_h": _css_mm(SLOTS_PER_PAGE * SLOT_H + 8),
-    "qr_box": _css_mm(QR_BOX), "qr_x": _css_mm(QR_X), "qr_y": _css_mm(QR_Y),
-    "qr_caption_top": _css_mm(QR_Y + QR_BOX + 0.5),
-    "label_top": _css_mm(CHEQUE_NUMBER.baseline - BASELINE * 9 / MM),
-    "number": _spot_css(CHEQUE_NUMBER), "code": _spot_css(CHEQUE_CODE),
-    "cover_number": _spot_css(COVER_NUMBER),
-    "cut_lines": [_css_mm(SLOT_Y + index * SLOT_H) for index in range(SLOTS_PER_PAGE + 1)],
-}
-
-
-def _slot_top(index):
-    return _css_mm(SLOT_Y + index * SLOT_H)
-
-
-# --- the fixed design (WeasyPrint) ----------------------------------------------------------
-
-
-def euros(cents):
-    """``10 €`` or ``10,50 €`` (narrow no-break spaces, French style)."""
-    whole, rest = divmod(int(cents), 100)
-    text = format_grouped(whole)
-    if rest:
-        text += f",{rest:02d}"
-    return text + "\u00a0€"
-
-
-def french_date(day):
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _logo_data_uri(booklet, report):
-    """The logo as a data: URI, or None with a warning when it is missing, unreadable or
-    too large. An SVG stays vector (sanitised again: it may predate the upload rules); a
-    bitmap is decoded and scaled down to what the cover needs, unless it is larger than any
-    upload may be (kept before the rules): it is never decoded then."""
-    import base64
-
-    from PIL import Image, UnidentifiedImageError
-
-    if booklet.logo_bytes is None:  # no logo; b"" is a logo that went missing
+def file_path(job):
+    """The job's PDF on disk, or None before it is printed."""
+    if not job.file:
         return None
-    content_type = (booklet.logo_content_type or "").split(";")[0].strip().lower()
-    try:
-        if len(booklet.logo_bytes) > LOGO_MAX_BYTES:
-            raise ValueError(len(booklet.logo_bytes))
-        if content_type == logos.SVG:
-            svg = logos.sanitise_svg(booklet.logo_bytes.decode("utf-8-sig")).encode("utf-8")
-            return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-        if content_type not in LOGO_TYPES:
-            raise ValueError(content_type)
-        with Image.open(io.BytesIO(booklet.logo_bytes)) as image:  # reads the header only
-            if image.format not in LOGO_TYPES.values():
-                raise ValueError(image.format)
-            if max(image.size) > logos.MAX_SIDE:
-                raise Image.DecompressionBombError(image.size)
-            image.load()
-            image = image.convert("RGBA")
-            image.thumbnail((logos.KEPT_SIDE, logos.KEPT_SIDE))
-            buffer = io.BytesIO()
-            image.save(buffer, "PNG", optimize=False)
-    except Image.DecompressionBombError:  # ours above, or Pillow's guard in Image.open
-        report.warn(PrintWarning("logo_too_large", gettext(
-            "Le logo du financeur est trop grand (plus de %(max)s × %(max)s pixels) : les "
-            "carnets sont imprimés sans logo.") % {"max": logos.MAX_SIDE}))
+    path = (print_root() / job.file).resolve()
+    if print_root().resolve() not in path.parents:
         return None
-    except (OSError, ValueError, UnidentifiedImageError):
-        # LogoError and UnicodeDecodeError are ValueErrors too.
-        report.warn(PrintWarning(
-            "logo_unreadable",
-            gettext("Le logo du financeur est illisible : les carnets sont imprimés sans "
-                    "logo.")))
-        return None
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return path
 
 
-def _qr_svg(payload):
-    import segno
+def download_name(job):
+    if job.booklet_id:
+        return f"carnet-{job.booklet.number}.pdf"
+    return f"cheques-aptic-commande-{job.order_id}.pdf"
 
-    return segno.make(payload, error="m").svg_inline(border=4, omitsize=True,
-                                                     svgclass="qr-svg")
+
+# --- reading the state ----------------------------------------------------------------------
 
 
-def _context(booklet, pages, report):
-    count = len(booklet.cheques)
+def current_job(order):
+    """The latest whole-order print job, or None."""
+    return order.print_jobs.filter(booklet=None).order_by("-created_at", "-id").first()
+
+
+def stall_cutoff():
+    """Running jobs whose last progress is older than this are stalled."""
+    return timezone.now() - datetime.timedelta(minutes=settings.PRINT_STALL_MINUTES)
+
+
+def is_stalled(job):
+    return job.is_active and job.progress_at < stall_cutoff()
+
+
+def stalled_jobs():
+    return PrintJob.objects.filter(state__in=PrintJob.ACTIVE_STATES,
+                                   progress_at__lt=stall_cutoff())
+
+
+def _restarted_lately(job):
+    return job.restarted_at is not None and job.restarted_at >= stall_cutoff()
+
+
+def status(order, job=None):
+    """What the progress bar and the API show: ``{state, done, total, stalled}`` and more."""
+    job = job if job is not None else current_job(order)
+    if job is None:
+        return {"state": None, "state_label": _("Pas encore imprimée"), "done": 0,
+                "total": order.issued_cheques, "percent": 0, "stalled": False,
+                "warnings": [], "download_url": None}
+    printed = job.state == PrintJob.State.PRINTED
     return {
-        "g": GEOMETRY,
-        "booklet": booklet,
-        "logo": _logo_data_uri(booklet, report),
-        "value": euros(booklet.face_value_cents),
-        "total": euros(booklet.face_value_cents * count),
-        "count": count,
-        "valid_until": french_date(booklet.valid_until),
-        "accepted_until": french_date(last_day_of_acceptance(booklet.valid_until)),
-        "services": list(booklet.allowed_services),
-        "map_qr": _qr_svg(booklet.map_url),
-        "pages": pages,
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "done": job.total if printed else job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "stalled": is_stalled(job),
+        "warnings": [warning["message"] for warning in job.warnings],
+        "download_url": (reverse("print-download", args=[order.pk]) if printed and not
+                         job.booklet_id else
+                         reverse("print-job-download", args=[job.pk]) if printed else None),
     }
 
 
-def _empty_slot(index):
-    return {"number": "", "code": "", "qr": "", "top": _slot_top(index)}
+# --- starting -------------------------------------------------------------------------------
 
 
-def _booklet_pages(booklet, *, filled):
-    """The page list of one booklet for the templates: filled (naive rendering) or with
-    empty variable parts (the design to stamp on)."""
-    pages = [{"kind": "cover", "number": booklet.number if filled else ""}]
-    for start in range(0, len(booklet.cheques), SLOTS_PER_PAGE):
-        cheques = booklet.cheques[start:start + SLOTS_PER_PAGE]
-        slots = [{"number": c.number, "code": c.code_display, "qr": _qr_svg(c.qr_payload),
-                  "top": _slot_top(index)}
-                 if filled else _empty_slot(index) for index, c in enumerate(cheques)]
-        pages.append({"kind": "cheques", "slots": slots})
-    return pages
+def start_printing(order, *, actor=None, booklet=None):
+    """Queue the printing of an issued order, or the reprint of one of its booklets.
+
+    Refuses (PrintError, 409) an order that is not issued yet, a second printing of an
+    order while one runs, and a booklet of another order or that is cancelled."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.APPROVED:
+            raise PrintError("not_issued", _(
+                "Les chèques de cette commande sont en cours d’émission : l’impression "
+                "démarrera d’elle-même à la fin de l’émission."))
+        if order.status != Order.Status.ISSUED:
+            raise PrintError("not_approved", _(
+                "Cette commande est « %(status)s » : seule une commande validée et émise "
+                "peut être imprimée.") % {"status": order.get_status_display()})
+        if booklet is not None:
+            if booklet.order_id != order.pk:
+                raise PrintError("wrong_booklet", _(
+                    "Ce carnet n’appartient pas à cette commande."), 404)
+            if booklet.state in NOT_PRINTED_BOOKLET_STATES:
+                raise PrintError("booklet_not_printable", _(
+                    "Le carnet %(number)s est « %(state)s » : il ne peut pas être "
+                    "réimprimé.") % {"number": booklet.number,
+                                      "state": booklet.get_state_display()})
+        elif _active_jobs(order).exists():
+            raise PrintError("already_printing", _(
+                "L’impression de cette commande est déjà en cours."))
+        job = PrintJob.objects.create(
+            order=order, booklet=booklet, requested_by=_user(actor),
+            total=(order.cheques_per_booklet if booklet is not None
+                   else order.issued_cheques),
+        )
+        if booklet is not None:
+            audit.record(actor, booklet, "booklet.reprint_requested", "", job.state,
+                         job=job.pk)
+        else:
+            audit.record(actor, order, "order.print_requested", "", job.state, job=job.pk)
+    transaction.on_commit(lambda: send("cheques.tasks.print_job_task", job.pk))
+    return job
 
 
-class _Design:
-    """The fixed design of one layout: a template PDF whose pages are the cover, a full page
-    of cheques and, when the booklet does not fill its last page, a shorter one."""
-
-    def __init__(self, booklet):
-        self.report = RenderReport()
-        count = len(booklet.cheques)
-        self.full_slots = min(count, SLOTS_PER_PAGE)
-        self.last_slots = count % SLOTS_PER_PAGE
-        pages = [{"kind": "cover", "number": ""}]
-        for slots in (self.full_slots, self.last_slots if count > SLOTS_PER_PAGE else 0):
-            if slots:
-                pages.append({"kind": "cheques", "slots": [_empty_slot(i) for i in range(slots)]})
-        html = render_to_string("cheques/print/document.html",
-                                _context(booklet, pages, self.report))
-        self.pdf = html_to_pdf(html)
-
-    def page_index(self, slots):
-        """Which template page carries `slots` cheques."""
-        return 1 if slots == self.full_slots else 2
+def _active_jobs(order):
+    """The order's running whole-order job; one queued for too long (its message was never
+    sent, say the broker was down) is given up, so that the operator may print again."""
+    jobs = order.print_jobs.filter(booklet=None, state__in=PrintJob.ACTIVE_STATES)
+    jobs.filter(state=PrintJob.State.QUEUED,
+                created_at__lt=timezone.now() - STALE_QUEUED_JOB).update(
+        state=PrintJob.State.FAILED, finished_at=timezone.now(),
+        error=_("Impression jamais commencée : abandonnée."))
+    return jobs
 
 
-_DESIGNS = OrderedDict()  # layout key -> _Design, per process
-_DESIGNS_KEPT = 16
+def start_printing_after_issuance(order_id):
+    """Called once issuance has committed: print the order, never failing the caller."""
+    try:
+        return start_printing(Order.objects.get(pk=order_id))
+    except PrintError as error:
+        logger.info("Order %s not printed after issuance: %s", order_id, error.detail)
+    except Exception:  # the order is issued whatever happens to its printing
+        logger.exception("Could not start printing order %s", order_id)
+    return None
 
 
-def design_for(booklet):
-    key = booklet.layout_key()
-    design = _DESIGNS.get(key)
-    if design is None:
-        design = _DESIGNS[key] = _Design(booklet)
-        while len(_DESIGNS) > _DESIGNS_KEPT:
-            _DESIGNS.popitem(last=False)
-    _DESIGNS.move_to_end(key)
-    return design
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
-# --- the fast path: stamping ----------------------------------------------------------------
+# --- planning -------------------------------------------------------------------------------
 
 
-def _x(mm):
-    return mm * MM
+def _pages_of(cheques):
+    return 1 + -(-cheques // booklets.SLOTS_PER_PAGE)
 
 
-def _y(mm):
-    return (PAGE_H - mm) * MM
+def plan_job(job_id):
+    """Split the job into chunks (once) and return the ids of the chunks still to print."""
+    with transaction.atomic():
+        job = (PrintJob.objects.select_for_update(of=("self",)).select_related("order")
+               .get(pk=job_id))
+        if job.state == PrintJob.State.QUEUED:
+            order = job.order
+            booklets = Booklet.objects.filter(order=order).exclude(
+                state__in=NOT_PRINTED_BOOKLET_STATES)
+            if job.booklet_id:
+                booklets = booklets.filter(pk=job.booklet_id)
+            rows = list(booklets.order_by("number").values_list("pk", "number"))
+            per_booklet = order.cheques_per_booklet
+            per_chunk = max(1, settings.PRINT_CHUNK_CHEQUES // per_booklet)
+            chunks = []
+            for index, start in enumerate(range(0, len(rows), per_chunk)):
+                part = rows[start:start + per_chunk]
+                chunks.append(PrintChunk(
+                    job=job, index=index, booklet_ids=[pk for pk, _number in part],
+                    first_booklet=part[0][1], last_booklet=part[-1][1],
+                    cheques=len(part) * per_booklet))
+            PrintChunk.objects.bulk_create(chunks, batch_size=1000)
+            job.total = len(rows) * per_booklet
+            job.pages = len(rows) * _pages_of(per_booklet)
+            job.chunk_count = len(chunks)
+            job.state = PrintJob.State.RENDERING if chunks else PrintJob.State.FAILED
+            job.error = "" if chunks else _("Aucun carnet à imprimer.")
+            job.started_at = job.progress_at = timezone.now()
+            job.save()
+        if job.state != PrintJob.State.RENDERING:
+            return []
+        return list(job.chunks.filter(state=PrintChunk.State.PENDING)
+                    .order_by("index").values_list("pk", flat=True))
 
 
-class _ChunkWriter:
-    """Writes booklets into one PDF: designs and fonts once, then small pages."""
-
-    def __init__(self, fileobj, title):
-        self.writer = pdfstamp.PdfStreamWriter(fileobj, title=title)
-        self.fonts = {"B": pdfstamp.stamp_font(SANS_BOLD), "M": pdfstamp.stamp_font(MONO_BOLD)}
-        self.font_refs = b"".join(b"/%s %d 0 R" % (name.encode(), font.write_to(self.writer))
-                                  for name, font in self.fonts.items())
-        self.resources = {}  # layout key -> (design, [resources reference per design page])
-        self.report = RenderReport()
-
-    def _resources_for(self, booklet):
-        """The design of this booklet's layout and, per design page, the resources of the
-        pages that draw it (design and fonts are written once per file)."""
-        key = booklet.layout_key()
-        known = self.resources.get(key)
-        if known is None:
-            from pypdf import PdfReader
-
-            design = design_for(booklet)
-            for warning in design.report.warnings:
-                self.report.warn(warning)
-            memo = {}
-            refs = []
-            for page in PdfReader(io.BytesIO(design.pdf)).pages:
-                form = self.writer.import_page_as_form(page, memo)
-                num = self.writer.write(b"<</XObject<</D %d 0 R>>/Font<<%s>>>>"
-                                        % (form, self.font_refs))
-                refs.append(b"%d 0 R" % num)
-            known = self.resources[key] = (design, refs)
-        return known
-
-    def _text(self, spot, text, left_mm, top_mm):
-        font = self.fonts[spot.font]
-        x = _x(left_mm + spot.x)
-        if spot.align == "center":
-            x -= font.width(text, spot.size) / 2
-        return pdfstamp.text_op(spot.font, spot.size, x, _y(top_mm + spot.baseline), text)
-
-    def _page(self, resources, ops):
-        contents = self.writer.write_stream(b"q/D Do Q\n0 g\n" + b"".join(ops))
-        self.writer.add_page(contents=contents, resources=resources,
-                             media_box=(PAGE_W * MM, PAGE_H * MM))
-        self.report.pages += 1
-
-    def add_booklet(self, booklet):
-        design, refs = self._resources_for(booklet)
-        self._page(refs[0], [self._text(COVER_NUMBER, booklet.number, 0, 0)])
-        for start in range(0, len(booklet.cheques), SLOTS_PER_PAGE):
-            cheques = booklet.cheques[start:start + SLOTS_PER_PAGE]
-            ops = []
-            for index, cheque in enumerate(cheques):
-                top = SLOT_Y + index * SLOT_H
-                ops.append(self._text(CHEQUE_NUMBER, cheque.number, SLOT_X, top))
-                ops.append(self._text(CHEQUE_CODE, cheque.code_display, SLOT_X, top))
-                ops.append(pdfstamp.qr_ops(cheque.qr_payload, _x(SLOT_X + QR_X),
-                                           _y(top + QR_Y), QR_BOX * MM))
-            self._page(refs[design.page_index(len(cheques))], ops)
-        self.report.booklets += 1
-        self.report.cheques += len(booklet.cheques)
+# --- rendering ------------------------------------------------------------------------------
 
 
-def render_booklets(booklets, out, *, title=None):
-    """Write the booklets (cover, then cheque pages, for each) as one PDF to `out`, a path
-    or a binary file. Returns a RenderReport (pages, cheques, warnings such as an unreadable
-    logo). The same input always gives the same bytes."""
-    with pdfstamp._open_out(out) as fileobj:
-        chunk = _ChunkWriter(fileobj, title)
-        for booklet in booklets:
-            chunk.add_booklet(booklet)
-        chunk.writer.close()
-    return chunk.report
+def _logo(order):
+    """(bytes, content type) of the order's logo; b"" when the file has gone missing (the
+    engine then prints without it and warns); (None, "") when there is no logo. The type
+    comes from the content when it can, the file name otherwise."""
+    if not order.logo:
+        return None, ""
+    content_type = mimetypes.guess_type(order.logo.name)[0] or ""
+    try:
+        with order.logo.open("rb") as logo:
+            data = logo.read(booklets.LOGO_MAX_BYTES + 1)
+            return data, logos.content_type_of(data) or content_type
+    except (OSError, ValueError):
+        return b"", content_type
 
 
-def merge_chunks(paths, out, *, title=None):
-    """Join chunk files, in order, into one PDF; returns its number of pages. Memory holds
-    one chunk at a time; the designs and fonts repeated in every chunk are written once."""
-    return pdfstamp.merge_pdfs(paths, out, title=title)
+def booklet_data(order, booklet_ids):
+    """The engine's input for these booklets of `order`, in booklet number order."""
+    logo, content_type = _logo(order)
+    services = sorted(order.allowed_services.values_list("label", flat=True))
+    map_url = settings.SITE_URL + reverse("public-map")
+    cheques = {}
+    for booklet_id, number, code in (Cheque.objects.filter(booklet_id__in=booklet_ids)
+                                     .order_by("number")
+                                     .values_list("booklet_id", "number", "code")):
+        cheques.setdefault(booklet_id, []).append(
+            booklets.ChequeData(number, codes.format_code(code), codes.qr_url(code)))
+    return [
+        booklets.BookletData(
+            number=number, funder_name=order.funder.name,
+            face_value_cents=order.face_value_cents, valid_until=order.valid_until,
+            map_url=map_url, cheques=cheques.get(pk, []), logo_bytes=logo,
+            logo_content_type=content_type, custom_wording=order.custom_wording,
+            allowed_services=services)
+        for pk, number in Booklet.objects.filter(pk__in=booklet_ids)
+        .order_by("number").values_list("pk", "number")
+    ]
 
 
-def chunks_of(booklets, max_cheques):
-    """Split booklets into lists of whole booklets of at most `max_cheques` cheques (a
-    larger booklet makes a chunk of its own)."""
-    chunk, size = [], 0
-    for booklet in booklets:
-        if chunk and size + len(booklet.cheques) > max_cheques:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(booklet)
-        size += len(booklet.cheques)
-    if chunk:
-        yield chunk
+def render_chunk(chunk_id):
+    """Render one chunk to its file and count it once. Returns True when the job is ready
+    to merge (this chunk was the last one, or a redelivered chunk finds it so)."""
+    chunk = PrintChunk.objects.select_related("job__order__funder").get(pk=chunk_id)
+    job = chunk.job
+    if job.state == PrintJob.State.MERGING:
+        return True  # counted before a crash: make sure the merge is sent
+    if job.state != PrintJob.State.RENDERING:
+        return False
+    if chunk.state == PrintChunk.State.PENDING:
+        if chunk.attempts >= MAX_CHUNK_ATTEMPTS:
+            fail_job(job.pk, _(
+                "Le morceau n° %(index)s (carnets %(first)s à %(last)s) a été commencé "
+                "%(attempts)s fois sans aboutir : impression abandonnée.") % {
+                "index": chunk.index + 1, "first": chunk.first_booklet,
+                "last": chunk.last_booklet, "attempts": chunk.attempts})
+            return False
+        PrintChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+        PrintJob.objects.filter(pk=job.pk).update(progress_at=timezone.now())
+        path = chunk_path(job, chunk.index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # This attempt's own file: another attempt of the same chunk may be writing too.
+        part = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            booklets = booklet_data(job.order, chunk.booklet_ids)
+            report = booklets.render_booklets(booklets, part, title=str(job))
+            if report.cheques != chunk.cheques:
+                raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
+                                   f"{chunk.cheques} expected")
+            _count_chunk(chunk, part, path, report)
+        finally:
+            part.unlink(missing_ok=True)
+    return bool(PrintJob.objects.filter(
+        pk=job.pk, state=PrintJob.State.RENDERING, chunks_done=F("chunk_count"),
+    ).update(state=PrintJob.State.MERGING, progress_at=timezone.now()))
 
 
-# --- the slow path, for comparison ----------------------------------------------------------
+def _count_chunk(chunk, part, path, report):
+    """Put the chunk's file in place and count the chunk, once. Under the job's row lock,
+    which the merge holds while it reads the files: a file is never replaced under it."""
+    with transaction.atomic():
+        state = (PrintJob.objects.select_for_update().filter(pk=chunk.job_id)
+                 .values_list("state", flat=True).get())
+        if state != PrintJob.State.RENDERING:
+            return  # merged or given up meanwhile: this attempt's file is not needed
+        os.replace(part, path)
+        counted = PrintChunk.objects.filter(
+            pk=chunk.pk, state=PrintChunk.State.PENDING,
+        ).update(state=PrintChunk.State.DONE, done_at=timezone.now(),
+                 file=str(path.relative_to(print_root())))
+        if counted:
+            PrintJob.objects.filter(pk=chunk.job_id).update(
+                done=F("done") + chunk.cheques, chunks_done=F("chunks_done") + 1,
+                progress_at=timezone.now())
+            if report.warnings:
+                PrintJob.objects.filter(pk=chunk.job_id, warnings=[]).update(
+                    warnings=[{"code": w.code, "message": w.message}
+                              for w in report.warnings])
 
 
-def render_booklets_naive(booklets, out):
-    """The same design as ONE WeasyPrint document with inline SVG QR codes (no stamping):
-    the reference the benchmark measures the fast path against. The booklets are expected
-    to share one layout (the first booklet's funder, value and wording are used)."""
-    report = RenderReport()
-    booklets = list(booklets)
-    pages = list(itertools.chain.from_iterable(
-        _booklet_pages(booklet, filled=True) for booklet in booklets))
-    if not booklets:
-        raise ValueError("No booklet to print.")
-    html = render_to_string("cheques/print/document.html",
-                            _context(booklets[0], pages, report))
-    data = html_to_pdf(html)
-    with pdfstamp._open_out(out) as fileobj:
-        fileobj.write(data)
-    report.booklets = len(booklets)
-    report.cheques = sum(len(booklet.cheques) for booklet in booklets)
-    report.pages = len(pages)
-    return report
+def merge_job(job_id):
+    """Join the chunks into the job's PDF (once), check it, mark the job printed."""
+    with transaction.atomic():
+        job = (PrintJob.objects.select_for_update(of=("self",))
+               .select_related("order", "booklet").get(pk=job_id))
+        if job.state != PrintJob.State.MERGING:
+            return job
+        indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
+        out = job_dir(job) / download_name(job)
+        part = out.with_name(out.name + ".part")
+        pages = booklets.merge_chunks([chunk_path(job, index) for index in indexes], part,
+                                      title=str(job))
+        if pages != job.pages:
+            raise RuntimeError(f"job {job.pk}: {pages} pages merged, {job.pages} expected")
+        os.replace(part, out)
+        from_state = job.state
+        job.state = PrintJob.State.PRINTED
+        job.done = job.total
+        job.file = str(out.relative_to(print_root()))
+        job.finished_at = job.progress_at = timezone.now()
+        job.save(update_fields=["state", "done", "file", "finished_at", "progress_at"])
+        subject = job.booklet if job.booklet_id else job.order
+        audit.record(job.requested_by, subject,
+                     "booklet.reprinted" if job.booklet_id else "order.printed",
+                     from_state, job.state, job=job.pk, cheques=job.total, pages=pages,
+                     warnings=[warning["code"] for warning in job.warnings])
+    # The chunks' files, and those of attempts killed before they could clean up.
+    for leftover in job_dir(job).glob("morceau-*"):
+        leftover.unlink(missing_ok=True)
+    return job
+
+
+def fail_job(job_id, error):
+    """Give up on a job (a chunk kept failing): the operator may print again."""
+    with transaction.atomic():
+        job = PrintJob.objects.select_for_update().get(pk=job_id)
+        if not job.is_active:
+            return job
+        from_state = job.state
+        job.state = PrintJob.State.FAILED
+        job.error = str(error)[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at"])
+        audit.record(None, job.booklet if job.booklet_id else job.order,
+                     "order.print_failed", from_state, job.state, job=job.pk)
+    return job
+
+
+# --- stalled jobs ---------------------------------------------------------------------------
+
+
+def restart_printing(order, *, actor):
+    """The operator restarts the order's printing (its latest whole-order job)."""
+    return restart_job(current_job(order), actor=actor)
+
+
+def restart_job(job, *, actor=None):
+    """Send again what a stalled job still needs: its planning, its chunks not counted yet,
+    or its merge. The operator restarts from the print page or the API, the beat job
+    (`resume_stalled_jobs`) with no actor. Refused (PrintError 409) for a job that is not
+    running, or that moved within PRINT_STALL_MINUTES: a restart must not race a live
+    worker. Audited. The beat job leaves a job it restarted for PRINT_STALL_MINUTES before
+    the next restart; the operator may restart a stalled job at any time."""
+    if actor is not None and not may_print(actor):
+        raise PrintError("forbidden", _("Seul l’opérateur peut relancer une impression."), 403)
+    with transaction.atomic():
+        # skip_locked: a row that someone else holds is a merge (or a count) at work.
+        locked = None if job is None else (
+            PrintJob.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("order", "booklet").filter(pk=job.pk).first())
+        if job is None or (locked is not None and not locked.is_active):
+            raise PrintError("not_running", _(
+                "Cette impression n’est pas en cours : il n’y a rien à relancer."))
+        if (locked is None or locked.progress_at >= stall_cutoff()
+                or (actor is None and _restarted_lately(locked))):
+            raise PrintError("not_stalled", _(
+                "Cette impression avance encore : elle ne peut être relancée qu’après "
+                "%(minutes)s minutes sans progrès.") % {
+                "minutes": settings.PRINT_STALL_MINUTES})
+        job, from_state = locked, locked.state
+        pending = list(job.chunks.filter(state=PrintChunk.State.PENDING).order_by("index")
+                       .values_list("pk", flat=True))
+        if job.state == PrintJob.State.RENDERING and not pending:
+            job.state = PrintJob.State.MERGING  # all counted; the merge was never sent
+        job.restarted_at = timezone.now()
+        job.save(update_fields=["state", "restarted_at"])
+        resent = pending if job.state == PrintJob.State.RENDERING else []
+        audit.record(actor, job.booklet if job.booklet_id else job.order,
+                     "order.print_restarted", from_state, job.state, job=job.pk,
+                     chunks=len(resent), automatic=actor is None)
+        state = job.state
+        transaction.on_commit(lambda: _send(job.pk, state, resent))
+    return job
+
+
+def _send(job_id, state, chunk_ids):
+    if state == PrintJob.State.QUEUED:
+        send("cheques.tasks.print_job_task", job_id)
+    elif state == PrintJob.State.RENDERING:
+        send_each("cheques.tasks.print_chunk_task", chunk_ids)
+    else:
+        send("cheques.tasks.merge_print_task", job_id)
+
+
+def resume_stalled_jobs():
+    """The beat job: restart every stalled job not restarted within PRINT_STALL_MINUTES.
+    Returns the ids of the jobs restarted."""
+    restarted = []
+    for job in stalled_jobs().exclude(restarted_at__gte=stall_cutoff()).order_by("pk"):
+        try:
+            restart_job(job)
+        except PrintError:
+            continue  # it moved, or is being merged, since the query
+        restarted.append(job.pk)
+    return restarted

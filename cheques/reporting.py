@@ -1,7 +1,7 @@
 """What the funders' cheques became: the figures of the funder dashboard and of the API.
 
 Every function takes a queryset of orders (the caller applies the permissions: see
-`cheques.api.visible_orders`) and answers with a few aggregate queries: cheques are counted
+`cheques.api.orders.visible_orders`) and answers with a few aggregate queries: cheques are counted
 by (order, state) on the `cheque_order_state` index and valued at their order's face value;
 redemptions are grouped by month, service, place and département over the live ones.
 """
@@ -271,7 +271,7 @@ def beneficiary_profile(orders):
 
 
 def _optional_model(name):
-    """A model of cheques.reimbursement_models, or None until it exists."""
+    """A model of cheques.models, or None until it exists."""
     from django.apps import apps
 
     try:

@@ -3,17 +3,17 @@
 
 from django import template
 
-from cheques import print_jobs
+from cheques import printing
 
 register = template.Library()
 
 
 @register.simple_tag
 def print_status(order):
-    return print_jobs.status(order)
+    return printing.status(order)
 
 
 @register.simple_tag(takes_context=True)
 def may_print(context):
     request = context.get("request")
-    return bool(request) and print_jobs.may_print(request.user)
+    return bool(request) and printing.may_print(request.user)

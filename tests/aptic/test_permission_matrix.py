@@ -31,7 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from aptic import tokens
 from aptic.models import Organisation, Role
-from cheques import codes, ordering, print_jobs, reimbursement
+from cheques import codes, ordering, printing, reimbursement
 from cheques.models import Cheque, PrintJob
 from places import claims, signup
 from places.models import ChangeRequest, StructureSignup
@@ -185,7 +185,7 @@ MATRIX = {
     "carnets/annulation/": row(others=403, anon=LOGIN, funders=200, operator=200),
 
     # --- cheques: printing (web). Anonymous visitors get a 403, not the login page: these
-    # are downloads and JSON polled by scripts (cheques/print_views.py). ------------------
+    # are downloads and JSON polled by scripts (cheques/web/printing.py). ------------------
     "commandes/<int:pk>/impression/": row(kwargs=ORDER_A, others=404, anon=LOGIN,
                                           funderA=200, operator=200),
     "commandes/<int:pk>/impression/etat.json": row(kwargs=ORDER_A, others=404, anon=403,
@@ -266,7 +266,7 @@ MATRIX = {
     # Any mediator checks any cheque a beneficiary brings; funders and prescribers do not.
     "api/v1/cheques/<str:code>/": row(kwargs={"code": "{cheque_code}"}, others=403, anon=401,
                                       places=200, operator=200),
-    # Anyone else, signed in or not, gets the same 404 (cheques/print_api.py).
+    # Anyone else, signed in or not, gets the same 404 (cheques/api/printing.py).
     "api/v1/orders/<int:pk>/pdf/": row(kwargs=ORDER_A, others=404, funderA=200, operator=200),
     "api/v1/orders/<int:pk>/print/": row("POST", kwargs=ORDER_A, others=403, anon=401,
                                          operator=202),
@@ -372,10 +372,10 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     submitted_a = order(funder_a, users["funderA"], approve=False)
     first, second = order_a.booklet_set.order_by("number")
     with django_capture_on_commit_callbacks(execute=True):
-        reprint = print_jobs.start_printing(order_a, actor=operator, booklet=first)
+        reprint = printing.start_printing(order_a, actor=operator, booklet=first)
     reprint.refresh_from_db()
     assert reprint.state == PrintJob.State.PRINTED
-    assert print_jobs.current_job(order_a).state == PrintJob.State.PRINTED
+    assert printing.current_job(order_a).state == PrintJob.State.PRINTED
 
     redeem(order_a, users["mediatorX"], place_x, 2, now=clock.last_month())
     redeem(order_a, users["mediatorY"], place_y, 1, skip=2, now=clock.last_month())

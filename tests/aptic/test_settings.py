@@ -72,7 +72,7 @@ def test_kept_connections_are_checked_and_a_dead_worker_s_tasks_come_back_within
     assert (found["health_checks"], found["max_age"]) == (True, 60)
     assert found["visibility"] == 300 and found["stall"] == 10
     assert found["cache"] == {"socket_connect_timeout": 2, "socket_timeout": 2}
-    assert "cheques.print_tasks.resume_stalled_print_jobs_task" in found["beat"]
+    assert "cheques.tasks.resume_stalled_print_jobs_task" in found["beat"]
     found = settings_with(PRINT_OUTAGE_SETTINGS, CELERY_VISIBILITY_TIMEOUT="120",
                           PRINT_STALL_MINUTES="4", **redis)
     assert (found["visibility"], found["stall"]) == (120, 4)

@@ -2,7 +2,7 @@
 
     celery -A tests.cheques.print_crash_worker worker …
 
-Production code has no test hook: this module wraps `cheques.printing.render_booklets` in
+Production code has no test hook: this module wraps `cheques.pdf.booklets.render_booklets` in
 each worker process. Its environment says what to do:
 
 - CRASH_ONCE_ENV names a file: the first chunk to see it deletes it, leaves its file half
@@ -32,7 +32,7 @@ def _half_written(out):
 
 
 def _chunk_index(out):
-    # cheques.print_jobs names a chunk's file "morceau-<rank>.pdf" (plus an attempt suffix).
+    # cheques.printing names a chunk's file "morceau-<rank>.pdf" (plus an attempt suffix).
     return int(Path(out).name.split("-")[1].split(".")[0])
 
 
@@ -49,9 +49,9 @@ def _crash_once():
 
 @worker_process_init.connect
 def _wire_crashes(**_kwargs):
-    from cheques import printing
+    from cheques.pdf import booklets
 
-    render_booklets = printing.render_booklets
+    render_booklets = booklets.render_booklets
 
     def crashing_render_booklets(booklets, out, **kwargs):
         report = render_booklets(booklets, out, **kwargs)
@@ -66,4 +66,4 @@ def _wire_crashes(**_kwargs):
                 time.sleep(60)
         return report
 
-    printing.render_booklets = crashing_render_booklets
+    booklets.render_booklets = crashing_render_booklets

@@ -15,8 +15,8 @@ from PIL import Image
 
 from cheques import logos
 from cheques.models import Order
-from cheques.order_views import DRAFT_KEY
-from cheques.printing import render_booklets
+from cheques.pdf.booklets import render_booklets
+from cheques.web.orders import DRAFT_KEY
 from tests.conftest import ROOT
 
 from .test_order_pages import png_bytes
@@ -205,7 +205,7 @@ PRINT_WITH_A_BOMB = """
 import json, os, resource, sys, tempfile
 import django
 django.setup()
-from cheques.printing import render_booklets
+from cheques.pdf.booklets import render_booklets
 from tests.cheques.test_logos import BOMB
 from tests.cheques.test_printing_engine import make_booklet
 

@@ -10,8 +10,8 @@ from PIL import Image
 from aptic.models import AuditEvent, Organisation, Role
 from cheques import logos
 from cheques.models import Booklet, Cheque, Order, PricingSettings
-from cheques.order_views import DRAFT_KEY
 from cheques.validity import default_valid_until
+from cheques.web.orders import DRAFT_KEY
 from services.models import Service
 from tests.cheques.conftest import next_june
 from tests.factories import OrganisationFactory, member

@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from cheques import print_jobs
+from cheques import printing
 from cheques.models import PrintJob
-from cheques.print_tasks import print_job_task
+from cheques.tasks import print_job_task
 from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +20,7 @@ def print_media(settings, tmp_path):
 def test_the_funder_sees_the_progress_bar_reach_100_and_downloads_the_pdf(
         page, demo, make_order, operator):
     order = make_order(demo["funder"], demo["financeur"], approve_by=operator, booklets=3)
-    assert print_jobs.current_job(order).state == PrintJob.State.PRINTED  # at approval
+    assert printing.current_job(order).state == PrintJob.State.PRINTED  # at approval
     # The operator prints again; the job waits for a worker while the funder looks.
     again = PrintJob.objects.create(order=order, requested_by=operator,
                                     total=order.cheque_count)

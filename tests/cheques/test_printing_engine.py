@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from cheques import codes
-from cheques.printing import (
+from cheques.pdf.booklets import (
     MM,
     PAGE_H,
     SLOT_H,

@@ -15,9 +15,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from aptic.models import AuditEvent
-from cheques import codes, print_jobs, printing
+from cheques import codes, printing
 from cheques.models import Booklet, Cheque, PrintChunk, PrintJob
-from cheques.printing import SLOT_H, SLOT_Y
+from cheques.pdf import booklets
+from cheques.pdf.booklets import SLOT_H, SLOT_Y
 from tests.cheques.print_crash_worker import CRASH_ONCE_ENV, HOLD_ENV, HOLD_FROM_CHUNK
 from tests.cheques.test_printing_engine import CODE, NUMBER, read_pages
 from tests.conftest import start_celery_worker
@@ -81,12 +82,12 @@ def test_approving_an_order_prints_it_and_every_qr_code_matches_the_cheque_besid
     order = printed_order(make_order, funder_a, manager_a, operator,
                           django_capture_on_commit_callbacks, booklets=5,
                           cheques_per_booklet=7)
-    job = print_jobs.current_job(order)
+    job = printing.current_job(order)
     assert job.state == PrintJob.State.PRINTED
     assert (job.done, job.total, job.chunk_count, job.pages) == (35, 35, 3, 5 * 3)
     assert job.warnings == []
-    path = print_jobs.file_path(job)
-    assert path.is_file() and print_jobs.print_root() in path.parents
+    path = printing.file_path(job)
+    assert path.is_file() and printing.print_root() in path.parents
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # chunks removed
     check_pdf_against_database(path, order)
     assert AuditEvent.objects.filter(action="order.printed", object_id=str(order.pk)).count() == 1
@@ -115,7 +116,7 @@ def test_another_funder_a_mediator_and_an_anonymous_user_cannot_get_the_pdf(
         django_capture_on_commit_callbacks):
     order = printed_order(make_order, funder_a, manager_a, operator,
                           django_capture_on_commit_callbacks)
-    job = print_jobs.current_job(order)
+    job = printing.current_job(order)
     urls = [f"/commandes/{order.pk}/impression/pdf/", f"/impressions/{job.pk}/pdf/",
             f"/commandes/{order.pk}/impression/etat.json"]
     for user in (manager_b, mediator, None):
@@ -128,7 +129,7 @@ def test_another_funder_a_mediator_and_an_anonymous_user_cannot_get_the_pdf(
         # Nobody but the funder and the operator learns that the order exists.
         assert api.get(f"/api/v1/orders/{order.pk}/pdf/").status_code == 404, user
     # Never a public media URL.
-    relative = print_jobs.file_path(job).relative_to(print_jobs.print_root().parent.parent)
+    relative = printing.file_path(job).relative_to(printing.print_root().parent.parent)
     client.force_login(manager_a)
     assert client.get(f"/media/{relative}").status_code == 404
     for user in (manager_a, operator):
@@ -184,12 +185,12 @@ def test_a_job_left_queued_for_long_does_not_block_printing_again(clock,
 
 
     order = make_order(funder_a, manager_a, approve_by=operator)
-    lost = print_jobs.start_printing(order, actor=operator)  # its task is never sent here
-    with pytest.raises(print_jobs.PrintError):
-        print_jobs.start_printing(order, actor=operator)
+    lost = printing.start_printing(order, actor=operator)  # its task is never sent here
+    with pytest.raises(printing.PrintError):
+        printing.start_printing(order, actor=operator)
     PrintJob.objects.filter(pk=lost.pk).update(
         created_at=clock.now - datetime.timedelta(minutes=16))
-    again = print_jobs.start_printing(order, actor=operator)
+    again = printing.start_printing(order, actor=operator)
     lost.refresh_from_db()
     assert (lost.state, again.state) == (PrintJob.State.FAILED, PrintJob.State.QUEUED)
 
@@ -217,10 +218,10 @@ def test_a_missing_or_corrupt_logo_prints_without_it_and_warns_on_the_order_page
 
         ordering.approve_order(order, actor=operator)
     order.refresh_from_db()
-    job = print_jobs.current_job(order)
+    job = printing.current_job(order)
     assert job.state == PrintJob.State.PRINTED
     assert [warning["code"] for warning in job.warnings] == ["logo_unreadable"]
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
     client.force_login(manager_a)
     page = client.get(f"/commandes/{order.pk}/impression/").content.decode()
     assert "imprimés sans logo" in page
@@ -233,7 +234,7 @@ def test_a_good_logo_prints_without_warning(
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order(funder_a, manager_a, logo=logo_file(png_bytes()),
                            approve_by=operator)
-    job = print_jobs.current_job(order)
+    job = printing.current_job(order)
     assert (job.state, job.warnings) == (PrintJob.State.PRINTED, [])
 
 
@@ -250,10 +251,10 @@ def test_a_single_booklet_reprint_prints_that_booklet_only(
     assert response.status_code == 302
     job = PrintJob.objects.get(booklet=booklet)
     assert (job.state, job.total, job.pages) == (PrintJob.State.PRINTED, 5, 2)
-    text = " ".join(page.extract_text() for page in PdfReader(print_jobs.file_path(job)).pages)
+    text = " ".join(page.extract_text() for page in PdfReader(printing.file_path(job)).pages)
     assert set(NUMBER.findall(text)) == set(booklet.cheques.values_list("number", flat=True))
     # The whole order's PDF is still the current one.
-    assert print_jobs.current_job(order).booklet is None
+    assert printing.current_job(order).booklet is None
     assert client.post(f"/commandes/{order.pk}/reimprimer-un-carnet/",
                        {"booklet": "2000-999999"}).status_code == 400
     client.force_login(manager_a)
@@ -267,10 +268,10 @@ def test_a_chunk_that_crashed_after_writing_is_rewritten_and_counted_once(
     order = make_order(funder_a, manager_a, approve_by=operator, booklets=6,
                        cheques_per_booklet=10)  # printing is not started: no commit here
     with transaction.atomic():
-        job = print_jobs.start_printing(order, actor=operator)
-    chunk_ids = print_jobs.plan_job(job.pk)
+        job = printing.start_printing(order, actor=operator)
+    chunk_ids = printing.plan_job(job.pk)
     assert len(chunk_ids) == 3
-    render_booklets = printing.render_booklets
+    render_booklets = booklets.render_booklets
 
     def crash(booklets, out, **kwargs):
         render_booklets(booklets, out, **kwargs)
@@ -279,22 +280,22 @@ def test_a_chunk_that_crashed_after_writing_is_rewritten_and_counted_once(
 
     monkeypatch.setattr(printing, "render_booklets", crash)
     with pytest.raises(SystemExit):
-        print_jobs.render_chunk(chunk_ids[0])
+        printing.render_chunk(chunk_ids[0])
     monkeypatch.setattr(printing, "render_booklets", render_booklets)
     first = PrintChunk.objects.get(pk=chunk_ids[0])
     assert (first.state, first.attempts) == (PrintChunk.State.PENDING, 1)
-    assert not print_jobs.chunk_path(job, 0).exists()  # the merge never sees half a file
-    assert print_jobs.plan_job(job.pk) == chunk_ids  # a redelivered job task resends all
-    ready = [print_jobs.render_chunk(chunk_id) for chunk_id in chunk_ids]
+    assert not printing.chunk_path(job, 0).exists()  # the merge never sees half a file
+    assert printing.plan_job(job.pk) == chunk_ids  # a redelivered job task resends all
+    ready = [printing.render_chunk(chunk_id) for chunk_id in chunk_ids]
     assert ready == [False, False, True]
-    assert print_jobs.render_chunk(chunk_ids[0]) is True  # redelivered again: no recount
+    assert printing.render_chunk(chunk_ids[0]) is True  # redelivered again: no recount
     job.refresh_from_db()
     assert (job.done, job.chunks_done, job.state) == (60, 3, PrintJob.State.MERGING)
-    print_jobs.merge_job(job.pk)
-    print_jobs.merge_job(job.pk)  # a second merge changes nothing
+    printing.merge_job(job.pk)
+    printing.merge_job(job.pk)  # a second merge changes nothing
     job.refresh_from_db()
     assert job.state == PrintJob.State.PRINTED
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
 
 
 def test_a_chunk_rendered_twice_at_once_is_counted_once_and_the_pdf_stays_whole(
@@ -304,29 +305,29 @@ def test_a_chunk_rendered_twice_at_once_is_counted_once_and_the_pdf_stays_whole(
     order = make_order(funder_a, manager_a, approve_by=operator, booklets=4,
                        cheques_per_booklet=10)
     with transaction.atomic():
-        job = print_jobs.start_printing(order, actor=operator)
-    first, second = print_jobs.plan_job(job.pk)
-    render_booklets = printing.render_booklets
+        job = printing.start_printing(order, actor=operator)
+    first, second = printing.plan_job(job.pk)
+    render_booklets = booklets.render_booklets
     twin = []
 
     def with_a_twin(booklets, out, **kwargs):
         # The twin delivery renders and counts while this one renders.
         monkeypatch.setattr(printing, "render_booklets", render_booklets)
-        twin.append(print_jobs.render_chunk(first))
+        twin.append(printing.render_chunk(first))
         return render_booklets(booklets, out, **kwargs)
 
     monkeypatch.setattr(printing, "render_booklets", with_a_twin)
-    assert print_jobs.render_chunk(first) is False
+    assert printing.render_chunk(first) is False
     assert twin == [False]
     chunk = PrintChunk.objects.get(pk=first)
     assert (chunk.state, chunk.attempts) == (PrintChunk.State.DONE, 2)
     # A killed attempt leaves its own file behind: the merge cleans it up.
-    leftover = print_jobs.chunk_path(job, 1).with_name("morceau-00001.pdf.killed.part")
+    leftover = printing.chunk_path(job, 1).with_name("morceau-00001.pdf.killed.part")
     leftover.write_bytes(b"%PDF-1.7 half")
-    assert print_jobs.render_chunk(second) is True
-    job = print_jobs.merge_job(job.pk)
+    assert printing.render_chunk(second) is True
+    job = printing.merge_job(job.pk)
     assert (job.state, job.done, job.chunks_done) == (PrintJob.State.PRINTED, 40, 2)
-    path = print_jobs.file_path(job)
+    path = printing.file_path(job)
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
     check_pdf_against_database(path, order)
 
@@ -393,7 +394,7 @@ def test_a_worker_killed_in_the_middle_of_a_chunk_still_ends_with_a_complete_pdf
     attempts = sorted(job.chunks.values_list("attempts", flat=True))
     assert attempts == [1, 1, 1, 2]  # the killed chunk ran again, the others once
     assert (job.done, job.total, job.chunks_done) == (80, 80, 4)
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
 
 
 @pytest.fixture
@@ -437,7 +438,7 @@ def test_a_worker_killed_mid_job_leaves_the_order_printed_with_every_code_once(
     assert job.state == PrintJob.State.PRINTED, job.error
     assert (job.done, job.total, job.chunks_done) == (100, 100, 10)
     assert max(job.chunks.values_list("attempts", flat=True)) >= 2  # a held chunk, again
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
     assert AuditEvent.objects.filter(action="order.printed", object_id=str(order.pk)).count() == 1
 
 
@@ -449,7 +450,7 @@ def test_a_job_whose_messages_were_lost_with_its_worker_is_resumed_by_the_beat_j
     import redis
 
     from aptic.celery import app
-    from cheques.print_tasks import resume_stalled_print_jobs_task
+    from cheques.tasks import resume_stalled_print_jobs_task
 
     order, job = kill_mid_job(print_workers, tmp_path, lambda: make_order(
         funder_a, manager_a, approve_by=operator, booklets=10, cheques_per_booklet=10))
@@ -463,12 +464,12 @@ def test_a_job_whose_messages_were_lost_with_its_worker_is_resumed_by_the_beat_j
     time.sleep(2)
     job.refresh_from_db()
     assert job.state == PrintJob.State.RENDERING and job.chunks_done < 10
-    assert print_jobs.status(order)["stalled"] is True
+    assert printing.status(order)["stalled"] is True
     resume_stalled_print_jobs_task.delay()
     job = wait_for(job, {PrintJob.State.PRINTED, PrintJob.State.FAILED}, seconds=60)
     assert job.state == PrintJob.State.PRINTED, job.error
     assert (job.done, job.total, job.chunks_done) == (100, 100, 10)
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
     restart = AuditEvent.objects.get(action="order.print_restarted")
     assert (restart.actor, restart.details["automatic"]) == (None, True)
     assert restart.details["chunks"] == 10 - HOLD_FROM_CHUNK
@@ -486,11 +487,11 @@ def stop_printing(clock, settings, make_order, funder_a, manager_a, operator, at
 
     order = make_order(funder_a, manager_a, approve_by=operator, booklets=6,
                        cheques_per_booklet=10)
-    job = print_jobs.start_printing(order, actor=operator)
+    job = printing.start_printing(order, actor=operator)
     if at != "queued":
-        chunk_ids = print_jobs.plan_job(job.pk)
+        chunk_ids = printing.plan_job(job.pk)
         for chunk_id in chunk_ids[:1] if at == "rendering" else chunk_ids:
-            print_jobs.render_chunk(chunk_id)
+            printing.render_chunk(chunk_id)
     if at == "counted":
         PrintJob.objects.filter(pk=job.pk).update(state=PrintJob.State.RENDERING)
     PrintJob.objects.filter(pk=job.pk).update(progress_at=clock.now - datetime.timedelta(
@@ -523,7 +524,7 @@ def test_a_stalled_job_shows_on_the_print_page_and_the_operator_restarts_it(
     assert (response.status_code, response["Location"]) == (302, page)
     job.refresh_from_db()
     assert (job.state, job.done, job.chunks_done) == (PrintJob.State.PRINTED, 60, 3)
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
     event = AuditEvent.objects.get(action="order.print_restarted")
     assert (event.actor, event.object_id, event.from_state) == (
         operator, str(order.pk), PrintJob.State.RENDERING)
@@ -563,26 +564,26 @@ def test_a_stalled_job_is_restarted_from_where_it_stopped_and_prints_every_code_
         django_capture_on_commit_callbacks):
     order, job = stop_printing(clock, settings, make_order, funder_a, manager_a, operator,
                                at=at)
-    assert print_jobs.status(order)["stalled"] is True
+    assert printing.status(order)["stalled"] is True
     with django_capture_on_commit_callbacks(execute=True):
-        print_jobs.restart_printing(order, actor=operator)
+        printing.restart_printing(order, actor=operator)
     job.refresh_from_db()
     assert (job.state, job.done, job.chunks_done) == (PrintJob.State.PRINTED, 60, 3)
     assert sorted(job.chunks.values_list("attempts", flat=True)) == [1, 1, 1]
-    check_pdf_against_database(print_jobs.file_path(job), order)
+    check_pdf_against_database(printing.file_path(job), order)
     assert AuditEvent.objects.filter(action="order.printed").count() == 1
 
 
 def test_a_job_that_still_moves_is_neither_restarted_nor_shown_as_stalled(
         make_order, funder_a, manager_a, operator, small_chunks):
     order = make_order(funder_a, manager_a, approve_by=operator)
-    job = print_jobs.start_printing(order, actor=operator)
-    print_jobs.plan_job(job.pk)
-    assert print_jobs.status(order)["stalled"] is False
-    with pytest.raises(print_jobs.PrintError) as refused:
-        print_jobs.restart_printing(order, actor=operator)
+    job = printing.start_printing(order, actor=operator)
+    printing.plan_job(job.pk)
+    assert printing.status(order)["stalled"] is False
+    with pytest.raises(printing.PrintError) as refused:
+        printing.restart_printing(order, actor=operator)
     assert (refused.value.code, refused.value.status) == ("not_stalled", 409)
-    assert print_jobs.resume_stalled_jobs() == []
+    assert printing.resume_stalled_jobs() == []
     assert not AuditEvent.objects.filter(action="order.print_restarted").exists()
 
 
@@ -598,14 +599,14 @@ def test_the_beat_job_restarts_a_stalled_job_once_per_stall_period(
     order, job = stalled
     with django_capture_on_commit_callbacks() as sent:  # the messages are lost again
         assert app.tasks[entry["task"]].delay().get() == [job.pk]
-        assert print_jobs.resume_stalled_jobs() == []  # restarted lately: wait
+        assert printing.resume_stalled_jobs() == []  # restarted lately: wait
     assert len(sent) == 1
     event = AuditEvent.objects.get(action="order.print_restarted")
     assert (event.actor, event.details["automatic"]) == (None, True)
     # Still no progress a stall period later: the beat job tries again, and it prints.
     clock.shift(minutes=settings.PRINT_STALL_MINUTES + 1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert print_jobs.resume_stalled_jobs() == [job.pk]
+        assert printing.resume_stalled_jobs() == [job.pk]
     job.refresh_from_db()
     assert job.state == PrintJob.State.PRINTED
     assert job.restarted_at > clock.now - datetime.timedelta(minutes=1)
@@ -615,10 +616,10 @@ def test_a_chunk_that_keeps_killing_its_worker_fails_the_job_instead_of_looping(
         stalled):
     order, job = stalled
     chunk = job.chunks.filter(state=PrintChunk.State.PENDING).order_by("index").first()
-    PrintChunk.objects.filter(pk=chunk.pk).update(attempts=print_jobs.MAX_CHUNK_ATTEMPTS)
-    assert print_jobs.render_chunk(chunk.pk) is False
+    PrintChunk.objects.filter(pk=chunk.pk).update(attempts=printing.MAX_CHUNK_ATTEMPTS)
+    assert printing.render_chunk(chunk.pk) is False
     job.refresh_from_db()
     assert job.state == PrintJob.State.FAILED
-    assert f"commencé {print_jobs.MAX_CHUNK_ATTEMPTS} fois" in job.error
+    assert f"commencé {printing.MAX_CHUNK_ATTEMPTS} fois" in job.error
     assert AuditEvent.objects.filter(action="order.print_failed").count() == 1
-    assert print_jobs.resume_stalled_jobs() == []
+    assert printing.resume_stalled_jobs() == []

@@ -17,13 +17,13 @@ from aptic.models import Organisation
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from . import logos
-from .models import (
+from .. import logos
+from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     Booklet,
 )
-from .validity import default_valid_until, validate_valid_until
+from ..validity import default_valid_until, validate_valid_until
 
 
 def parse_territory(text):

@@ -12,9 +12,9 @@ from aptic.inputs import parse_int
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for
 
-from . import reporting
-from .api import visible_orders
-from .models import Order
+from .. import reporting
+from ..models import Order
+from .orders import visible_orders
 
 
 def _id(request, name):

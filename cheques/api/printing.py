@@ -12,11 +12,11 @@ from rest_framework.views import APIView
 from aptic.api import ApiError
 from aptic.schema import error_responses
 
-from . import print_jobs
-from .api import require_operator, visible_orders
-from .models import Order, PrintJob
-from .print_jobs import PrintError
-from .print_views import _serve
+from .. import printing
+from ..models import Order, PrintJob
+from ..printing import PrintError
+from ..web.printing import _serve
+from .orders import require_operator, visible_orders
 
 
 class OrderPdf(APIView):
@@ -36,7 +36,7 @@ class OrderPdf(APIView):
         order = get_object_or_404(visible_orders(request.user), pk=pk)
         job = order.print_jobs.filter(booklet=None, state=PrintJob.State.PRINTED).order_by(
             "-finished_at", "-id").first()
-        if job is None or print_jobs.file_path(job) is None:
+        if job is None or printing.file_path(job) is None:
             raise ApiError("not_printed", _("Le PDF de cette commande n’est pas encore prêt."),
                            status.HTTP_409_CONFLICT)
         return _serve(job)
@@ -50,10 +50,10 @@ class OrderPrint(APIView):
         require_operator(request.user)
         order = get_object_or_404(Order, pk=pk)
         try:
-            job = print_jobs.start_printing(order, actor=request.user)
+            job = printing.start_printing(order, actor=request.user)
         except PrintError as error:
             raise ApiError(error.code, error.detail, error.status) from error
-        return Response(print_jobs.status(order, job), status=status.HTTP_202_ACCEPTED)
+        return Response(printing.status(order, job), status=status.HTTP_202_ACCEPTED)
 
 
 class OrderPrintRestart(APIView):
@@ -67,7 +67,7 @@ class OrderPrintRestart(APIView):
         order = get_object_or_404(visible_orders(request.user), pk=pk)
         require_operator(request.user)
         try:
-            print_jobs.restart_printing(order, actor=request.user)
+            printing.restart_printing(order, actor=request.user)
         except PrintError as error:
             raise ApiError(error.code, error.detail, error.status) from error
-        return Response(print_jobs.status(order), status=status.HTTP_202_ACCEPTED)
+        return Response(printing.status(order), status=status.HTTP_202_ACCEPTED)

@@ -1,4 +1,4 @@
-"""Models of printing (PDF cheque books): see cheques.printing and cheques.print_jobs.
+"""Models of printing (PDF cheque books): see cheques.pdf.booklets (the engine) and cheques.printing (the jobs).
 
 A print job renders an order (or, for a reprint, one booklet) in chunks of whole booklets.
 Each chunk writes its own file and is counted once (conditional update), the last chunk to
@@ -13,8 +13,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-__all__ = ["PrintChunk", "PrintJob"]
 
 
 class PrintJob(models.Model):
@@ -52,7 +50,7 @@ class PrintJob(models.Model):
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
     started_at = models.DateTimeField(_("commencée le"), null=True, blank=True)
     # Moved on by every step (planned, a chunk started or counted, merge): a running job
-    # whose progress is older than PRINT_STALL_MINUTES is stalled (cheques.print_jobs).
+    # whose progress is older than PRINT_STALL_MINUTES is stalled (cheques.printing).
     progress_at = models.DateTimeField(_("dernier progrès le"), default=timezone.now)
     # The last restart of a stalled job (by the operator or the beat job): a restart is not
     # progress, but the beat job waits as long again before the next one.

@@ -17,9 +17,9 @@ from aptic.http import spreadsheet_csv
 from aptic.permissions import PLACE_ROLES, organisations_for
 from places.me_api import places_for_redemption
 
-from . import codes, redemption
-from .lifecycle import ChequeError
-from .models import Cheque
+from .. import codes, redemption
+from ..lifecycle import ChequeError
+from ..models import Cheque
 
 
 @login_required

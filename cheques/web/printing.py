@@ -1,6 +1,6 @@
 """Web pages of printing: print (again), progress, download, single-booklet reprint.
 
-Thin: the rules live in cheques.print_jobs. PDFs are streamed after a permission check
+Thin: the rules live in cheques.printing. PDFs are streamed after a permission check
 (the operator, the managers of the funder who ordered); everyone else gets a 404, as if the
 order did not exist, and an anonymous visitor a 403.
 """
@@ -14,16 +14,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import print_jobs
-from .models import Booklet, Order, PrintJob
-from .print_jobs import PrintError
+from .. import printing
+from ..models import Booklet, Order, PrintJob
+from ..printing import PrintError
 
 
 def _visible_order(request, pk):
     if not request.user.is_authenticated:
         raise PermissionDenied
     order = get_object_or_404(Order.objects.select_related("funder"), pk=pk)
-    if not print_jobs.may_download(request.user, order):
+    if not printing.may_download(request.user, order):
         raise Http404
     return order
 
@@ -31,7 +31,7 @@ def _visible_order(request, pk):
 def _require_operator(request):
     if not request.user.is_authenticated:
         raise PermissionDenied
-    if not print_jobs.may_print(request.user):
+    if not printing.may_print(request.user):
         raise Http404
 
 
@@ -54,10 +54,10 @@ def print_order(request, pk):
     """The order's printing: progress, download, print again, reprint one booklet."""
     order = _visible_order(request, pk)
     reprints = (order.print_jobs.exclude(booklet=None).select_related("booklet")
-                .order_by("-created_at")[:20] if print_jobs.may_print(request.user) else [])
+                .order_by("-created_at")[:20] if printing.may_print(request.user) else [])
     return render(request, "cheques/print/order.html", {
         "order": order, "reprints": reprints,
-        "may_print": print_jobs.may_print(request.user),
+        "may_print": printing.may_print(request.user),
     })
 
 
@@ -67,7 +67,7 @@ def print_start(request, pk):
     _require_operator(request)
     order = get_object_or_404(Order, pk=pk)
     try:
-        print_jobs.start_printing(order, actor=request.user)
+        printing.start_printing(order, actor=request.user)
     except PrintError as error:
         return _refused(request, order, error)
     messages.success(request, _("L’impression de la commande n° %(id)s a commencé.")
@@ -80,10 +80,10 @@ def print_restart(request, pk):
     """Operator: restart the order's stalled printing. The funder who ordered sees the job
     but may not restart it (403); anyone else gets a 404."""
     order = _visible_order(request, pk)
-    if not print_jobs.may_print(request.user):
+    if not printing.may_print(request.user):
         raise PermissionDenied
     try:
-        print_jobs.restart_printing(order, actor=request.user)
+        printing.restart_printing(order, actor=request.user)
     except PrintError as error:
         return _refused(request, order, error)
     messages.success(request, _("L’impression de la commande n° %(id)s est relancée.")
@@ -102,7 +102,7 @@ def print_reprint(request, pk):
         return _refused(request, order, PrintError("unknown_booklet", _(
             "Aucun carnet n° « %(number)s » dans cette commande.") % {"number": number}, 400))
     try:
-        print_jobs.start_printing(order, actor=request.user, booklet=booklet)
+        printing.start_printing(order, actor=request.user, booklet=booklet)
     except PrintError as error:
         return _refused(request, order, error)
     messages.success(request, _("La réimpression du carnet %(number)s a commencé.")
@@ -114,15 +114,15 @@ def print_reprint(request, pk):
 def print_status(request, pk):
     """The progress bar's JSON: state, done, total, percent, warnings, download URL."""
     order = _visible_order(request, pk)
-    return JsonResponse(print_jobs.status(order))
+    return JsonResponse(printing.status(order))
 
 
 def _serve(job):
-    path = print_jobs.file_path(job)
+    path = printing.file_path(job)
     if job.state != PrintJob.State.PRINTED or path is None or not path.is_file():
         raise Http404(_("Le PDF de cette commande n’est pas encore prêt."))
     response = FileResponse(path.open("rb"), as_attachment=True,
-                            filename=print_jobs.download_name(job),
+                            filename=printing.download_name(job),
                             content_type="application/pdf")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from aptic.http import attachment
 from aptic.permissions import is_operator
 
-from . import reimbursement
-from .models import PaymentBatch, Statement
-from .reimbursement import ReimbursementError
+from .. import reimbursement
+from ..models import PaymentBatch, Statement
+from ..reimbursement import ReimbursementError
 
 
 def _statement(request, pk):
@@ -85,7 +85,7 @@ def statement_detail(request, pk):
     })
 
 
-# The downloads, shared by these pages and the API (cheques.reimbursement_api).
+# The downloads, shared by these pages and the API (cheques.api.reimbursement).
 
 
 def statement_pdf_response(statement):

@@ -16,9 +16,9 @@ from aptic.inputs import parse_int
 from aptic.models import Organisation, Role
 from aptic.permissions import is_operator, organisations_for
 
-from . import reporting
-from .api import visible_orders
-from .models import Order
+from .. import reporting
+from ..api.orders import visible_orders
+from ..models import Order
 
 CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments", "profile")
 

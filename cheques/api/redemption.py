@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 from aptic.api import ApiError, error_body
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
-from . import fraud, guard, redemption
-from .lifecycle import ChequeError
-from .models import Redemption
-from .redemption import RedemptionFilter
+from .. import fraud, guard, redemption
+from ..lifecycle import ChequeError
+from ..models import Redemption
+from ..redemption import RedemptionFilter
 
 
 class RedemptionCreateSerializer(serializers.Serializer):

@@ -19,8 +19,11 @@ from aptic.http import attachment
 from aptic.models import Role
 from aptic.permissions import is_operator, organisations_for
 
-from . import guard, invoicing, issuance, lifecycle, ordering
-from .api import visible_orders
+from .. import guard, invoicing, issuance, lifecycle, ordering
+from ..api.orders import visible_orders
+from ..lifecycle import ChequeError
+from ..models import Cheque, Order, PricingSettings
+from ..ordering import OrderError
 from .forms import (
     CancelForm,
     DistributeForm,
@@ -29,9 +32,6 @@ from .forms import (
     OrderForm,
     default_extension,
 )
-from .lifecycle import ChequeError
-from .models import Cheque, Order, PricingSettings
-from .ordering import OrderError
 
 DRAFT_KEY = "cheques:order-draft"
 

@@ -9,9 +9,7 @@ was sent.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import YearlySequence
-
-__all__ = ["Invoice", "InvoiceSequence"]
+from .orders import YearlySequence
 
 
 class InvoiceSequence(YearlySequence):

@@ -18,10 +18,10 @@ from aptic.api import ApiError
 from aptic.permissions import is_operator, may_act_for_funder
 from aptic.schema import error_responses
 
-from . import ledger, reimbursement
-from .models import Order, PaymentBatch, Statement
-from .reimbursement import ReimbursementError
-from .reimbursement_views import sepa_response, statement_csv_response, statement_pdf_response
+from .. import ledger, reimbursement
+from ..models import Order, PaymentBatch, Statement
+from ..reimbursement import ReimbursementError
+from ..web.reimbursement import sepa_response, statement_csv_response, statement_pdf_response
 from .serializers import PaymentBatchSerializer, StatementDetailSerializer, StatementSerializer
 
 

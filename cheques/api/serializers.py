@@ -6,9 +6,9 @@ from rest_framework import serializers
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from . import codes, issuance, print_jobs, reimbursement
-from .lifecycle import refusal
-from .models import (
+from .. import codes, issuance, printing, reimbursement
+from ..lifecycle import refusal
+from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     MAX_FACE_VALUE_CENTS,
@@ -19,7 +19,7 @@ from .models import (
     Statement,
     StatementLine,
 )
-from .ordering import validate_order_terms
+from ..ordering import validate_order_terms
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -89,7 +89,7 @@ class OrderSerializer(serializers.ModelSerializer):
         """The order's printing: state (None before the first print job), done, total, and
         stalled (a running job with no progress for minutes: the operator may restart it,
         POST /api/v1/orders/{id}/print/restart/)."""
-        print_status = print_jobs.status(order)
+        print_status = printing.status(order)
         return {key: print_status[key] for key in ("state", "done", "total", "stalled")}
 
 

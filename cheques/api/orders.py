@@ -14,10 +14,10 @@ from aptic.permissions import is_operator, organisations_for
 from aptic.schema import error_responses
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
-from . import guard, lifecycle, ordering
-from .lifecycle import ChequeError
-from .models import Cheque, Order
-from .ordering import OrderError
+from .. import guard, lifecycle, ordering
+from ..lifecycle import ChequeError
+from ..models import Cheque, Order
+from ..ordering import OrderError
 from .serializers import (
     BookletSerializer,
     ChequeLookupSerializer,
