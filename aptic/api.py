@@ -26,7 +26,10 @@ def error_body(code, detail, **extra):
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, **exc.extra), status=exc.status)
+        response = Response(exc.body(), status=exc.status)
+        if exc.retry_after:
+            response["Retry-After"] = str(max(1, int(exc.retry_after)))
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Introuvable."))
     elif isinstance(exc, PermissionDenied):

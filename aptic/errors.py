@@ -11,39 +11,48 @@ Domain modules never build HTTP answers.
 # The status of each code; a code not listed answers 400 (the request cannot be done as
 # asked). 404 is also the answer for what the caller may not see (no existence oracle).
 STATUS = {
-    # Not found, or not for you to see.
+    # Not found, or not for this caller to see.
     "not_found": 404, "unknown_cheque": 404, "unknown_booklet": 404, "unknown_place": 404,
-    "unknown_batch": 404,
-    # You may not do this.
+    "unknown_statement": 404, "wrong_booklet": 404,
+    # An action this caller may not take.
     "forbidden": 403, "permission_denied": 403, "place_not_qualified": 403,
-    # A well-formed request that a rule refuses.
+    # A well-formed request that a rule of the business refuses.
     "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
     "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
     "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422, "unknown_service": 422,
-    "handover_closed": 422, "invalid_date": 422,
-    # The object is not (or no longer) in a state that allows it.
-    "already_redeemed": 409, "already_distributed": 409, "already_undone": 409,
-    "undo_window_closed": 409, "in_statement": 409, "invalid_status": 409,
-    "already_printing": 409, "not_printed": 409, "not_stalled": 409, "still_moving": 409,
-    "already_paid": 409, "already_validated": 409, "already_in_batch": 409,
     "idempotency_key_reused": 422,
+    # The object is not, or no longer, in a state that allows it.
+    "already_redeemed": 409, "already_undone": 409, "undo_window_closed": 409,
+    "in_statement": 409, "invalid_status": 409, "already_printing": 409, "not_printed": 409,
+    "booklet_not_printable": 409, "not_approved": 409, "not_issued": 409, "not_running": 409,
+    "not_stalled": 409, "already_in_batch": 409, "already_paid": 409,
+    "blocked_structures": 409, "empty_statement": 409, "inconsistent": 409, "not_draft": 409,
+    "not_validated": 409,
     # Gone for good.
-    "expired": 410, "cancelled": 410, "replaced": 410,
+    "expired": 410, "cancelled": 410,
     # Slow down.
     "too_many_failures": 429, "throttled": 429, "locked_out": 429,
+    # Ours to fix (a file we produced does not validate, the operator's account is wrong).
+    "invalid_sepa": 500, "operator_account": 500,
 }
 
 
 class DomainError(Exception):
-    """A refusal: `code`, French `detail`, HTTP `status` (from STATUS unless given) and
-    `extra` fields for the API's answer."""
+    """A refusal: `code`, French `detail`, HTTP `status` (from STATUS unless given),
+    `retry_after` seconds when trying again later may work, and `extra` fields for the
+    API's answer."""
 
-    def __init__(self, code, detail, *, status=None, **extra):
+    def __init__(self, code, detail, *, status=None, retry_after=None, **extra):
         super().__init__(detail)
         self.code = code
         self.detail = str(detail)
         self.status = status or STATUS.get(code, 400)
+        self.retry_after = retry_after
         self.extra = extra
+
+    def body(self):
+        """The refusal as the API says it: ``{"code", "detail", **extra}``."""
+        return {"code": self.code, "detail": self.detail, **self.extra}
 
     def __repr__(self):
         return f"DomainError({self.code!r}, {self.detail!r}, status={self.status})"

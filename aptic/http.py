@@ -19,3 +19,14 @@ def spreadsheet_csv(filename, rows):
     response = attachment("\ufeff", "text/csv; charset=utf-8", filename)
     spreadsheet.writer(response).writerows(rows)
     return response
+
+
+def file_download(fileobj, filename, content_type):
+    """A file streamed as a private download (never cached, never sniffed)."""
+    from django.http import FileResponse
+
+    response = FileResponse(fileobj, as_attachment=True, filename=filename,
+                            content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

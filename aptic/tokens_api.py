@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from aptic.errors import DomainError
+
 from . import tokens
-from .api import ApiError
 from .forms import LoginForm
 from .logins import LoginDelayed
 
@@ -54,11 +55,10 @@ class TokenCreate(APIView):
             user = authenticate(request._request, username=data["username"],
                                 password=data["password"])
         except LoginDelayed as delayed:
-            error = ApiError("locked_out", delayed.message, status.HTTP_429_TOO_MANY_REQUESTS)
-            error.wait = delayed.seconds  # DRF's handler turns it into Retry-After
-            raise error from None
+            raise DomainError("locked_out", delayed.message,
+                              retry_after=delayed.seconds) from None
         if user is None:
-            raise ApiError("invalid_credentials", LoginForm.error_messages["invalid_login"])
+            raise DomainError("invalid_credentials", LoginForm.error_messages["invalid_login"])
         token, key = tokens.create_token(user=user, name=data["name"])
         body = TokenCreatedSerializer({"key": key, "name": token.name, "prefix": token.prefix,
                                        "created_at": token.created_at}).data

@@ -1,9 +1,10 @@
 """Pages and the domain's refusals (aptic.errors.DomainError), mapped once.
 
-A page view that wants a refusal next to a field catches it and calls `form_error`. Any other
-refusal reaches `DomainErrorMiddleware`: after a form (POST) it becomes a message on the page
-the person came from; on a page that shows something (GET), a page that says why, with the
-refusal's status. The API maps the same error in aptic.api.exception_handler.
+A refusal of access (403, 404) answers with its status and a page that says why. Any other
+refusal (a state, a rule) after a form (POST) becomes a message on the page the person came
+from (`show_refusal`, or a field error with `form_error`); on a page that shows something
+(GET), the page that says why. `DomainErrorMiddleware` applies this to whatever a view does
+not catch. The API maps the same error in aptic.api.exception_handler.
 """
 
 from django.contrib import messages
@@ -23,7 +24,13 @@ def back(request, default="/"):
     return default
 
 
+def is_access_refusal(error):
+    return error.status in (403, 404)
+
+
 def show_refusal(request, error, default="/"):
+    if is_access_refusal(error):
+        raise error
     messages.error(request, error.detail)
     return redirect(back(request, default))
 
@@ -42,6 +49,6 @@ class DomainErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
-        if request.method == "POST":
+        if request.method == "POST" and not is_access_refusal(exception):
             return show_refusal(request, exception, default=request.path)
         return render(request, "refused.html", {"error": exception}, status=exception.status)

@@ -11,7 +11,11 @@ class ChequesConfig(AppConfig):
 
         # The admin runs as SimpleAdminConfig (django-leaflet's admin needs GDAL, which we do
         # not install), so each app registers its own admin classes here.
-        from . import admin  # noqa: F401
+        # The domain sends its tasks by name (aptic.celery.send): register them.
+        from . import (
+            admin,  # noqa: F401
+            tasks,  # noqa: F401
+        )
         from .logos import MAX_PIXELS
 
         # Pillow's decompression-bomb guard, set explicitly for the whole process: it refuses

@@ -47,15 +47,15 @@ def default_since(now=None):
 # --- recording -----------------------------------------------------------------------------
 
 
-def record_territory_refusal(user, place_id, body):
-    """Called by the redemption API after a `territory_not_allowed` refusal (the refused
+def record_territory_refusal(user, place_id, cheque_code):
+    """Called by cheques.redemption after a `territory_not_allowed` refusal (the refused
     redemption rolled back, so the attempt is recorded on its own)."""
     from places.models import Place
 
-    place = Place.objects.filter(pk=place_id).first()
+    place = Place.objects.filter(pk=getattr(place_id, "pk", place_id)).first()
     if place is None:
         return None
-    code = codes.normalise(body.get("cheque") or "")
+    code = codes.normalise(cheque_code or "")
     cheque = Cheque.objects.filter(code=code).values("number", "order_id").first() or {}
     with transaction.atomic():
         return audit.record(user, place, TERRITORY_REFUSED, department=place.department,

@@ -22,10 +22,9 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.clients import client_ip  # the callers' one address rule
+from aptic.errors import DomainError
 from aptic.outages import OUTAGE_ERRORS, counters_unavailable
 from aptic.ratelimit import increment
-
-from .lifecycle import ChequeError
 
 # Failures that look like guessing; a cancelled or redeemed cheque is a real cheque.
 COUNTED_FAILURES = {"unknown_cheque", "bad_check_character", "invalid_format", "bad_signature",
@@ -51,9 +50,9 @@ def ensure_not_blocked(user, ip_address):
         counters_unavailable(user, error)
         return
     if blocked:
-        raise ChequeError("too_many_failures", _(
+        raise DomainError("too_many_failures", _(
             "Trop de codes erronés : les vérifications sont suspendues pendant quelques "
-            "minutes. Vérifiez les codes imprimés sur les chèques."), status=429)
+            "minutes. Vérifiez les codes imprimés sur les chèques."))
 
 
 def record_failure(user, ip_address, error):
@@ -84,6 +83,6 @@ def counting_failures(request):
     ensure_not_blocked(user, ip_address)
     try:
         yield
-    except ChequeError as error:
+    except DomainError as error:
         record_failure(user, ip_address, error)
         raise

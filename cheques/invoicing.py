@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
+from aptic.errors import DomainError
 from aptic.models import normalise_siret
 from aptic.pdf import render_pdf
 from aptic.templatetags.money import format_euros, format_grouped
 
 from .models import Invoice, InvoiceSequence
-from .ordering import OrderError
 
 QUOTE_VALIDITY_DAYS = 30
 
@@ -31,12 +31,12 @@ def order_lines(order):
     lines = [{
         "kind": "cheques", "booklets": order.booklets,
         "cheques_per_booklet": order.cheques_per_booklet, "quantity": order.cheque_count,
-        "unit_cents": order.face_value_cents, "amount_cents": order.cheques_cents,
+        "unit_cents": order.face_value_cents, "amount_cents": order.price.cheques_cents,
     }]
     if order.per_booklet_fee_cents:
         lines.append({
             "kind": "fees", "quantity": order.booklets,
-            "unit_cents": order.per_booklet_fee_cents, "amount_cents": order.fees_cents,
+            "unit_cents": order.per_booklet_fee_cents, "amount_cents": order.price.fees_cents,
         })
     return lines
 
@@ -88,7 +88,7 @@ def issue_invoice(order, *, actor):
     if lines_cents != order.total_cents:
         # The terms were edited after the order was priced (in the admin): the funder agreed
         # to the total, the lines would say otherwise.
-        raise OrderError("invoice_mismatch", _(
+        raise DomainError("invoice_mismatch", _(
             "Le total de la commande (%(total)s) ne correspond plus à ses conditions "
             "(%(lines)s) : corrigez la commande avant de la valider."
         ) % {"total": format_euros(order.total_cents), "lines": format_euros(lines_cents)})

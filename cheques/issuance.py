@@ -43,11 +43,16 @@ def progress_key(order_id):
     return f"cheques:issuance-progress:{order_id}"
 
 
-def issued_so_far(order):
-    """Cheques written so far: the cache while the issuing transaction runs, then the row."""
-    if order.status == Order.Status.APPROVED:
-        return cache.get(progress_key(order.pk), 0)
-    return order.issued_cheques
+def progress(order):
+    """How far the issuance of `order` is: cheques written so far (the cache while the
+    issuing transaction runs, then the row), out of how many, and the percent shown."""
+    total = order.cheque_count
+    if order.status == Order.Status.ISSUED:
+        return {"issued": total, "total": total, "percent": 100}
+    done = (cache.get(progress_key(order.pk), 0) if order.status == Order.Status.APPROVED
+            else order.issued_cheques)
+    return {"issued": done, "total": total,
+            "percent": min(100, done * 100 // total) if total else 0}
 
 
 def allocate_booklet_numbers(count, year):

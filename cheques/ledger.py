@@ -63,7 +63,7 @@ def _write(entries):
 
 def issued(order, *, actor=None):
     """An order is issued: its cheques' face value is prepaid and outstanding."""
-    return _write([_entry(order.pk, LedgerEntry.Kind.ISSUE, cents=order.cheques_cents,
+    return _write([_entry(order.pk, LedgerEntry.Kind.ISSUE, cents=order.price.cheques_cents,
                           cheques=order.cheque_count, actor=actor, reference=f"order:{order.pk}",
                           prepaid_cents=1, outstanding_cents=1)])
 

@@ -16,39 +16,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
-from aptic.permissions import is_operator, may_act_for_funder
+from aptic.errors import DomainError
 
-from . import codes, ledger, validity
+from . import access, codes, ledger, validity
 from .models import Booklet, Cheque, Order
-
-
-class ChequeError(Exception):
-    """A refusal with a machine code (``invalid_format``, ``bad_check_character``,
-    ``bad_signature``, ``unknown_cheque``, ``not_activated``, ``cancelled``, ``expired``,
-    ``already_redeemed``, ``unknown_booklet``, ``forbidden``…) and a French message."""
-
-    def __init__(self, code, detail, status=400):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status = status
-
 
 # --- look-up -------------------------------------------------------------------------------
 
 
 def parse_code(raw_code, signature=None):
-    """The normalised code, or a ChequeError; no database access."""
+    """The normalised code, or a DomainError; no database access."""
     code = codes.normalise(raw_code)
     if not codes.is_well_formed(code):
-        raise ChequeError("invalid_format", _(
+        raise DomainError("invalid_format", _(
             "Code invalide : un code de chèque compte 13 caractères (XXXX-XXXX-XXXX-C)."))
     if not codes.has_valid_check(code):
-        raise ChequeError("bad_check_character", _(
+        raise DomainError("bad_check_character", _(
             "Ce code comporte une erreur de saisie : vérifiez chaque caractère."))
     if signature is not None and not codes.verify_signature(code, signature):
-        raise ChequeError("bad_signature", _(
-            "Ce QR code n’est pas authentique : saisissez le code imprimé."), status=403)
+        raise DomainError("bad_signature", _(
+            "Ce QR code n’est pas authentique : saisissez le code imprimé."))
     return code
 
 
@@ -68,27 +55,27 @@ def lookup_cheque(raw_code, signature=None, *, for_update=False):
 def unknown_cheque():
     """The answer for a code that matches no cheque, and for a cheque the actor may not see:
     the two must be indistinguishable."""
-    return ChequeError("unknown_cheque", _("Aucun chèque ne porte ce code."), status=404)
+    return DomainError("unknown_cheque", _("Aucun chèque ne porte ce code."))
 
 
 def unknown_booklet(number):
-    return ChequeError("unknown_booklet", _("Aucun carnet ne porte le numéro %(number)s.")
-                       % {"number": number}, status=404)
+    return DomainError("unknown_booklet", _("Aucun carnet ne porte le numéro %(number)s.")
+                       % {"number": number})
 
 
 def refusal(cheque, today=None):
-    """Why this cheque cannot be redeemed today, as a ChequeError, or None if it can."""
+    """Why this cheque cannot be redeemed today, as a DomainError, or None if it can."""
     today = today or timezone.localdate()
     order = cheque.order
     if cheque.state == Cheque.State.CANCELLED:
-        return ChequeError("cancelled", _("Ce chèque a été annulé (perte ou vol)."))
+        return DomainError("cancelled", _("Ce chèque a été annulé (perte ou vol)."))
     if cheque.state in (Cheque.State.REDEEMED, Cheque.State.REIMBURSED):
-        return ChequeError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+        return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
     if cheque.state == Cheque.State.EXPIRED or today > order.expiry_date:
-        return ChequeError("expired", _("Ce chèque n’est plus valable depuis le %(date)s.")
+        return DomainError("expired", _("Ce chèque n’est plus valable depuis le %(date)s.")
                            % {"date": order.valid_until.strftime("%d/%m/%Y")})
     if order.requires_activation and cheque.activated_at is None:
-        return ChequeError("not_activated", _(
+        return DomainError("not_activated", _(
             "Ce chèque n’a pas encore été activé : sa remise doit d’abord être enregistrée."))
     return None
 
@@ -99,12 +86,6 @@ def ensure_redeemable(cheque, today=None):
         raise error
     return cheque
 
-
-def may_look_up(user):
-    from aptic.models import Role
-    from aptic.permissions import roles_of
-
-    return is_operator(user) or bool(roles_of(user) & {Role.MEDIATOR, Role.PLACE_MANAGER})
 
 
 # --- booklets ------------------------------------------------------------------------------
@@ -121,53 +102,31 @@ def get_booklet(number, *, for_update=False):
     return booklet
 
 
-def may_hand_over_booklets(user):
-    """Prescribers and funder managers hand booklets over (those of their funder)."""
-    from aptic.models import Role
-    from aptic.permissions import roles_of
-
-    return is_operator(user) or bool(roles_of(user) & {Role.PRESCRIBER, Role.FUNDER_MANAGER})
 
 
-def may_cancel_cheques(user):
-    """Funder managers cancel their funder's booklets and cheques; so does the operator."""
-    from aptic.models import Role
-    from aptic.permissions import organisations_for
-
-    return is_operator(user) or organisations_for(user, Role.FUNDER_MANAGER).filter(
-        kind="funder").exists()
-
-
-def may_distribute(user, order):
-    return is_operator(user) or may_act_for_funder(user, order.funder_id, distribute=True)
-
-
-def may_cancel(user, order):
-    return is_operator(user) or may_act_for_funder(user, order.funder_id)
 
 
 def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation="",
                        today=None):
     """Record the hand-over of a booklet to a beneficiary (an anonymous profile only)."""
     today = today or timezone.localdate()
-    if not may_hand_over_booklets(actor):
-        raise ChequeError("forbidden", _("Réservé aux prescripteurs et aux financeurs."),
-                          status=403)
+    if not access.may_hand_over_booklets(actor):
+        raise DomainError("forbidden", _("Réservé aux prescripteurs et aux financeurs."))
     with transaction.atomic():
         booklet = get_booklet(number, for_update=True)
         order = booklet.order
-        if not may_distribute(actor, order):
+        if not access.may_distribute(actor, order):
             raise unknown_booklet(booklet.number)
         if booklet.state == Booklet.State.CANCELLED:
-            raise ChequeError("cancelled", _("Ce carnet a été annulé : il ne peut être remis."))
+            raise DomainError("cancelled", _("Ce carnet a été annulé : il ne peut être remis."))
         if booklet.state == Booklet.State.EXPIRED or today > order.valid_until:
-            raise ChequeError("expired", _("Ce carnet n’est plus valable."))
+            raise DomainError("expired", _("Ce carnet n’est plus valable."))
         if booklet.state != Booklet.State.ISSUED:
-            raise ChequeError("already_distributed", _("Ce carnet a déjà été remis le %(date)s.")
+            raise DomainError("already_distributed", _("Ce carnet a déjà été remis le %(date)s.")
                               % {"date": timezone.localtime(booklet.distributed_at)
                                  .strftime("%d/%m/%Y") if booklet.distributed_at else "?"})
         if today > order.handover_deadline:
-            raise ChequeError("handover_closed", _(
+            raise DomainError("handover_closed", _(
                 "Les remises sont closes : la fin de validité (%(date)s) est trop proche."
             ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
         now = timezone.now()
@@ -187,11 +146,10 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
 
 
 def _check_cancellation(actor, reason):
-    if not may_cancel_cheques(actor):
-        raise ChequeError("forbidden", _("Réservé aux financeurs et à l’opérateur."),
-                          status=403)
+    if not access.may_cancel_cheques(actor):
+        raise DomainError("forbidden", _("Réservé aux financeurs et à l’opérateur."))
     if not (reason or "").strip():
-        raise ChequeError("reason_required", _("Indiquez le motif de l’annulation."))
+        raise DomainError("reason_required", _("Indiquez le motif de l’annulation."))
 
 
 def cancel_booklet(number, *, actor, reason):
@@ -200,10 +158,10 @@ def cancel_booklet(number, *, actor, reason):
     reason = reason.strip()
     with transaction.atomic():
         booklet = get_booklet(number, for_update=True)
-        if not may_cancel(actor, booklet.order):
+        if not access.may_cancel(actor, booklet.order):
             raise unknown_booklet(booklet.number)
         if booklet.state in (Booklet.State.CANCELLED, Booklet.State.EXPIRED):
-            raise ChequeError(booklet.state, _("Ce carnet est déjà %(state)s.")
+            raise DomainError(booklet.state, _("Ce carnet est déjà %(state)s.")
                               % {"state": booklet.get_state_display().lower()})
         now = timezone.now()
         count = Cheque.objects.filter(booklet=booklet, state__in=Cheque.OPEN_STATES).update(
@@ -226,7 +184,7 @@ def cancel_cheque(raw_code, *, actor, reason):
     reason = reason.strip()
     with transaction.atomic():
         cheque = lookup_cheque(raw_code, for_update=True)
-        if not may_cancel(actor, cheque.order):
+        if not access.may_cancel(actor, cheque.order):
             raise unknown_cheque()
         previous = cheque.state
         updated = Cheque.objects.filter(pk=cheque.pk, state__in=Cheque.OPEN_STATES).update(
@@ -234,7 +192,7 @@ def cancel_cheque(raw_code, *, actor, reason):
             cancellation_reason=reason[:300],
         )
         if not updated:
-            raise ChequeError(previous, _("Ce chèque est « %(state)s » : il ne peut être annulé.")
+            raise DomainError(previous, _("Ce chèque est « %(state)s » : il ne peut être annulé.")
                               % {"state": cheque.get_state_display()})
         cheque.refresh_from_db()
         audit.record(actor, cheque, "cheque.cancelled", previous, Cheque.State.CANCELLED,
@@ -248,19 +206,18 @@ def cancel_cheque(raw_code, *, actor, reason):
 
 def extend_validity(order, *, actor, valid_until):
     """The operator pushes back an order's end of validity (before its cheques expire)."""
-    if not is_operator(actor):
-        raise ChequeError("forbidden", _("Seul l’opérateur prolonge une validité."), status=403)
+    access.require(access.may_extend(actor, order), _("Seul l’opérateur prolonge une validité."))
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.expired_at is not None:
-            raise ChequeError("expired", _("Les chèques de cette commande ont déjà expiré."))
+            raise DomainError("expired", _("Les chèques de cette commande ont déjà expiré."))
         if valid_until <= order.valid_until:
-            raise ChequeError("invalid_date", _(
+            raise DomainError("invalid_date", _(
                 "La nouvelle date doit être postérieure au %(date)s."
             ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
         latest = validity.latest_valid_until()
         if valid_until > latest:
-            raise ChequeError("invalid_date", _(
+            raise DomainError("invalid_date", _(
                 "La nouvelle date est trop lointaine : le %(date)s au plus tard."
             ) % {"date": validity.short(latest)})
         previous = order.valid_until

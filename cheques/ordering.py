@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.celery import send
+from aptic.errors import DomainError
 from aptic.templatetags.money import format_grouped
 from places.departments import DEPARTMENTS
 
-from . import validity
+from . import access, invoicing, pricing, validity
 from .models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
@@ -25,15 +26,6 @@ from .models import (
     Order,
     PricingSettings,
 )
-
-
-class OrderError(Exception):
-    """A refused order action, with a machine code and a French message."""
-
-    def __init__(self, code, detail):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 def validate_order_terms(*, booklets, cheques_per_booklet, face_value_cents, valid_until,
@@ -65,11 +57,11 @@ def validate_order_terms(*, booklets, cheques_per_booklet, face_value_cents, val
         raise ValidationError(errors)
 
 
-def price(*, booklets, cheques_per_booklet, face_value_cents, per_booklet_fee_cents=None):
-    """The order's total in cents: cheques × face value, plus the per-booklet fee."""
-    if per_booklet_fee_cents is None:
-        per_booklet_fee_cents = PricingSettings.current().per_booklet_fee_cents
-    return booklets * (cheques_per_booklet * face_value_cents + per_booklet_fee_cents)
+def current_price(*, booklets, cheques_per_booklet, face_value_cents):
+    """What an order of these terms costs today (cheques.pricing, with today's fee)."""
+    return pricing.price(booklets=booklets, cheques_per_booklet=cheques_per_booklet,
+                         face_value_cents=face_value_cents,
+                         per_booklet_fee_cents=PricingSettings.current().per_booklet_fee_cents)
 
 
 @transaction.atomic
@@ -77,6 +69,8 @@ def create_order(*, funder, created_by, booklets, cheques_per_booklet=10,
                  face_value_cents=1000, valid_until=None, allowed_services=(),
                  territory=(), target_public="", requires_activation=False, logo=None,
                  custom_wording="", contact_name="", contact_email="", contact_phone=""):
+    access.require(created_by is None or access.managed_funders(created_by).filter(
+        pk=funder.pk).exists(), _("Seuls les gestionnaires d’un financeur commandent."))
     valid_until = valid_until or validity.default_valid_until()
     territory = sorted(set(territory or []))
     validate_order_terms(booklets=booklets, cheques_per_booklet=cheques_per_booklet,
@@ -92,7 +86,7 @@ def create_order(*, funder, created_by, booklets, cheques_per_booklet=10,
         contact_email=contact_email or (created_by.email if created_by else ""),
         contact_phone=contact_phone, per_booklet_fee_cents=fee,
     )
-    order.total_cents = order.compute_total()
+    order.total_cents = order.price.total_cents
     if logo:
         order.logo = logo
     order.save()
@@ -110,7 +104,7 @@ def _transition(order, actor, from_status, to_status, action, **fields):
         )
         if not updated:
             order.refresh_from_db()
-            raise OrderError("invalid_status", _(
+            raise DomainError("invalid_status", _(
                 "Cette commande est « %(status)s » : impossible de faire cela."
             ) % {"status": order.get_status_display()})
         order.refresh_from_db()
@@ -123,12 +117,11 @@ def _transition(order, actor, from_status, to_status, action, **fields):
 def approve_order(order, *, actor):
     """The operator approves: the invoice is written in the same transaction
     (cheques.invoicing), issuance follows (inline for small orders, else a task)."""
-    from .invoicing import issue_invoice
-
+    access.require(access.may_decide(actor, order), _("Seul l’opérateur valide une commande."))
     with transaction.atomic():
         order = _transition(order, actor, Order.Status.SUBMITTED, Order.Status.APPROVED,
                             "order.approved", decided_at=timezone.now(), decided_by=actor)
-        issue_invoice(order, actor=actor)
+        invoicing.issue_invoice(order, actor=actor)
     _notify(order, _("Votre commande n° %(id)s est validée") % {"id": order.pk}, _(
         "Bonne nouvelle : votre commande de %(booklets)s carnets a été validée. "
         "Les chèques sont en cours d’émission."
@@ -143,9 +136,10 @@ def approve_order(order, *, actor):
 
 
 def reject_order(order, *, actor, reason):
+    access.require(access.may_decide(actor, order), _("Seul l’opérateur refuse une commande."))
     reason = (reason or "").strip()
     if not reason:
-        raise OrderError("reason_required", _("Indiquez le motif du refus."))
+        raise DomainError("reason_required", _("Indiquez le motif du refus."))
     order = _transition(order, actor, Order.Status.SUBMITTED, Order.Status.REJECTED,
                         "order.rejected", decided_at=timezone.now(), decided_by=actor,
                         rejection_reason=reason)
@@ -157,6 +151,7 @@ def reject_order(order, *, actor, reason):
 
 def cancel_order(order, *, actor):
     """The funder withdraws an order that is not approved yet."""
+    access.require(access.may_withdraw(actor, order), _("Seul le financeur retire sa commande."))
     return _transition(order, actor, Order.Status.SUBMITTED, Order.Status.CANCELLED,
                        "order.cancelled")
 

@@ -40,11 +40,11 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.celery import send, send_each
-from aptic.permissions import is_operator, may_act_for_funder
+from aptic.errors import DomainError
 
-from . import codes, logos
+from . import access, codes, logos
 from .models import Booklet, Cheque, Order, PrintChunk, PrintJob
-from .pdf import booklets
+from .pdf import booklets as booklet_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -55,27 +55,9 @@ NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED)
 MAX_CHUNK_ATTEMPTS = 5
 
 
-class PrintError(Exception):
-    """A refused print action, with a machine code, a French message and an HTTP status."""
-
-    def __init__(self, code, detail, status=409):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status = status
 
 
 # --- who may do what ------------------------------------------------------------------------
-
-
-def may_download(user, order):
-    """The operator and the managers of the funder who ordered."""
-    return is_operator(user) or may_act_for_funder(user, order.funder_id)
-
-
-def may_print(user):
-    """Print, print again, reprint a booklet, restart a stalled job: the operator."""
-    return is_operator(user)
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -102,6 +84,21 @@ def file_path(job):
     if print_root().resolve() not in path.parents:
         return None
     return path
+
+
+def printed_pdf(job):
+    """(open file, download name) of a printed job's PDF, or the refusal `not_printed`."""
+    path = file_path(job) if job is not None else None
+    if job is None or job.state != PrintJob.State.PRINTED or path is None \
+            or not path.is_file():
+        raise DomainError("not_printed", _("Le PDF de cette commande n’est pas encore prêt."))
+    return path.open("rb"), download_name(job)
+
+
+def latest_printed_job(order):
+    """The latest whole-order job that printed, or None."""
+    return order.print_jobs.filter(booklet=None, state=PrintJob.State.PRINTED).order_by(
+        "-finished_at", "-id").first()
 
 
 def download_name(job):
@@ -164,29 +161,32 @@ def status(order, job=None):
 def start_printing(order, *, actor=None, booklet=None):
     """Queue the printing of an issued order, or the reprint of one of its booklets.
 
-    Refuses (PrintError, 409) an order that is not issued yet, a second printing of an
-    order while one runs, and a booklet of another order or that is cancelled."""
+    Refuses (DomainError, 409) an order that is not issued yet, a second printing of an
+    order while one runs, and a booklet of another order or that is cancelled. Only the
+    operator prints (no actor: the platform, after issuance)."""
+    access.require(access.may_act_as_platform(actor),
+                   _("Seul l’opérateur imprime les carnets."))
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == Order.Status.APPROVED:
-            raise PrintError("not_issued", _(
+            raise DomainError("not_issued", _(
                 "Les chèques de cette commande sont en cours d’émission : l’impression "
                 "démarrera d’elle-même à la fin de l’émission."))
         if order.status != Order.Status.ISSUED:
-            raise PrintError("not_approved", _(
+            raise DomainError("not_approved", _(
                 "Cette commande est « %(status)s » : seule une commande validée et émise "
                 "peut être imprimée.") % {"status": order.get_status_display()})
         if booklet is not None:
             if booklet.order_id != order.pk:
-                raise PrintError("wrong_booklet", _(
-                    "Ce carnet n’appartient pas à cette commande."), 404)
+                raise DomainError("wrong_booklet", _(
+                    "Ce carnet n’appartient pas à cette commande."))
             if booklet.state in NOT_PRINTED_BOOKLET_STATES:
-                raise PrintError("booklet_not_printable", _(
+                raise DomainError("booklet_not_printable", _(
                     "Le carnet %(number)s est « %(state)s » : il ne peut pas être "
                     "réimprimé.") % {"number": booklet.number,
                                       "state": booklet.get_state_display()})
         elif _active_jobs(order).exists():
-            raise PrintError("already_printing", _(
+            raise DomainError("already_printing", _(
                 "L’impression de cette commande est déjà en cours."))
         job = PrintJob.objects.create(
             order=order, booklet=booklet, requested_by=_user(actor),
@@ -217,7 +217,7 @@ def start_printing_after_issuance(order_id):
     """Called once issuance has committed: print the order, never failing the caller."""
     try:
         return start_printing(Order.objects.get(pk=order_id))
-    except PrintError as error:
+    except DomainError as error:
         logger.info("Order %s not printed after issuance: %s", order_id, error.detail)
     except Exception:  # the order is issued whatever happens to its printing
         logger.exception("Could not start printing order %s", order_id)
@@ -232,7 +232,7 @@ def _user(actor):
 
 
 def _pages_of(cheques):
-    return 1 + -(-cheques // booklets.SLOTS_PER_PAGE)
+    return 1 + -(-cheques // booklet_pdf.SLOTS_PER_PAGE)
 
 
 def plan_job(job_id):
@@ -282,7 +282,7 @@ def _logo(order):
     content_type = mimetypes.guess_type(order.logo.name)[0] or ""
     try:
         with order.logo.open("rb") as logo:
-            data = logo.read(booklets.LOGO_MAX_BYTES + 1)
+            data = logo.read(booklet_pdf.LOGO_MAX_BYTES + 1)
             return data, logos.content_type_of(data) or content_type
     except (OSError, ValueError):
         return b"", content_type
@@ -298,9 +298,9 @@ def booklet_data(order, booklet_ids):
                                      .order_by("number")
                                      .values_list("booklet_id", "number", "code")):
         cheques.setdefault(booklet_id, []).append(
-            booklets.ChequeData(number, codes.format_code(code), codes.qr_url(code)))
+            booklet_pdf.ChequeData(number, codes.format_code(code), codes.qr_url(code)))
     return [
-        booklets.BookletData(
+        booklet_pdf.BookletData(
             number=number, funder_name=order.funder.name,
             face_value_cents=order.face_value_cents, valid_until=order.valid_until,
             map_url=map_url, cheques=cheques.get(pk, []), logo_bytes=logo,
@@ -336,7 +336,7 @@ def render_chunk(chunk_id):
         part = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         try:
             booklets = booklet_data(job.order, chunk.booklet_ids)
-            report = booklets.render_booklets(booklets, part, title=str(job))
+            report = booklet_pdf.render_booklets(booklets, part, title=str(job))
             if report.cheques != chunk.cheques:
                 raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
                                    f"{chunk.cheques} expected")
@@ -381,7 +381,7 @@ def merge_job(job_id):
         indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
         out = job_dir(job) / download_name(job)
         part = out.with_name(out.name + ".part")
-        pages = booklets.merge_chunks([chunk_path(job, index) for index in indexes], part,
+        pages = booklet_pdf.merge_chunks([chunk_path(job, index) for index in indexes], part,
                                       title=str(job))
         if pages != job.pages:
             raise RuntimeError(f"job {job.pk}: {pages} pages merged, {job.pages} expected")
@@ -430,23 +430,23 @@ def restart_printing(order, *, actor):
 def restart_job(job, *, actor=None):
     """Send again what a stalled job still needs: its planning, its chunks not counted yet,
     or its merge. The operator restarts from the print page or the API, the beat job
-    (`resume_stalled_jobs`) with no actor. Refused (PrintError 409) for a job that is not
+    (`resume_stalled_jobs`) with no actor. Refused (DomainError 409) for a job that is not
     running, or that moved within PRINT_STALL_MINUTES: a restart must not race a live
     worker. Audited. The beat job leaves a job it restarted for PRINT_STALL_MINUTES before
     the next restart; the operator may restart a stalled job at any time."""
-    if actor is not None and not may_print(actor):
-        raise PrintError("forbidden", _("Seul l’opérateur peut relancer une impression."), 403)
+    access.require(access.may_act_as_platform(actor),
+                   _("Seul l’opérateur peut relancer une impression."))
     with transaction.atomic():
         # skip_locked: a row that someone else holds is a merge (or a count) at work.
         locked = None if job is None else (
             PrintJob.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("order", "booklet").filter(pk=job.pk).first())
         if job is None or (locked is not None and not locked.is_active):
-            raise PrintError("not_running", _(
+            raise DomainError("not_running", _(
                 "Cette impression n’est pas en cours : il n’y a rien à relancer."))
         if (locked is None or locked.progress_at >= stall_cutoff()
                 or (actor is None and _restarted_lately(locked))):
-            raise PrintError("not_stalled", _(
+            raise DomainError("not_stalled", _(
                 "Cette impression avance encore : elle ne peut être relancée qu’après "
                 "%(minutes)s minutes sans progrès.") % {
                 "minutes": settings.PRINT_STALL_MINUTES})
@@ -482,7 +482,7 @@ def resume_stalled_jobs():
     for job in stalled_jobs().exclude(restarted_at__gte=stall_cutoff()).order_by("pk"):
         try:
             restart_job(job)
-        except PrintError:
+        except DomainError:
             continue  # it moved, or is being merged, since the query
         restarted.append(job.pk)
     return restarted

@@ -22,13 +22,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from aptic import audit
-from aptic.models import Membership, Role
+from aptic.errors import DomainError
+from aptic.models import Membership
 from aptic.permissions import PLACE_ROLES, may_act_for_place
 from places.models import Place
 from services.models import Service
 
-from . import ledger
-from .lifecycle import ChequeError, parse_code, refusal
+from . import access, fraud, guard, ledger
+from .lifecycle import parse_code, refusal
 from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
 MAX_CODES = 50
@@ -48,7 +49,7 @@ STATUS = {
 
 
 def refuse(code, detail, **extra):
-    error = ChequeError(code, detail, status=STATUS.get(code, 400))
+    error = DomainError(code, detail, status=STATUS.get(code, 400))
     error.extra = extra
     return error
 
@@ -68,7 +69,7 @@ def place_for_redemption(user, place_id):
     try:
         place_id = int(place_id)
     except (TypeError, ValueError):
-        raise refuse("unknown_place", _("Lieu inconnu.")) from None
+        raise DomainError("unknown_place", _("Lieu inconnu.")) from None
     memberships = Membership.objects.filter(
         user=user, organisation=OuterRef("structure_id"), role__in=PLACE_ROLES
     )
@@ -76,11 +77,11 @@ def place_for_redemption(user, place_id):
              .only("id", "name", "structure_id", "qualification", "department")
              .annotate(is_member=Exists(memberships)).first())
     if place is None:
-        raise refuse("unknown_place", _("Lieu inconnu."))
+        raise DomainError("unknown_place", _("Lieu inconnu."))
     if not place.is_member or not user.is_active:
-        raise refuse("forbidden", _("Vous n’êtes pas médiateur de ce lieu."))
+        raise DomainError("forbidden", _("Vous n’êtes pas médiateur de ce lieu."))
     if not place.is_qualified:
-        raise refuse("place_not_qualified", _(
+        raise DomainError("place_not_qualified", _(
             "Ce lieu n’est pas (ou plus) qualifié : il ne peut pas encaisser de chèques."))
     return place
 
@@ -91,9 +92,9 @@ def service_for_redemption(place, slug):
                    place_id=place.pk, service_id=OuterRef("pk"))))
                .first())
     if service is None:
-        raise refuse("unknown_service", _("Service inconnu ou désactivé."))
+        raise DomainError("unknown_service", _("Service inconnu ou désactivé."))
     if not service.offered:
-        raise refuse("service_not_allowed", _("Ce lieu ne propose pas ce service."))
+        raise DomainError("service_not_allowed", _("Ce lieu ne propose pas ce service."))
     return service
 
 
@@ -104,22 +105,23 @@ def parse_basket(raw_codes, signatures=None):
     """Normalised codes of a basket; format, check characters and QR signatures are checked
     before any database query."""
     if not raw_codes:
-        raise refuse("empty_basket", _("Le panier est vide : ajoutez au moins un chèque."))
+        raise DomainError("empty_basket", _("Le panier est vide : ajoutez au moins un chèque."))
     if len(raw_codes) > MAX_CODES:
-        raise refuse("too_many_codes", _("Au plus %(max)s chèques par encaissement.")
+        raise DomainError("too_many_codes", _("Au plus %(max)s chèques par encaissement.")
                      % {"max": MAX_CODES})
     signatures = signatures or {}
     parsed = []
     for raw in raw_codes:
         if not isinstance(raw, str):
-            raise refuse("invalid_format", _("Code invalide."))
+            raise DomainError("invalid_format", _("Code invalide."))
         try:
             code = parse_code(raw, signatures.get(raw))
-        except ChequeError as error:
-            raise refuse(error.code, error.detail, cheque=raw) from None
+        except DomainError as error:
+            raise DomainError(error.code, error.detail, cheque=raw) from None
         if code in parsed:
-            raise refuse("duplicate_code", _("Le chèque %(code)s figure deux fois dans le panier.")
-                         % {"code": raw}, cheque=raw)
+            raise DomainError("duplicate_code", _(
+                "Le chèque %(code)s figure deux fois dans le panier.") % {"code": raw},
+                cheque=raw)
         parsed.append(code)
     return parsed
 
@@ -134,14 +136,14 @@ def _check_cheque(cheque, *, place, service, user, today, allowed_services):
                 extra["redeemed_at"] = live.redeemed_at.isoformat()
                 if may_act_for_place(user, live.place):
                     extra["place"] = {"id": live.place_id, "name": live.place.name}
-        raise refuse(error.code, error.detail, **extra)
+        raise DomainError(error.code, error.detail, **extra)
     order = cheque.order
     allowed = allowed_services.get(order.pk)
     if allowed and service.pk not in allowed:
-        raise refuse("service_not_allowed", _(
+        raise DomainError("service_not_allowed", _(
             "Le financeur de ce chèque n’accepte pas ce service."), cheque=cheque.display_code)
     if order.territory and place.department not in order.territory:
-        raise refuse("territory_not_allowed", _(
+        raise DomainError("territory_not_allowed", _(
             "Ce chèque n’est valable que dans les départements %(list)s.")
             % {"list": ", ".join(order.territory)}, cheque=cheque.display_code)
 
@@ -159,7 +161,7 @@ def _allowed_services(order_ids):
 def redeem(*, user, place, service, codes, signatures=None, now=None):
     """Redeem every cheque of the basket for `service` at `place`, or none of them.
 
-    `place` and `service` are ids/slugs (or objects already checked). Raises ChequeError
+    `place` and `service` are ids/slugs (or objects already checked). Raises DomainError
     (with .code, .detail, .status and .extra) on the first refusal; nothing is written then.
     """
     parsed = parse_basket(codes, signatures)
@@ -175,7 +177,7 @@ def redeem(*, user, place, service, codes, signatures=None, now=None):
                               now=now, today=today, basket=basket)
     except IntegrityError:
         # The partial unique constraint caught a concurrent redemption of the same cheque.
-        raise refuse("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+        raise DomainError("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
 
 
 def _redeem_locked(*, user, place, service, parsed, now, today, basket):
@@ -188,7 +190,7 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
         if len(cheques) != len(parsed):
             found = {cheque.code for cheque in cheques}
             missing = next(code for code in parsed if code not in found)
-            raise refuse("unknown_cheque", _("Aucun chèque ne porte le code %(code)s.")
+            raise DomainError("unknown_cheque", _("Aucun chèque ne porte le code %(code)s.")
                          % {"code": missing}, cheque=missing)
         allowed = _allowed_services({cheque.order_id for cheque in cheques})
         for cheque in cheques:
@@ -198,7 +200,7 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
             pk__in=[cheque.pk for cheque in cheques], state__in=Cheque.OPEN_STATES
         ).update(state=Cheque.State.REDEEMED, state_changed_at=now)
         if changed != len(cheques):
-            raise refuse("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
+            raise DomainError("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
         redemptions = [
             Redemption(cheque=cheque, order_id=cheque.order_id, place=place,
                        structure_id=place.structure_id, service=service, mediator=user,
@@ -225,26 +227,20 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
 # --- undo ----------------------------------------------------------------------------------
 
 
-def may_undo(user, redemption):
-    if redemption.mediator_id == user.pk and may_act_for_place(user, redemption.place):
-        return True
-    return may_act_for_place(user, redemption.place, Role.PLACE_MANAGER)
-
-
 def undo(*, redemption, user, now=None):
     """Cancel a redemption within 24 hours, if it is not yet in a reimbursement statement."""
     now = now or timezone.now()
-    if not may_undo(user, redemption):
-        raise refuse("forbidden", _(
+    if not access.may_undo(user, redemption):
+        raise DomainError("forbidden", _(
             "Seul le médiateur qui a encaissé, ou un gestionnaire du lieu, peut annuler."))
     if redemption.undone_at is not None:
-        raise refuse("already_undone", _("Cet encaissement a déjà été annulé."))
+        raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
     if now - redemption.redeemed_at > UNDO_WINDOW:
-        raise ChequeError("undo_window_closed", _(
-            "Un encaissement ne peut être annulé que dans les 24 heures."), status=409)
+        raise DomainError("undo_window_closed", _(
+            "Un encaissement ne peut être annulé que dans les 24 heures."))
     if getattr(redemption, "statement_id", None):
-        raise ChequeError("in_statement", _(
-            "Cet encaissement figure déjà dans un relevé de remboursement."), status=409)
+        raise DomainError("in_statement", _(
+            "Cet encaissement figure déjà dans un relevé de remboursement."))
     with transaction.atomic():
         undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None, statement=None).update(
             undone_at=now, undone_by=user)
@@ -252,8 +248,7 @@ def undo(*, redemption, user, now=None):
             pk=redemption.cheque_id, state=Cheque.State.REDEEMED
         ).update(state=redemption.previous_state, state_changed_at=now)
         if not (undone and reverted):
-            raise ChequeError("already_undone", _("Cet encaissement a déjà été annulé."),
-                              status=409)
+            raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
         cheque = redemption.cheque
         booklet_has_others = Cheque.objects.filter(
             booklet_id=cheque.booklet_id, state__in=(Cheque.State.REDEEMED,
@@ -274,18 +269,6 @@ def undo(*, redemption, user, now=None):
 
 # --- history -------------------------------------------------------------------------------
 
-
-def history(user, *, include_undone=False):
-    """Redemptions at the places the user works for, newest first (narrowed by
-    RedemptionFilter on the page and in the API)."""
-    from aptic.permissions import organisations_for
-
-    queryset = Redemption.objects.filter(
-        structure__in=organisations_for(user, *PLACE_ROLES)
-    ).select_related("cheque", "place", "service", "mediator")
-    if not include_undone:
-        queryset = queryset.filter(undone_at=None)
-    return queryset
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -322,17 +305,8 @@ def request_digest(payload):
     ).hexdigest()
 
 
-def _stored_answer(user, key, digest):
-    stored = IdempotentResponse.objects.filter(user=user, key=key).first()
-    if stored is None:
-        return None
-    if stored.request_digest != digest:
-        raise ChequeError("idempotency_key_reused", _(
-            "Cette clé d’idempotence a déjà servi pour une autre demande."), status=422)
-    return stored.status_code, stored.body
-
-
-def result_body(result):
+def summary_of(result):
+    """What a redeemed basket tells the caller (and a retry with the same key)."""
     return {
         "basket": str(result.basket),
         "total_cents": result.total_cents,
@@ -345,40 +319,57 @@ def result_body(result):
     }
 
 
-def error_body(error):
-    return {"code": error.code, "detail": str(error.detail), **getattr(error, "extra", {})}
+def _replay(user, key, digest):
+    """The first outcome stored for (user, key): its summary, or its refusal raised again;
+    None when nothing is stored. A key reused for another request is refused."""
+    stored = IdempotentResponse.objects.filter(user=user, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_digest != digest:
+        raise DomainError("idempotency_key_reused", _(
+            "Cette clé d’idempotence a déjà servi pour une autre demande."))
+    if stored.status_code >= 400:
+        refusal = dict(stored.body)
+        raise DomainError(refusal.pop("code"), refusal.pop("detail"),
+                          status=stored.status_code, **refusal)
+    return stored.body
 
 
-def redeem_idempotently(*, user, key, payload, **redemption):
-    """Run `redeem` once per (user, key): a retry with the same body gets the first answer
-    (status and body), a reuse of the key with another body is refused. The answer is
-    stored in the transaction of the redemption itself, so a crash cannot separate them."""
+def _store(user, key, digest, status_code, body):
+    IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
+                                      status_code=status_code, body=body)
+
+
+def redeem_once(*, user, ip_address, key, payload, place, service, codes, signatures=None):
+    """Redeem a basket once per (user, Idempotency-Key): a retry with the same request gets
+    the first outcome again, a reuse of the key for another request is refused. The outcome
+    is stored in the transaction of the redemption itself, so a crash cannot separate them.
+
+    A refused basket also feeds the brute-force guard (codes that look guessed) and the
+    fraud signals (a cheque tried outside its territory); a blocked caller is refused first.
+    Returns the basket's summary, or raises the refusal (DomainError)."""
+    guard.ensure_not_blocked(user, ip_address)
     digest = request_digest(payload)
-    if key:
-        try:
-            stored = _stored_answer(user, key, digest)
-        except ChequeError as error:
-            return error.status, error_body(error)
-        if stored is not None:
-            return stored
+    if key and (first := _replay(user, key, digest)) is not None:
+        return first
     try:
         with transaction.atomic():
-            result = redeem(user=user, **redemption)
-            answer = 201, result_body(result)
+            summary = summary_of(redeem(user=user, place=place, service=service, codes=codes,
+                                        signatures=signatures))
             if key:
-                IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
-                                                  status_code=answer[0], body=answer[1])
-        return answer
+                _store(user, key, digest, 201, summary)
+        return summary
     except IntegrityError:
-        # A concurrent twin request with the same key stored its answer first.
-        return _stored_answer(user, key, digest)
-    except ChequeError as error:
-        answer = error.status, error_body(error)
-    if key:
-        try:
-            with transaction.atomic():
-                IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
-                                                  status_code=answer[0], body=answer[1])
-        except IntegrityError:
-            return _stored_answer(user, key, digest)
-    return answer
+        # A concurrent twin request with the same key stored its outcome first.
+        return _replay(user, key, digest)
+    except DomainError as refusal:
+        guard.record_failure(user, ip_address, refusal)
+        if refusal.code == "territory_not_allowed":
+            fraud.record_territory_refusal(user, place, refusal.extra.get("cheque"))
+        if key:
+            try:
+                with transaction.atomic():
+                    _store(user, key, digest, refusal.status, refusal.body())
+            except IntegrityError:
+                return _replay(user, key, digest)
+        raise

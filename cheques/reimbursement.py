@@ -30,44 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
-from aptic.models import Role
+from aptic.errors import DomainError
 from aptic.pdf import render_pdf
-from aptic.permissions import is_operator, organisations_for
 
-from . import ledger
+from . import access, ledger
 from .models import Cheque, PaymentBatch, Redemption, Statement, StatementLine
-
-
-class ReimbursementError(Exception):
-    """A refusal with a machine code, a French message, an HTTP status and extras."""
-
-    def __init__(self, code, detail, status=400, **extra):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status = status
-        self.extra = extra
-
-
-def _require_operator(actor):
-    if actor is not None and not is_operator(actor):
-        raise ReimbursementError("forbidden", _("Seul l’opérateur peut faire cela."), 403)
-
-
-# --- who sees what -------------------------------------------------------------------------
-
-
-def visible_statements(user):
-    """The operator sees every statement; place managers those of their structures."""
-    statements = Statement.objects.select_related("structure", "batch")
-    if is_operator(user):
-        return statements
-    return statements.filter(structure__in=organisations_for(user, Role.PLACE_MANAGER))
-
-
-def may_see_statements(user):
-    return is_operator(user) or organisations_for(user, Role.PLACE_MANAGER).exists()
-
 
 # --- periods -------------------------------------------------------------------------------
 
@@ -79,7 +46,7 @@ def default_until(today=None):
 
 
 def parse_until(value):
-    """A date from ``YYYY-MM-DD`` (or a date), or a ReimbursementError."""
+    """A date from ``YYYY-MM-DD`` (or a date), or a DomainError."""
     if value in (None, ""):
         return default_until()
     if isinstance(value, datetime.date):
@@ -87,7 +54,7 @@ def parse_until(value):
     try:
         return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ReimbursementError("invalid_date", _(
+        raise DomainError("invalid_date", _(
             "Date invalide : utilisez le format AAAA-MM-JJ.")) from None
 
 
@@ -108,11 +75,11 @@ def pending_redemptions(until):
 def run(*, until=None, actor=None, today=None):
     """Draft statements of every structure's redemptions up to `until`, not yet in a
     statement. Returns the statements created (none when there is nothing to pay)."""
-    _require_operator(actor)
+    access.require(access.may_act_as_platform(actor), _("Seul l’opérateur peut faire cela."))
     today = today or timezone.localdate()
     until = parse_until(until) if until is not None else default_until(today)
     if until > today:
-        raise ReimbursementError("future_period", _(
+        raise DomainError("future_period", _(
             "La période se termine le %(until)s, dans le futur : choisissez une date passée "
             "ou aujourd’hui.") % {"until": until.strftime("%d/%m/%Y")})
     structure_ids = list(pending_redemptions(until).order_by("structure_id")
@@ -187,16 +154,16 @@ def totals(statement):
 
 def validate(statement, *, actor):
     """The operator checks a draft and validates it: from now on it never changes."""
-    _require_operator(actor)
+    access.require(access.may_act_as_platform(actor), _("Seul l’opérateur peut faire cela."))
     with transaction.atomic():
         statement = Statement.objects.select_for_update().get(pk=statement.pk)
         if statement.state != Statement.State.DRAFT:
-            raise ReimbursementError("not_draft", _(
+            raise DomainError("not_draft", _(
                 "Ce relevé est déjà « %(state)s » : seul un brouillon peut être validé.")
-                % {"state": statement.get_state_display()}, 409)
+                % {"state": statement.get_state_display()})
         if not statement.line_count or statement.total_cents <= 0:
-            raise ReimbursementError("empty_statement", _(
-                "Ce relevé est vide : il n’y a rien à valider."), 409)
+            raise DomainError("empty_statement", _(
+                "Ce relevé est vide : il n’y a rien à valider."))
         now = timezone.now()
         Statement.objects.filter(pk=statement.pk, state=Statement.State.DRAFT).update(
             state=Statement.State.VALIDATED, validated_at=now, validated_by=_user(actor))
@@ -217,23 +184,23 @@ class BankDetails:
 
 
 def bank_details(structure):
-    """The structure's checked bank details, or a ReimbursementError saying what is wrong."""
+    """The structure's checked bank details, or a DomainError saying what is wrong."""
     from schwifty import BIC, IBAN
     from schwifty.exceptions import SchwiftyException
 
     profile = getattr(structure, "structure_profile", None)
     if profile is None or not (profile.iban or profile.bic or profile.account_holder):
-        raise ReimbursementError("no_bank_details", _("Coordonnées bancaires absentes."))
+        raise DomainError("no_bank_details", _("Coordonnées bancaires absentes."))
     if not profile.account_holder.strip():
-        raise ReimbursementError("no_account_holder", _("Titulaire du compte absent."))
+        raise DomainError("no_account_holder", _("Titulaire du compte absent."))
     try:
         iban = IBAN(profile.iban)
     except (SchwiftyException, ValueError):
-        raise ReimbursementError("invalid_iban", _("IBAN absent ou invalide.")) from None
+        raise DomainError("invalid_iban", _("IBAN absent ou invalide.")) from None
     try:
         bic = BIC(profile.bic)
     except (SchwiftyException, ValueError):
-        raise ReimbursementError("invalid_bic", _("BIC absent ou invalide.")) from None
+        raise DomainError("invalid_bic", _("BIC absent ou invalide.")) from None
     return BankDetails(iban=str(iban.compact), bic=str(bic.compact),
                        holder=profile.account_holder.strip())
 
@@ -242,7 +209,7 @@ def blocked_reason(structure):
     """Why this structure cannot be paid by transfer (a French sentence), or None."""
     try:
         bank_details(structure)
-    except ReimbursementError as error:
+    except DomainError as error:
         return error.detail
     return None
 
@@ -291,9 +258,8 @@ def sepa_file(statements, *, execution_date):
         debtor_iban = str(IBAN(settings.OPERATOR_IBAN).compact)
         debtor_bic = str(BIC(settings.OPERATOR_BIC).compact)
     except (SchwiftyException, ValueError):
-        raise ReimbursementError("operator_account", _(
-            "Le compte de l’opérateur (OPERATOR_IBAN / OPERATOR_BIC) est invalide."), 500
-        ) from None
+        raise DomainError("operator_account", _(
+            "Le compte de l’opérateur (OPERATOR_IBAN / OPERATOR_BIC) est invalide.")) from None
     transfer = SepaTransfer({
         "name": _sepa_text(settings.OPERATOR_ACCOUNT_NAME, 70),
         "IBAN": debtor_iban, "BIC": debtor_bic, "batch": True, "currency": "EUR",
@@ -313,20 +279,20 @@ def sepa_file(statements, *, execution_date):
     try:
         return transfer.msg_id, transfer.export(validate=True)
     except SepaValidationError as error:
-        raise ReimbursementError("invalid_sepa", _(
+        raise DomainError("invalid_sepa", _(
             "Le fichier SEPA ne respecte pas le schéma pain.001.001.03 : %(error)s")
-            % {"error": error.__cause__ or error}, 500) from None
+            % {"error": error.__cause__ or error}) from None
 
 
 def create_batch(statement_ids, *, actor, execution_date=None):
     """One payment batch (and its SEPA file) for these validated statements."""
-    _require_operator(actor)
+    access.require(access.may_act_as_platform(actor), _("Seul l’opérateur peut faire cela."))
     try:
         ids = sorted({int(pk) for pk in statement_ids or ()})
     except (TypeError, ValueError):
-        raise ReimbursementError("invalid", _("Identifiants de relevés invalides.")) from None
+        raise DomainError("invalid", _("Identifiants de relevés invalides.")) from None
     if not ids:
-        raise ReimbursementError("no_statements", _("Choisissez au moins un relevé validé."))
+        raise DomainError("no_statements", _("Choisissez au moins un relevé validé."))
     execution_date = execution_date or timezone.localdate() + datetime.timedelta(days=1)
     with transaction.atomic():
         statements = list(Statement.objects.select_for_update(of=("self",))
@@ -334,23 +300,23 @@ def create_batch(statement_ids, *, actor, execution_date=None):
                           .filter(pk__in=ids).order_by("pk"))
         if len(statements) != len(ids):
             missing = sorted(set(ids) - {s.pk for s in statements})
-            raise ReimbursementError("unknown_statement", _("Relevé inconnu : %(ids)s.")
-                                     % {"ids": ", ".join(map(str, missing))}, 404)
+            raise DomainError("unknown_statement", _("Relevé inconnu : %(ids)s.")
+                                     % {"ids": ", ".join(map(str, missing))})
         for statement in statements:
             if statement.state != Statement.State.VALIDATED:
-                raise ReimbursementError("not_validated", _(
+                raise DomainError("not_validated", _(
                     "Le relevé %(ref)s est « %(state)s » : seuls les relevés validés se paient.")
-                    % {"ref": statement.reference, "state": statement.get_state_display()}, 409)
+                    % {"ref": statement.reference, "state": statement.get_state_display()})
             if statement.batch_id:
-                raise ReimbursementError("already_in_batch", _(
+                raise DomainError("already_in_batch", _(
                     "Le relevé %(ref)s figure déjà dans le lot n° %(batch)s.")
-                    % {"ref": statement.reference, "batch": statement.batch_id}, 409)
+                    % {"ref": statement.reference, "batch": statement.batch_id})
         blocked = [(s.structure, blocked_reason(s.structure)) for s in statements]
         blocked = [(structure, reason) for structure, reason in blocked if reason]
         if blocked:
-            raise ReimbursementError("blocked_structures", _(
+            raise DomainError("blocked_structures", _(
                 "Paiement impossible, coordonnées bancaires à corriger : %(list)s")
-                % {"list": " ; ".join(f"{s.name} ({reason})" for s, reason in blocked)}, 409,
+                % {"list": " ; ".join(f"{s.name} ({reason})" for s, reason in blocked)},
                 blocked=[{"structure": s.pk, "name": s.name, "reason": str(reason)}
                          for s, reason in blocked])
         message_id, xml = sepa_file(statements, execution_date=execution_date)
@@ -362,8 +328,8 @@ def create_batch(statement_ids, *, actor, execution_date=None):
         attached = Statement.objects.filter(
             pk__in=ids, state=Statement.State.VALIDATED, batch=None).update(batch=batch)
         if attached != len(ids):
-            raise ReimbursementError("already_in_batch", _(
-                "Un relevé vient d’être mis dans un autre lot."), 409)
+            raise DomainError("already_in_batch", _(
+                "Un relevé vient d’être mis dans un autre lot."))
         audit.record(actor, batch, "payment_batch.exported", "", PaymentBatch.State.EXPORTED,
                      statements=ids, total_cents=batch.total_cents, message_id=message_id)
         audit.record_many(actor, statements, "statement.batched", Statement.State.VALIDATED,
@@ -373,24 +339,24 @@ def create_batch(statement_ids, *, actor, execution_date=None):
 
 def mark_paid(batch, *, actor):
     """The bank paid the batch: statements paid, cheques reimbursed, ledger moved."""
-    _require_operator(actor)
+    access.require(access.may_act_as_platform(actor), _("Seul l’opérateur peut faire cela."))
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != PaymentBatch.State.EXPORTED:
-            raise ReimbursementError("already_paid", _("Ce lot est déjà marqué payé."), 409)
+            raise DomainError("already_paid", _("Ce lot est déjà marqué payé."))
         now = timezone.now()
         statements = list(batch.statements.select_for_update().order_by("pk"))
         if any(s.state != Statement.State.VALIDATED for s in statements):
-            raise ReimbursementError("not_validated", _(
-                "Un relevé du lot n’est pas à l’état validé."), 409)
+            raise DomainError("not_validated", _(
+                "Un relevé du lot n’est pas à l’état validé."))
         redemptions = list(Redemption.objects.filter(statement__batch=batch, undone_at=None)
                            .select_related("cheque").order_by("cheque_id"))
         cheque_ids = [r.cheque_id for r in redemptions]
         changed = Cheque.objects.filter(pk__in=cheque_ids, state=Cheque.State.REDEEMED).update(
             state=Cheque.State.REIMBURSED, state_changed_at=now)
         if changed != len(cheque_ids):
-            raise ReimbursementError("inconsistent", _(
-                "Des chèques du lot ne sont plus à l’état encaissé : rien n’a été changé."), 409)
+            raise DomainError("inconsistent", _(
+                "Des chèques du lot ne sont plus à l’état encaissé : rien n’a été changé."))
         Statement.objects.filter(pk__in=[s.pk for s in statements]).update(
             state=Statement.State.PAID, paid_at=now)
         PaymentBatch.objects.filter(pk=batch.pk).update(
@@ -448,3 +414,17 @@ def statement_pdf(statement):
         "blocked": blocked_reason(statement.structure),
         "generated_at": timezone.localtime(),
     })
+
+
+def statement_download(statement, kind):
+    """(content, content type, file name) of a statement as "pdf" or "csv"."""
+    if kind == "pdf":
+        return statement_pdf(statement), "application/pdf", f"releve-{statement.reference}.pdf"
+    return (statement_csv(statement), "text/csv; charset=utf-8",
+            f"releve-{statement.reference}.csv")
+
+
+def sepa_download(batch):
+    """(content, content type, file name) of a payment batch's SEPA credit-transfer file."""
+    return (batch.sepa_xml.encode("utf-8"), "application/xml; charset=utf-8",
+            f"aptic-virements-{batch.pk}.xml")

@@ -1,7 +1,7 @@
 """What the funders' cheques became: the figures of the funder dashboard and of the API.
 
 Every function takes a queryset of orders (the caller applies the permissions: see
-`cheques.api.orders.visible_orders`) and answers with a few aggregate queries: cheques are counted
+cheques.access.reporting_scope) and answers with a few aggregate queries: cheques are counted
 by (order, state) on the `cheque_order_state` index and valued at their order's face value;
 redemptions are grouped by month, service, place and département over the live ones.
 """

@@ -1,7 +1,5 @@
-"""Partner API of printing: the order's PDF, and (operator) print again."""
+"""Partner API of printing: the order's PDF, and (operator) print again or restart."""
 
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,21 +7,25 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aptic.api import ApiError
+from aptic.http import file_download
 from aptic.schema import error_responses
 
-from .. import printing
-from ..models import Order, PrintJob
-from ..printing import PrintError
-from ..web.printing import _serve
-from .orders import require_operator, visible_orders
+from .. import access, printing
+
+
+def _operator_action(request, pk):
+    # The funder who ordered sees the order but may not print (403); anyone else gets a
+    # 404, as if the order did not exist.
+    order = access.visible_order(request.user, pk)
+    access.require_operator(request.user)
+    return order
 
 
 class OrderPdf(APIView):
     """The printed PDF of an order (the operator, the managers of the funder who ordered)."""
 
-    # Anyone else, signed in or not, gets the same 404: the API does not tell whether an
-    # order exists to someone who may not see it.
+    # Signed in or not, who may not see the order gets the same answer whatever the order
+    # (cheques.access): the API does not tell whether an order exists.
     permission_classes = [AllowAny]
 
     def perform_content_negotiation(self, request, force=False):
@@ -33,13 +35,9 @@ class OrderPdf(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
                               **error_responses(409)})
     def get(self, request, pk):
-        order = get_object_or_404(visible_orders(request.user), pk=pk)
-        job = order.print_jobs.filter(booklet=None, state=PrintJob.State.PRINTED).order_by(
-            "-finished_at", "-id").first()
-        if job is None or printing.file_path(job) is None:
-            raise ApiError("not_printed", _("Le PDF de cette commande n’est pas encore prêt."),
-                           status.HTTP_409_CONFLICT)
-        return _serve(job)
+        order = access.visible_order(request.user, pk)
+        fileobj, filename = printing.printed_pdf(printing.latest_printed_job(order))
+        return file_download(fileobj, filename, "application/pdf")
 
 
 class OrderPrint(APIView):
@@ -47,12 +45,8 @@ class OrderPrint(APIView):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, **error_responses(409)})
     def post(self, request, pk):
-        require_operator(request.user)
-        order = get_object_or_404(Order, pk=pk)
-        try:
-            job = printing.start_printing(order, actor=request.user)
-        except PrintError as error:
-            raise ApiError(error.code, error.detail, error.status) from error
+        order = _operator_action(request, pk)
+        job = printing.start_printing(order, actor=request.user)
         return Response(printing.status(order, job), status=status.HTTP_202_ACCEPTED)
 
 
@@ -62,12 +56,6 @@ class OrderPrintRestart(APIView):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, **error_responses(409)})
     def post(self, request, pk):
-        # The funder who ordered sees the order but may not restart (403); anyone else
-        # gets a 404, as if the order did not exist.
-        order = get_object_or_404(visible_orders(request.user), pk=pk)
-        require_operator(request.user)
-        try:
-            printing.restart_printing(order, actor=request.user)
-        except PrintError as error:
-            raise ApiError(error.code, error.detail, error.status) from error
+        order = _operator_action(request, pk)
+        printing.restart_printing(order, actor=request.user)
         return Response(printing.status(order), status=status.HTTP_202_ACCEPTED)

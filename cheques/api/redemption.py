@@ -1,6 +1,5 @@
 """Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -10,11 +9,10 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aptic.api import ApiError, error_body
+from aptic.clients import client_ip
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
-from .. import fraud, guard, redemption
-from ..lifecycle import ChequeError
+from .. import access, redemption
 from ..models import Redemption
 from ..redemption import RedemptionFilter
 
@@ -80,7 +78,7 @@ class RedemptionListCreate(generics.ListAPIView):
     throttle_scope = "redemption"
 
     def get_queryset(self):
-        return redemption.history(self.request.user)
+        return access.visible_redemptions(self.request.user)
 
     @extend_schema(
         request=RedemptionCreateSerializer,
@@ -94,23 +92,13 @@ class RedemptionListCreate(generics.ListAPIView):
         payload = RedemptionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        ip_address = guard.client_ip(request)
-        try:
-            guard.ensure_not_blocked(request.user, ip_address)
-        except ChequeError as error:
-            raise ApiError(error.code, error.detail, error.status) from None
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
-        status_code, body = redemption.redeem_idempotently(
-            user=request.user, key=key, payload=request.data,
+        summary = redemption.redeem_once(
+            user=request.user, ip_address=client_ip(request), key=key, payload=request.data,
             place=data["place"], service=data["service"], codes=data["codes"],
             signatures=data.get("signatures"),
         )
-        if status_code >= 400 and body.get("code") in guard.COUNTED_FAILURES:
-            guard.record_failure(request.user, ip_address,
-                                 ChequeError(body["code"], body["detail"], status_code))
-        if body.get("code") == "territory_not_allowed":
-            fraud.record_territory_refusal(request.user, data["place"], body)
-        return Response(body, status=status_code)
+        return Response(summary, status=status.HTTP_201_CREATED)
 
 
 class RedemptionUndo(APIView):
@@ -118,13 +106,8 @@ class RedemptionUndo(APIView):
 
     @extend_schema(responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR})
     def delete(self, request, pk):
-        found = get_object_or_404(
-            redemption.history(request.user, include_undone=True), pk=pk
-        )
-        try:
-            redemption.undo(redemption=found, user=request.user)
-        except ChequeError as error:
-            return Response(error_body(error.code, error.detail), status=error.status)
+        found = access.visible_redemption(request.user, pk)
+        redemption.undo(redemption=found, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

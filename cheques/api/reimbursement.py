@@ -6,44 +6,18 @@ and ``/api/v1/payouts/{id}/sepa.xml``.
 """
 
 import django_filters
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aptic.api import ApiError
-from aptic.permissions import is_operator, may_act_for_funder
+from aptic.http import attachment
 from aptic.schema import error_responses
 
-from .. import ledger, reimbursement
-from ..models import Order, PaymentBatch, Statement
-from ..reimbursement import ReimbursementError
-from ..web.reimbursement import sepa_response, statement_csv_response, statement_pdf_response
+from .. import access, ledger, reimbursement
+from ..models import PaymentBatch, Statement
 from .serializers import PaymentBatchSerializer, StatementDetailSerializer, StatementSerializer
-
-
-def as_api_error(error):
-    return ApiError(error.code, error.detail, error.status, **error.extra)
-
-
-def not_found():
-    return ApiError("not_found", _("Introuvable."), status.HTTP_404_NOT_FOUND)
-
-
-def _statement(request, pk):
-    statement = reimbursement.visible_statements(request.user).filter(pk=pk).first()
-    if statement is None:
-        raise not_found()
-    return statement
-
-
-def _require_operator(user):
-    if not is_operator(user):
-        raise ApiError("forbidden", _("Seul l’opérateur peut faire cela."),
-                       status.HTTP_403_FORBIDDEN)
 
 
 class StatementRunSerializer(serializers.Serializer):
@@ -69,7 +43,7 @@ class StatementList(generics.ListAPIView):
     filterset_class = StatementFilter
 
     def get_queryset(self):
-        return reimbursement.visible_statements(self.request.user)
+        return access.visible_statements(self.request.user)
 
     @extend_schema(operation_id="v1_statements_list")
     def get(self, request, *args, **kwargs):
@@ -81,14 +55,11 @@ class StatementList(generics.ListAPIView):
         responses={201: StatementSerializer(many=True)},
     )
     def post(self, request):
-        _require_operator(request.user)
+        access.require_operator(request.user)
         payload = StatementRunSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            statements = reimbursement.run(until=reimbursement.parse_until(
-                payload.validated_data.get("until")), actor=request.user)
-        except ReimbursementError as error:
-            raise as_api_error(error) from None
+        statements = reimbursement.run(until=reimbursement.parse_until(
+            payload.validated_data.get("until")), actor=request.user)
         return Response(StatementSerializer(statements, many=True).data,
                         status=status.HTTP_201_CREATED)
 
@@ -96,7 +67,7 @@ class StatementList(generics.ListAPIView):
 class StatementDetail(APIView):
     @extend_schema(responses=StatementDetailSerializer)
     def get(self, request, pk):
-        return Response(StatementDetailSerializer(_statement(request, pk)).data)
+        return Response(StatementDetailSerializer(access.visible_statement(request.user, pk)).data)
 
 
 class StatementPdf(APIView):
@@ -105,24 +76,23 @@ class StatementPdf(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY}
     )
     def get(self, request, pk):
-        return statement_pdf_response(_statement(request, pk))
+        return attachment(*reimbursement.statement_download(
+            access.visible_statement(request.user, pk), "pdf"))
 
 
 class StatementCsv(APIView):
     @extend_schema(operation_id="v1_statements_csv",
                    responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, pk):
-        return statement_csv_response(_statement(request, pk))
+        return attachment(*reimbursement.statement_download(
+            access.visible_statement(request.user, pk), "csv"))
 
 
 class StatementValidate(APIView):
     @extend_schema(request=None, responses={200: StatementSerializer, **error_responses(409)})
     def post(self, request, pk):
-        statement = _statement(request, pk)
-        try:
-            statement = reimbursement.validate(statement, actor=request.user)
-        except ReimbursementError as error:
-            raise as_api_error(error) from None
+        statement = access.visible_statement(request.user, pk)
+        statement = reimbursement.validate(statement, actor=request.user)
         return Response(StatementSerializer(statement).data)
 
 
@@ -143,33 +113,25 @@ class PayoutList(generics.ListAPIView):
 
     @extend_schema(operation_id="v1_payouts_list")
     def get(self, request, *args, **kwargs):
-        _require_operator(request.user)
+        access.require_operator(request.user)
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=PayoutCreateSerializer,
                    responses={201: PaymentBatchSerializer, **error_responses(409)})
     def post(self, request):
-        _require_operator(request.user)
+        access.require_operator(request.user)
         payload = PayoutCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            batch = reimbursement.create_batch(
-                payload.validated_data["statements"], actor=request.user,
-                execution_date=payload.validated_data.get("execution_date"))
-        except ReimbursementError as error:
-            raise as_api_error(error) from None
+        batch = reimbursement.create_batch(
+            payload.validated_data["statements"], actor=request.user,
+            execution_date=payload.validated_data.get("execution_date"))
         return Response(PaymentBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
-
-
-def _batch(request, pk):
-    _require_operator(request.user)
-    return get_object_or_404(PaymentBatch, pk=pk)
 
 
 class PayoutDetail(APIView):
     @extend_schema(responses=PaymentBatchSerializer)
     def get(self, request, pk):
-        return Response(PaymentBatchSerializer(_batch(request, pk)).data)
+        return Response(PaymentBatchSerializer(access.visible_batch(request.user, pk)).data)
 
 
 class PayoutSepa(APIView):
@@ -178,22 +140,15 @@ class PayoutSepa(APIView):
         responses={(200, "application/xml"): OpenApiTypes.STR}
     )
     def get(self, request, pk):
-        return sepa_response(_batch(request, pk))
+        return attachment(*reimbursement.sepa_download(access.visible_batch(request.user, pk)))
 
 
 class PayoutPaid(APIView):
     @extend_schema(request=None, responses={200: PaymentBatchSerializer, **error_responses(409)})
     def post(self, request, pk):
-        batch = _batch(request, pk)
-        try:
-            batch = reimbursement.mark_paid(batch, actor=request.user)
-        except ReimbursementError as error:
-            raise as_api_error(error) from None
+        batch = access.visible_batch(request.user, pk)
+        batch = reimbursement.mark_paid(batch, actor=request.user)
         return Response(PaymentBatchSerializer(batch).data)
-
-
-def may_see_ledger(user, order):
-    return is_operator(user) or may_act_for_funder(user, order.funder_id)
 
 
 class OrderLedger(APIView):
@@ -202,9 +157,7 @@ class OrderLedger(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
-        order = Order.objects.filter(pk=pk).first()
-        if order is None or not may_see_ledger(request.user, order):
-            raise not_found()
+        order = access.visible_order(request.user, pk)
         return Response({
             "order": order.pk,
             "balances": ledger.balance(order),

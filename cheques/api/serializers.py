@@ -79,11 +79,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return order.counts_by_state()
 
     def get_issuance(self, order) -> dict:
-        done = issuance.issued_so_far(order)
-        total = order.cheque_count
-        return {"issued": done, "total": total,
-                "percent": 100 if order.status == Order.Status.ISSUED
-                else (done * 100 // total if total else 0)}
+        return issuance.progress(order)
 
     def get_print(self, order) -> dict:
         """The order's printing: state (None before the first print job), done, total, and

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .. import codes, validity
+from .. import codes, pricing, validity
 
 MAX_BOOKLETS_PER_ORDER = 100_000
 MAX_CHEQUES_PER_BOOKLET = 20
@@ -127,23 +127,10 @@ class Order(models.Model):
         return self.booklets * self.cheques_per_booklet
 
     @property
-    def cheques_cents(self):
-        return self.cheque_count * self.face_value_cents
-
-    @property
-    def fees_cents(self):
-        return self.booklets * self.per_booklet_fee_cents
-
-    def compute_total(self):
-        return self.cheques_cents + self.fees_cents
-
-    @property
-    def issuance_percent(self):
-        if self.status == self.Status.ISSUED:
-            return 100
-        if not self.cheque_count:
-            return 0
-        return min(100, self.issued_cheques * 100 // self.cheque_count)
+    def price(self):
+        return pricing.price(booklets=self.booklets, cheques_per_booklet=self.cheques_per_booklet,
+                             face_value_cents=self.face_value_cents,
+                             per_booklet_fee_cents=self.per_booklet_fee_cents)
 
     @property
     def expiry_date(self):

@@ -1,4 +1,5 @@
-"""Models of printing (PDF cheque books): see cheques.pdf.booklets (the engine) and cheques.printing (the jobs).
+"""Models of printing (PDF cheque books): the engine is cheques.pdf.booklets, the jobs
+cheques.printing.
 
 A print job renders an order (or, for a reprint, one booklet) in chunks of whole booklets.
 Each chunk writes its own file and is counted once (conditional update), the last chunk to

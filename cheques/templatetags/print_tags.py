@@ -3,7 +3,7 @@
 
 from django import template
 
-from cheques import printing
+from cheques import access, printing
 
 register = template.Library()
 
@@ -16,4 +16,4 @@ def print_status(order):
 @register.simple_tag(takes_context=True)
 def may_print(context):
     request = context.get("request")
-    return bool(request) and printing.may_print(request.user)
+    return bool(request) and access.may_print(request.user)

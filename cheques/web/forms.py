@@ -59,11 +59,10 @@ class EurosField(forms.DecimalField):
         return super().to_python(value)
 
 
-class OrderForm(forms.Form):
-    """What a funder manager orders. Face value in euros here, in cents everywhere else."""
+class OrderPriceForm(forms.Form):
+    """The figures that make an order's price (cheques.pricing). Face value in euros here,
+    in cents everywhere else."""
 
-    funder = forms.ModelChoiceField(label=_("Financeur"), queryset=Organisation.objects.none(),
-                                    empty_label=None)
     booklets = forms.IntegerField(
         label=_("Nombre de carnets"), min_value=1, max_value=MAX_BOOKLETS_PER_ORDER,
         initial=10, widget=forms.NumberInput(attrs={"data-price": "booklets"}))
@@ -79,6 +78,19 @@ class OrderForm(forms.Form):
                     MaxValueValidator(Decimal("1000"), _("Au plus 1 000 € par chèque."))],
         widget=forms.NumberInput(attrs={"data-price": "face-value", "step": "0.01"}),
         help_text=_("Un chèque paie d’ordinaire une heure d’accompagnement (10 €)."))
+
+    @property
+    def face_value_cents(self):
+        return int(self.cleaned_data["face_value"] * 100)
+
+
+class OrderForm(OrderPriceForm):
+    """What a funder manager orders."""
+
+    field_order = ["funder"]
+
+    funder = forms.ModelChoiceField(label=_("Financeur"), queryset=Organisation.objects.none(),
+                                    empty_label=None)
     valid_until = forms.DateField(
         label=_("Valable jusqu’au"), initial=default_valid_until,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -147,11 +159,6 @@ class OrderForm(forms.Form):
         stem = (logo.name or "logo").rsplit(".", 1)[0][:90] or "logo"
         return SimpleUploadedFile(stem + logos.EXTENSIONS[self.logo_type], data,
                                   self.logo_type)
-
-    @property
-    def face_value_cents(self):
-        return int(self.cleaned_data["face_value"] * 100)
-
 
 class OrderDecisionForm(forms.Form):
     reason = forms.CharField(label=_("Motif du refus"), max_length=1000,

@@ -6,45 +6,39 @@ import base64
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.errors import DomainError
 from aptic.http import attachment
-from aptic.models import Role
-from aptic.permissions import is_operator, organisations_for
+from aptic.permissions import is_operator
+from aptic.templatetags.money import format_euros
+from aptic.web import form_error, show_refusal
 
-from .. import guard, invoicing, issuance, lifecycle, ordering
-from ..api.orders import visible_orders
-from ..lifecycle import ChequeError
+from .. import access, guard, invoicing, issuance, lifecycle, ordering
 from ..models import Cheque, Order, PricingSettings
-from ..ordering import OrderError
 from .forms import (
     CancelForm,
     DistributeForm,
     ExtendValidityForm,
     OrderDecisionForm,
     OrderForm,
+    OrderPriceForm,
     default_extension,
 )
 
 DRAFT_KEY = "cheques:order-draft"
 
 
-def managed_funders(user):
-    return organisations_for(user, Role.FUNDER_MANAGER).filter(kind="funder").order_by("name")
-
-
 def _require_funder_manager(user):
-    funders = managed_funders(user)
-    if not funders.exists():
-        raise PermissionDenied(_("Seuls les gestionnaires d’un financeur commandent."))
-    return funders
+    access.require(access.may_order(user), _("Seuls les gestionnaires d’un financeur commandent."))
+    return access.managed_funders(user)
 
 
 # --- ordering: form → summary → confirmation -----------------------------------------------
@@ -107,18 +101,31 @@ def _initial_from(data):
 
 
 def _form_total(form):
-    def value(name, default):
-        raw = form[name].value()
-        try:
-            return float(str(raw).replace(",", "."))
-        except (TypeError, ValueError):
-            return default
+    """The price of what the form holds (the live price before any script runs), or None
+    while it holds no valid figures."""
+    return preview_price(form["booklets"].value(), form["cheques_per_booklet"].value(),
+                         form["face_value"].value())
 
-    booklets = value("booklets", 0)
-    cheques = value("cheques_per_booklet", 0)
-    face = value("face_value", 0)
-    fee = PricingSettings.current().per_booklet_fee_cents
-    return max(0, round(booklets * (cheques * face * 100 + fee)))
+
+def preview_price(booklets, cheques_per_booklet, face_value):
+    """cheques.pricing's total of typed figures, or None when one of them is not valid."""
+    terms = OrderPriceForm({"booklets": booklets, "cheques_per_booklet": cheques_per_booklet,
+                            "face_value": face_value})
+    if not terms.is_valid():
+        return None
+    return ordering.current_price(booklets=terms.cleaned_data["booklets"],
+                                  cheques_per_booklet=terms.cleaned_data["cheques_per_booklet"],
+                                  face_value_cents=terms.face_value_cents).total_cents
+
+
+@login_required
+def order_price(request):
+    """The live price of the order form, as the server computes it (order_form.js)."""
+    _require_funder_manager(request.user)
+    total = preview_price(request.GET.get("booklets"), request.GET.get("cheques_per_booklet"),
+                          request.GET.get("face_value"))
+    return JsonResponse({"total_cents": total,
+                         "display": format_euros(total) if total is not None else "—"})
 
 
 @login_required
@@ -138,9 +145,9 @@ def order_summary(request):
             "initial_total_cents": _form_total(form)})
     terms = _terms(form)
     fee = PricingSettings.current().per_booklet_fee_cents
-    total = ordering.price(booklets=terms["booklets"],
-                           cheques_per_booklet=terms["cheques_per_booklet"],
-                           face_value_cents=terms["face_value_cents"], per_booklet_fee_cents=fee)
+    price = ordering.current_price(booklets=terms["booklets"],
+                                   cheques_per_booklet=terms["cheques_per_booklet"],
+                                   face_value_cents=terms["face_value_cents"])
     if request.method == "POST" and request.POST.get("step") == "confirmer":
         logo = None
         if draft.get("logo"):
@@ -152,11 +159,9 @@ def order_summary(request):
                                     "la valider.") % {"id": order.pk})
         return redirect("order-detail", pk=order.pk)
     return render(request, "cheques/orders/summary.html", {
-        "terms": terms, "form": form, "fee_cents": fee, "total_cents": total,
+        "terms": terms, "form": form, "fee_cents": fee, "total_cents": price.total_cents,
         "cheque_count": terms["booklets"] * terms["cheques_per_booklet"],
-        "cheques_cents": terms["booklets"] * terms["cheques_per_booklet"]
-        * terms["face_value_cents"],
-        "fees_cents": terms["booklets"] * fee,
+        "cheques_cents": price.cheques_cents, "fees_cents": price.fees_cents,
         "logo": draft.get("logo"),
         "logo_kilobytes": len(base64.b64decode(draft["logo"]["data"])) // 1024 + 1
         if draft.get("logo") else 0,
@@ -194,38 +199,34 @@ def _terms(form):
 # --- orders: list, detail, progress, decisions ---------------------------------------------
 
 
-def _visible_or_403(user):
-    if not (is_operator(user) or managed_funders(user).exists()):
-        raise PermissionDenied(_("Réservé aux financeurs et à l’opérateur."))
-    return visible_orders(user)
-
-
 @login_required
 def order_list(request):
-    orders = _visible_or_403(request.user)
+    access.require(access.may_follow_orders(request.user),
+                   _("Réservé aux financeurs et à l’opérateur."))
+    orders = access.visible_orders(request.user)
     status = request.GET.get("statut", "")
     if status in Order.Status.values:
         orders = orders.filter(status=status)
     return render(request, "cheques/orders/list.html", {
         "orders": orders[:500], "statuses": Order.Status.choices, "status": status,
         "operator": is_operator(request.user),
-        "may_order": managed_funders(request.user).exists(),
+        "may_order": access.may_order(request.user),
     })
 
 
 @login_required
 def order_detail(request, pk):
-    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    order = access.visible_order(request.user, pk)
     operator = is_operator(request.user)
     counts = order.counts_by_state() if order.status == Order.Status.ISSUED else None
     return render(request, "cheques/orders/detail.html", {
         "order": order,
         "counts": [(label, counts[value]) for value, label in Cheque.State.choices]
         if counts is not None else None,
-        "issued": issuance.issued_so_far(order),
+        "issuance": issuance.progress(order),
         "operator": operator,
         "may_cancel": order.status == Order.Status.SUBMITTED
-        and managed_funders(request.user).filter(pk=order.funder_id).exists(),
+        and access.may_withdraw(request.user, order),
         "reject_form": OrderDecisionForm(),
         "extend_form": ExtendValidityForm(initial={"valid_until": default_extension(order)}),
         "booklets": order.booklet_set.order_by("number")[:50],
@@ -238,14 +239,14 @@ def order_detail(request, pk):
 
 @login_required
 def order_quote_pdf(request, pk):
-    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    order = access.visible_order(request.user, pk)
     return attachment(invoicing.quote_pdf(order), "application/pdf",
                       f"devis-{invoicing.quote_number(order)}.pdf")
 
 
 @login_required
 def order_invoice_pdf(request, pk):
-    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
+    order = access.visible_order(request.user, pk)
     invoice = invoicing.invoice_of(order)
     if invoice is None:  # not approved (yet, or ever)
         raise Http404
@@ -255,59 +256,46 @@ def order_invoice_pdf(request, pk):
 
 @login_required
 def order_progress(request, pk):
-    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
-    done = issuance.issued_so_far(order)
-    total = order.cheque_count
-    return JsonResponse({
-        "status": order.status, "status_label": order.get_status_display(),
-        "issued": done, "total": total,
-        "percent": 100 if order.status == Order.Status.ISSUED
-        else (min(100, done * 100 // total) if total else 0),
-    })
+    order = access.visible_order(request.user, pk)
+    return JsonResponse({"status": order.status, "status_label": order.get_status_display(),
+                         **issuance.progress(order)})
 
 
 @login_required
 @require_POST
 def order_cancel(request, pk):
-    order = get_object_or_404(_visible_or_403(request.user), pk=pk)
-    if not managed_funders(request.user).filter(pk=order.funder_id).exists():
-        raise PermissionDenied(_("Seul le financeur retire sa commande."))
+    order = access.visible_order(request.user, pk)
     try:
         ordering.cancel_order(order, actor=request.user)
-        messages.success(request, _("La commande n° %(id)s est annulée.") % {"id": order.pk})
-    except OrderError as error:
-        messages.error(request, error.detail)
+    except DomainError as error:
+        return show_refusal(request, error, reverse("order-detail", args=[order.pk]))
+    messages.success(request, _("La commande n° %(id)s est annulée.") % {"id": order.pk})
     return redirect("order-detail", pk=order.pk)
 
 
 @login_required
 @require_POST
 def order_extend(request, pk):
-    if not is_operator(request.user):
-        raise Http404
-    order = get_object_or_404(Order, pk=pk)
+    order = access.visible_order(request.user, pk)
+    access.require(access.may_extend(request.user, order),
+                   _("Seul l’opérateur prolonge une validité."))
     form = ExtendValidityForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez une date valide."))
-    else:
-        try:
-            lifecycle.extend_validity(order, actor=request.user,
-                                      valid_until=form.cleaned_data["valid_until"])
-            messages.success(request, _("La validité est prolongée jusqu’au %(date)s.") % {
-                "date": form.cleaned_data["valid_until"].strftime("%d/%m/%Y")})
-        except ChequeError as error:
-            messages.error(request, error.detail)
+        return redirect("order-detail", pk=order.pk)
+    try:
+        lifecycle.extend_validity(order, actor=request.user,
+                                  valid_until=form.cleaned_data["valid_until"])
+    except DomainError as error:
+        return show_refusal(request, error, reverse("order-detail", args=[order.pk]))
+    messages.success(request, _("La validité est prolongée jusqu’au %(date)s.") % {
+        "date": date_format(form.cleaned_data["valid_until"], "SHORT_DATE_FORMAT")})
     return redirect("order-detail", pk=order.pk)
-
-
-def _require_operator(user):
-    if not is_operator(user):
-        raise Http404
 
 
 @login_required
 def operator_queue(request):
-    _require_operator(request.user)
+    access.require_operator(request.user)
     orders = Order.objects.filter(status=Order.Status.SUBMITTED).select_related("funder") \
         .order_by("created_at", "id")
     return render(request, "cheques/orders/queue.html", {
@@ -320,13 +308,13 @@ def operator_queue(request):
 @login_required
 @require_POST
 def order_approve(request, pk):
-    _require_operator(request.user)
-    order = get_object_or_404(Order, pk=pk)
+    order = access.visible_order(request.user, pk)
+    access.require(access.may_decide(request.user, order),
+                   _("Seul l’opérateur valide une commande."))
     try:
         order = ordering.approve_order(order, actor=request.user)
-    except OrderError as error:
-        messages.error(request, error.detail)
-        return redirect("order-queue")
+    except DomainError as error:
+        return show_refusal(request, error, reverse("order-queue"))
     invoice = invoicing.invoice_of(order)
     if order.status == Order.Status.ISSUED:
         messages.success(request, _("Commande n° %(id)s validée (facture %(invoice)s) : "
@@ -343,17 +331,18 @@ def order_approve(request, pk):
 @login_required
 @require_POST
 def order_reject(request, pk):
-    _require_operator(request.user)
-    order = get_object_or_404(Order, pk=pk)
+    order = access.visible_order(request.user, pk)
+    access.require(access.may_decide(request.user, order),
+                   _("Seul l’opérateur refuse une commande."))
     form = OrderDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez le motif du refus."))
         return redirect("order-queue")
     try:
         ordering.reject_order(order, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Commande n° %(id)s refusée.") % {"id": order.pk})
-    except OrderError as error:
-        messages.error(request, error.detail)
+    except DomainError as error:
+        return show_refusal(request, error, reverse("order-queue"))
+    messages.success(request, _("Commande n° %(id)s refusée.") % {"id": order.pk})
     return redirect("order-queue")
 
 
@@ -362,8 +351,8 @@ def order_reject(request, pk):
 
 @login_required
 def booklet_distribute(request):
-    if not lifecycle.may_hand_over_booklets(request.user):
-        raise PermissionDenied(_("Réservé aux prescripteurs et aux financeurs."))
+    access.require(access.may_hand_over_booklets(request.user),
+                   _("Réservé aux prescripteurs et aux financeurs."))
     form = DistributeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -372,8 +361,8 @@ def booklet_distribute(request):
                 booklet = lifecycle.distribute_booklet(
                     data["number"], actor=request.user, age_bracket=data["age_bracket"],
                     postcode=data["postcode"], situation=data["situation"])
-        except ChequeError as error:
-            form.add_error("number", error.detail)
+        except DomainError as error:
+            form_error(form, "number", error)
         else:
             messages.success(request, _("Carnet %(number)s remis : ses chèques sont "
                                         "utilisables.") % {"number": booklet.number})
@@ -383,8 +372,8 @@ def booklet_distribute(request):
 
 @login_required
 def booklet_cancel(request):
-    if not lifecycle.may_cancel_cheques(request.user):
-        raise PermissionDenied(_("Réservé aux financeurs et à l’opérateur."))
+    access.require(access.may_cancel_cheques(request.user),
+                   _("Réservé aux financeurs et à l’opérateur."))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -399,8 +388,8 @@ def booklet_cancel(request):
                     cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
                                                      reason=data["reason"])
                     done = _("Chèque %(number)s annulé.") % {"number": cheque.number}
-        except ChequeError as error:
-            form.add_error("identifier", error.detail)
+        except DomainError as error:
+            form_error(form, "identifier", error)
         else:
             messages.success(request, done)
             return redirect(reverse("booklet-cancel"))

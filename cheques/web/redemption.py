@@ -6,19 +6,19 @@ import itertools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
-from aptic.permissions import PLACE_ROLES, organisations_for
+from aptic.web import show_refusal
 from places.me_api import places_for_redemption
 
-from .. import codes, redemption
-from ..lifecycle import ChequeError
+from .. import access, codes, redemption
 from ..models import Cheque
 
 
@@ -83,16 +83,16 @@ def scan_messages():
 
 @login_required
 def history(request):
-    if not organisations_for(request.user, *PLACE_ROLES).exists():
-        raise Http404
+    access.require(access.may_use_redemptions(request.user),
+                   _("Réservé aux médiateurs et gestionnaires de lieu."))
     # The API's filters; on this page a malformed value (hand-edited URL) is left out, as if
     # the filter were empty, where the API refuses it (django-filter keeps only valid fields).
     found = redemption.RedemptionFilter(
-        request.GET, queryset=redemption.history(request.user, include_undone=True))
+        request.GET, queryset=access.visible_redemptions(request.user, include_undone=True))
     redemptions = found.qs
     if request.GET.get("format") == "csv":
         return _csv(redemptions)
-    everything = redemption.history(request.user)
+    everything = access.visible_redemptions(request.user)
     return render(request, "cheques/redemption/history.html", {
         "redemptions": redemptions[:500],
         "totals": redemption.totals(redemptions),
@@ -128,13 +128,13 @@ def _csv(redemptions):
 @login_required
 @require_POST
 def undo(request, pk):
-    found = get_object_or_404(redemption.history(request.user, include_undone=True), pk=pk)
+    found = access.visible_redemption(request.user, pk)
     try:
         redemption.undo(redemption=found, user=request.user)
-        messages.success(request, _("L’encaissement du chèque %(number)s est annulé.")
-                         % {"number": found.cheque.number})
-    except ChequeError as error:
-        messages.error(request, error.detail)
+    except DomainError as error:
+        return show_refusal(request, error, reverse("redemption-history"))
+    messages.success(request, _("L’encaissement du chèque %(number)s est annulé.")
+                     % {"number": found.cheque.number})
     return redirect("redemption-history")
 
 

@@ -1,37 +1,37 @@
 """Web pages of reimbursement: the operator starts runs, validates statements, groups them
 into SEPA payment batches and marks batches paid; place managers read and download their
-structure's statements (PDF, CSV)."""
+structure's statements (PDF, CSV). Who sees what: cheques.access."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aptic.errors import DomainError
 from aptic.http import attachment
 from aptic.permissions import is_operator
+from aptic.web import show_refusal
 
-from .. import reimbursement
+from .. import access, reimbursement
 from ..models import PaymentBatch, Statement
-from ..reimbursement import ReimbursementError
 
 
 def _statement(request, pk):
-    return get_object_or_404(reimbursement.visible_statements(request.user), pk=pk)
+    return access.visible_statement(request.user, pk)
 
 
-def _operator_only(request):
-    if not is_operator(request.user):
-        raise Http404
+def _batch(request, pk):
+    return access.visible_batch(request.user, pk)
 
 
 @login_required
 def home(request):
-    if not reimbursement.may_see_statements(request.user):
-        raise Http404
+    access.require(access.may_see_statements(request.user),
+                   _("Réservé aux gestionnaires de lieu et à l’opérateur."))
     operator = is_operator(request.user)
-    statements = reimbursement.visible_statements(request.user)
+    statements = access.visible_statements(request.user)
     state = request.GET.get("state", "")
     if state in Statement.State.values:
         statements = statements.filter(state=state)
@@ -57,13 +57,12 @@ def home(request):
 @login_required
 @require_POST
 def start_run(request):
-    _operator_only(request)
+    access.require_operator(request.user)
     try:
         statements = reimbursement.run(until=reimbursement.parse_until(
             request.POST.get("until")), actor=request.user)
-    except ReimbursementError as error:
-        messages.error(request, error.detail)
-        return redirect("reimbursement-home")
+    except DomainError as error:
+        return show_refusal(request, error, reverse("reimbursement-home"))
     if statements:
         messages.success(request, _("%(count)s relevé(s) créé(s) : %(list)s.") % {
             "count": len(statements),
@@ -85,60 +84,39 @@ def statement_detail(request, pk):
     })
 
 
-# The downloads, shared by these pages and the API (cheques.api.reimbursement).
-
-
-def statement_pdf_response(statement):
-    return attachment(reimbursement.statement_pdf(statement), "application/pdf",
-                      f"releve-{statement.reference}.pdf")
-
-
-def statement_csv_response(statement):
-    return attachment(reimbursement.statement_csv(statement), "text/csv; charset=utf-8",
-                      f"releve-{statement.reference}.csv")
-
-
-def sepa_response(batch):
-    return attachment(batch.sepa_xml.encode("utf-8"), "application/xml; charset=utf-8",
-                      f"aptic-virements-{batch.pk}.xml")
-
-
 @login_required
 def statement_pdf(request, pk):
-    return statement_pdf_response(_statement(request, pk))
+    return attachment(*reimbursement.statement_download(_statement(request, pk), "pdf"))
 
 
 @login_required
 def statement_csv(request, pk):
-    return statement_csv_response(_statement(request, pk))
+    return attachment(*reimbursement.statement_download(_statement(request, pk), "csv"))
 
 
 @login_required
 @require_POST
 def validate_statement(request, pk):
-    _operator_only(request)
     statement = _statement(request, pk)
+    back = (reverse("reimbursement-statement", args=[pk]) if request.POST.get("next") == "detail"
+            else reverse("reimbursement-home"))
     try:
         reimbursement.validate(statement, actor=request.user)
-        messages.success(request, _("Le relevé %(ref)s est validé.")
-                         % {"ref": statement.reference})
-    except ReimbursementError as error:
-        messages.error(request, error.detail)
-    if request.POST.get("next") == "detail":
-        return redirect("reimbursement-statement", pk)
-    return redirect("reimbursement-home")
+    except DomainError as error:
+        return show_refusal(request, error, back)
+    messages.success(request, _("Le relevé %(ref)s est validé.") % {"ref": statement.reference})
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def create_batch(request):
-    _operator_only(request)
+    access.require_operator(request.user)
     try:
         batch = reimbursement.create_batch(request.POST.getlist("statements"),
                                            actor=request.user)
-    except ReimbursementError as error:
-        messages.error(request, error.detail)
-        return redirect("reimbursement-home")
+    except DomainError as error:
+        return show_refusal(request, error, reverse("reimbursement-home"))
     messages.success(request, _("Lot de paiement n° %(id)s créé : téléchargez le fichier SEPA "
                                 "et transmettez-le à la banque.") % {"id": batch.pk})
     return redirect("reimbursement-home")
@@ -146,19 +124,17 @@ def create_batch(request):
 
 @login_required
 def batch_sepa(request, pk):
-    _operator_only(request)
-    return sepa_response(get_object_or_404(PaymentBatch, pk=pk))
+    return attachment(*reimbursement.sepa_download(_batch(request, pk)))
 
 
 @login_required
 @require_POST
 def batch_paid(request, pk):
-    _operator_only(request)
-    batch = get_object_or_404(PaymentBatch, pk=pk)
+    batch = _batch(request, pk)
     try:
         reimbursement.mark_paid(batch, actor=request.user)
-        messages.success(request, _("Lot n° %(id)s payé : les chèques sont remboursés.")
-                         % {"id": batch.pk})
-    except ReimbursementError as error:
-        messages.error(request, error.detail)
+    except DomainError as error:
+        return show_refusal(request, error, reverse("reimbursement-home"))
+    messages.success(request, _("Lot n° %(id)s payé : les chèques sont remboursés.")
+                     % {"id": batch.pk})
     return redirect("reimbursement-home")

@@ -5,7 +5,6 @@ cheques.reporting and cheques.fraud; this module only scopes, shapes and renders
 import math
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
@@ -13,11 +12,9 @@ from django.utils.translation import gettext as _
 
 from aptic.http import spreadsheet_csv
 from aptic.inputs import parse_int
-from aptic.models import Organisation, Role
-from aptic.permissions import is_operator, organisations_for
+from aptic.permissions import is_operator
 
-from .. import reporting
-from ..api.orders import visible_orders
+from .. import access, reporting
 from ..models import Order
 
 CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments", "profile")
@@ -27,27 +24,15 @@ CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments"
 
 
 def funder_scope(request):
-    """(orders the user may see, funders offered in the filter, chosen funder or None).
-
-    The operator sees every order; a funder manager the orders of their funder(s); anyone
-    else is refused. A funder outside the user's reach gives a 404."""
-    user = request.user
-    if is_operator(user):
-        funders = Organisation.objects.filter(kind=Organisation.Kind.FUNDER)
-    else:
-        funders = organisations_for(user, Role.FUNDER_MANAGER).filter(
-            kind=Organisation.Kind.FUNDER)
-        if not funders.exists():
-            raise PermissionDenied
-    orders = visible_orders(user)
-    chosen = None
+    """(orders the user may see, funders offered in the filter, chosen funder or None); a
+    malformed or out-of-reach `funder` is unknown (cheques.access.reporting_scope)."""
     raw = request.GET.get("funder") or ""
-    if raw:
-        if parse_int(raw) is None:
-            raise Http404
-        chosen = get_object_or_404(funders, pk=parse_int(raw))
-        orders = orders.filter(funder=chosen)
-    return orders, funders.order_by("name"), chosen
+    funder_id = parse_int(raw) if raw else None
+    if raw and funder_id is None:
+        raise Http404
+    orders, funders = access.reporting_scope(request.user, funder_id)
+    chosen = funders.get(pk=funder_id) if funder_id is not None else None
+    return orders, funders, chosen
 
 
 def dashboard_data(orders):
@@ -197,7 +182,7 @@ def funder_dashboard(request):
 @login_required
 def order_dashboard(request, pk):
     """/financeur/tableau-de-bord/commande/<id>/: one order (404 if not the user's)."""
-    order = get_object_or_404(visible_orders(request.user), pk=pk)
+    order = access.visible_order(request.user, pk)
     return _render_dashboard(request, Order.objects.filter(pk=order.pk), order=order)
 
 
@@ -225,7 +210,6 @@ def places_json(request):
 @login_required
 def operator_dashboard(request):
     """/operateur/tableau-de-bord/: the operator's work queues and fraud signals."""
-    if not is_operator(request.user):
-        raise PermissionDenied
+    access.require_operator(request.user)
     return render(request, "cheques/reporting/operator_dashboard.html",
                   reporting.operator_overview())

@@ -22,6 +22,7 @@ urlpatterns = [
     path("commandes/", orders.order_list, name="order-list"),
     path("commandes/nouvelle/", orders.order_new, name="order-new"),
     path("commandes/nouvelle/recapitulatif/", orders.order_summary, name="order-summary"),
+    path("commandes/nouvelle/prix.json", orders.order_price, name="order-price"),
     path("commandes/<int:pk>/", orders.order_detail, name="order-detail"),
     path("commandes/<int:pk>/progression.json", orders.order_progress, name="order-progress"),
     path("commandes/<int:pk>/devis.pdf", orders.order_quote_pdf, name="order-quote-pdf"),

@@ -1,34 +1,40 @@
-// The live price of the order form: cheques × face value + the per-booklet fee.
-// The fee (in cents) comes from the form's data-fee-cents attribute; the server recomputes
-// the price on the summary page, this is only a preview.
+// The live price of the order form. The server computes it (cheques.pricing, the same price
+// as the summary, the quote and the invoice) and formats it in the page's language; this
+// script only asks again when a figure changes.
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
   var output = document.getElementById("live-price");
-  if (!form || !output) { return; }
-  var fee = parseInt(form.dataset.feeCents || "0", 10) || 0;
-  var euros = new Intl.NumberFormat(document.documentElement.lang || "fr",
-                                    { style: "currency", currency: "EUR" });
+  if (!form || !output || !form.dataset.priceUrl) { return; }
+  var pending = null;
+  var timer = null;
 
-  function number(name) {
+  function value(name) {
     var input = form.querySelector("[data-price='" + name + "']");
-    if (!input) { return NaN; }
-    return parseFloat(String(input.value).replace(",", "."));
+    return input ? input.value : "";
+  }
+
+  function ask() {
+    if (pending) { pending.abort(); }
+    pending = new AbortController();
+    var query = new URLSearchParams({
+      booklets: value("booklets"),
+      cheques_per_booklet: value("cheques"),
+      face_value: value("face-value")
+    });
+    fetch(form.dataset.priceUrl + "?" + query.toString(),
+          { credentials: "same-origin", signal: pending.signal,
+            headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (price) { output.textContent = price ? price.display : "—"; })
+      .catch(function (error) { if (error.name !== "AbortError") { output.textContent = "—"; } });
   }
 
   function update() {
-    var booklets = number("booklets");
-    var cheques = number("cheques");
-    var value = number("face-value");
-    if (!(booklets > 0) || !(cheques > 0) || !(value > 0)) {
-      output.textContent = "—";
-      return;
-    }
-    var cents = Math.round(booklets) * (Math.round(cheques) * Math.round(value * 100) + fee);
-    output.textContent = euros.format(cents / 100);
+    clearTimeout(timer);
+    timer = setTimeout(ask, 120);
   }
 
   form.addEventListener("input", update);
   form.addEventListener("change", update);
-  update();
 })();

@@ -172,45 +172,53 @@ MATRIX = {
     "commandes/<int:pk>/annuler/": row(
         "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN,
         funderA="→/commandes/{submitted_a}/", funderB=404),
+    # The live price of the order form (cheques.pricing, formatted by the server).
+    "commandes/nouvelle/prix.json": row(
+        query={"booklets": "2", "cheques_per_booklet": "5", "face_value": "10"}, others=403,
+        anon=LOGIN, funders=200),
+    # cheques.access: a role without order pages gets 403 whatever the order; a funder
+    # manager gets 404 for another funder's order, 403 for an action on their own.
     "commandes/<int:pk>/prolonger/": row(
-        "POST", kwargs=ORDER_A, data={"valid_until": "{next_year}-06-30"}, others=404,
-        anon=LOGIN, operator="→/commandes/{order_a}/"),
-    "operateur/commandes/": row(others=404, anon=LOGIN, operator=200),
+        "POST", kwargs=ORDER_A, data={"valid_until": "{next_year}-06-30"}, others=403,
+        anon=LOGIN, funderB=404, operator="→/commandes/{order_a}/"),
+    "operateur/commandes/": row(others=403, anon=LOGIN, operator=200),
     "operateur/commandes/<int:pk>/valider/": row(
-        "POST", kwargs=SUBMITTED_A, others=404, anon=LOGIN, operator="→/operateur/commandes/"),
-    "operateur/commandes/<int:pk>/refuser/": row(
-        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget"}, others=404, anon=LOGIN,
+        "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN, funderB=404,
         operator="→/operateur/commandes/"),
+    "operateur/commandes/<int:pk>/refuser/": row(
+        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget"}, others=403, anon=LOGIN,
+        funderB=404, operator="→/operateur/commandes/"),
     "carnets/remise/": row(others=200, anon=LOGIN, places=403),
     "carnets/annulation/": row(others=403, anon=LOGIN, funders=200, operator=200),
 
     # --- cheques: printing (web). Anonymous visitors get a 403, not the login page: these
     # are downloads and JSON polled by scripts (cheques/web/printing.py). ------------------
-    "commandes/<int:pk>/impression/": row(kwargs=ORDER_A, others=404, anon=LOGIN,
-                                          funderA=200, operator=200),
-    "commandes/<int:pk>/impression/etat.json": row(kwargs=ORDER_A, others=404, anon=403,
-                                                   funderA=200, operator=200),
-    "commandes/<int:pk>/impression/pdf/": row(kwargs=ORDER_A, others=404, anon=403,
-                                              funderA=200, operator=200),
-    "commandes/<int:pk>/imprimer/": row("POST", kwargs=ORDER_A, others=404, anon=403,
+    "commandes/<int:pk>/impression/": row(kwargs=ORDER_A, others=403, anon=LOGIN,
+                                          funderA=200, funderB=404, operator=200),
+    "commandes/<int:pk>/impression/etat.json": row(kwargs=ORDER_A, others=403, anon=403,
+                                                   funderA=200, funderB=404, operator=200),
+    "commandes/<int:pk>/impression/pdf/": row(kwargs=ORDER_A, others=403, anon=403,
+                                              funderA=200, funderB=404, operator=200),
+    "commandes/<int:pk>/imprimer/": row("POST", kwargs=ORDER_A, others=403, anon=403,
+                                        funderB=404,
                                         operator="→/commandes/{order_a}/impression/"),
     # Order A is printed: the operator is past every permission and told there is nothing
     # to restart; funder A sees the order but may not restart its printing.
     "commandes/<int:pk>/impression/relancer/": row(
-        "POST", kwargs=ORDER_A, others=404, anon=403, funderA=403, operator=409),
+        "POST", kwargs=ORDER_A, others=403, anon=403, funderB=404, operator=409),
     "commandes/<int:pk>/reimprimer-un-carnet/": row(
-        "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=404, anon=403,
-        operator="→/commandes/{order_a}/impression/"),
-    "impressions/<int:job_pk>/pdf/": row(kwargs={"job_pk": "{reprint_job}"}, others=404,
-                                         anon=403, funderA=200, operator=200),
+        "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=403, anon=403,
+        funderB=404, operator="→/commandes/{order_a}/impression/"),
+    "impressions/<int:job_pk>/pdf/": row(kwargs={"job_pk": "{reprint_job}"}, others=403,
+                                         anon=403, funderA=200, funderB=404, operator=200),
 
     # --- cheques: redemption (web) --------------------------------------------------------
     "encaisser/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X, shown_to=AT_X),
-    "encaissements/": row(others=404, anon=LOGIN, places=200, secret=PLACE_X,
+    "encaissements/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X,
                           shown_to=AT_X),
     "encaissements/<int:pk>/annuler/": row(
-        "POST", kwargs={"pk": "{recent_redemption}"}, others=404, anon=LOGIN,
-        managerX="→/encaissements/", mediatorX="→/encaissements/"),
+        "POST", kwargs={"pk": "{recent_redemption}"}, others=403, anon=LOGIN,
+        managerX="→/encaissements/", mediatorX="→/encaissements/", mediatorY=404),
     # The QR code's page is public; a mediator's phone goes straight to the scan page.
     "c/<str:code>": row(kwargs={"code": "{cheque_code}"}, query={"s": "{cheque_signature}"},
                         others=200, places="→/encaisser/"),
@@ -219,30 +227,30 @@ MATRIX = {
     "financeur/tableau-de-bord/": row(others=403, anon=LOGIN, funders=200, operator=200,
                                       secret=DASHBOARD_A_LINK, shown_to=FUNDER_A),
     "financeur/tableau-de-bord/commande/<int:pk>/": row(
-        kwargs=ORDER_A, others=404, anon=LOGIN, funderA=200, operator=200),
+        kwargs=ORDER_A, others=403, anon=LOGIN, funderA=200, funderB=404, operator=200),
     "financeur/tableau-de-bord/lieux.json": row(
         query={"order": "{order_a}"}, others=403, anon=LOGIN, funderA=200, funderB=404,
         operator=200),
     "operateur/tableau-de-bord/": row(others=403, anon=LOGIN, operator=200),
 
     # --- cheques: reimbursement (web) -----------------------------------------------------
-    "remboursements/": row(others=404, anon=LOGIN, managerX=200, operator=200,
+    "remboursements/": row(others=403, anon=LOGIN, managerX=200, operator=200,
                            secret="{statement_x_reference}", shown_to=STATEMENT_X_READERS),
-    "remboursements/lancer/": row("POST", others=404, anon=LOGIN,
+    "remboursements/lancer/": row("POST", others=403, anon=LOGIN,
                                   operator="→/remboursements/"),
-    "remboursements/releves/<int:pk>/": row(kwargs=STATEMENT_X, others=404, anon=LOGIN,
+    "remboursements/releves/<int:pk>/": row(kwargs=STATEMENT_X, others=403, anon=LOGIN,
                                             managerX=200, operator=200),
-    "remboursements/releves/<int:pk>.pdf": row(kwargs=STATEMENT_X, others=404, anon=LOGIN,
+    "remboursements/releves/<int:pk>.pdf": row(kwargs=STATEMENT_X, others=403, anon=LOGIN,
                                                managerX=200, operator=200),
-    "remboursements/releves/<int:pk>.csv": row(kwargs=STATEMENT_X, others=404, anon=LOGIN,
+    "remboursements/releves/<int:pk>.csv": row(kwargs=STATEMENT_X, others=403, anon=LOGIN,
                                                managerX=200, operator=200),
     "remboursements/releves/<int:pk>/valider/": row(
-        "POST", kwargs=STATEMENT_X, others=404, anon=LOGIN, operator="→/remboursements/"),
-    "remboursements/lots/": row("POST", data={"statements": "{statement_x}"}, others=404,
+        "POST", kwargs=STATEMENT_X, others=403, anon=LOGIN, operator="→/remboursements/"),
+    "remboursements/lots/": row("POST", data={"statements": "{statement_x}"}, others=403,
                                 anon=LOGIN, operator="→/remboursements/"),
-    "remboursements/lots/<int:pk>/sepa.xml": row(kwargs=BATCH, others=404, anon=LOGIN,
+    "remboursements/lots/<int:pk>/sepa.xml": row(kwargs=BATCH, others=403, anon=LOGIN,
                                                  operator=200),
-    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, others=404, anon=LOGIN,
+    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, others=403, anon=LOGIN,
                                                operator="→/remboursements/"),
 
     # --- API: orders, booklets, cheques ---------------------------------------------------
@@ -251,10 +259,10 @@ MATRIX = {
     "api/v1/orders/<int:pk>/": row(kwargs=ORDER_A, others=404, anon=401, funderA=200,
                                    operator=200),
     "api/v1/orders/<int:pk>/approve/": row("POST", kwargs=SUBMITTED_A, others=403, anon=401,
-                                           operator=200),
+                                           funderB=404, operator=200),
     "api/v1/orders/<int:pk>/reject/": row("POST", kwargs=SUBMITTED_A, data={"reason": "Non"},
-                                          others=403, anon=401, operator=200),
-    "api/v1/orders/<int:pk>/cheques/": row(kwargs=ORDER_A, others=403, anon=401,
+                                          others=403, anon=401, funderB=404, operator=200),
+    "api/v1/orders/<int:pk>/cheques/": row(kwargs=ORDER_A, others=403, anon=401, funderB=404,
                                            operator=200),
     # Another funder's booklet answers as an unknown one would (no existence oracle).
     "api/v1/booklets/<str:number>/distribute/": row(
@@ -266,32 +274,34 @@ MATRIX = {
     # Any mediator checks any cheque a beneficiary brings; funders and prescribers do not.
     "api/v1/cheques/<str:code>/": row(kwargs={"code": "{cheque_code}"}, others=403, anon=401,
                                       places=200, operator=200),
-    # Anyone else, signed in or not, gets the same 404 (cheques/api/printing.py).
-    "api/v1/orders/<int:pk>/pdf/": row(kwargs=ORDER_A, others=404, funderA=200, operator=200),
+    # Open to anyone signed in or not (cheques/api/printing.py), with the access rule.
+    "api/v1/orders/<int:pk>/pdf/": row(kwargs=ORDER_A, others=403, funderA=200, funderB=404,
+                                       operator=200),
     "api/v1/orders/<int:pk>/print/": row("POST", kwargs=ORDER_A, others=403, anon=401,
-                                         operator=202),
-    "api/v1/orders/<int:pk>/print/restart/": row("POST", kwargs=ORDER_A, others=404, anon=401,
-                                                 funderA=403, operator=409),
-    "api/v1/orders/<int:pk>/ledger/": row(kwargs=ORDER_A, others=404, anon=401, funderA=200,
-                                          operator=200),
+                                         funderB=404, operator=202),
+    "api/v1/orders/<int:pk>/print/restart/": row("POST", kwargs=ORDER_A, others=403, anon=401,
+                                                 funderB=404, operator=409),
+    "api/v1/orders/<int:pk>/ledger/": row(kwargs=ORDER_A, others=403, anon=401, funderA=200,
+                                          funderB=404, operator=200),
     "api/v1/reporting/summary/": row(query={"order": "{order_a}"}, others=403, anon=401,
                                      funderA=200, funderB=404, operator=200),
 
     # --- API: redemption ------------------------------------------------------------------
     "api/v1/redemptions/": row(others=200, anon=401, secret=PLACE_X, shown_to=AT_X),
     "api/v1/redemptions/<int:pk>/": row("DELETE", kwargs={"pk": "{recent_redemption}"},
-                                        others=404, anon=401, managerX=204, mediatorX=204),
+                                        others=403, anon=401, managerX=204, mediatorX=204,
+                                        mediatorY=404),
 
     # --- API: reimbursement ---------------------------------------------------------------
     "api/v1/statements/": row(others=200, anon=401, secret="{statement_x_reference}",
                               shown_to=STATEMENT_X_READERS),
-    "api/v1/statements/<int:pk>/": row(kwargs=STATEMENT_X, others=404, anon=401,
+    "api/v1/statements/<int:pk>/": row(kwargs=STATEMENT_X, others=403, anon=401,
                                        managerX=200, operator=200),
-    "api/v1/statements/<int:pk>.pdf": row(kwargs=STATEMENT_X, others=404, anon=401,
+    "api/v1/statements/<int:pk>.pdf": row(kwargs=STATEMENT_X, others=403, anon=401,
                                           managerX=200, operator=200),
-    "api/v1/statements/<int:pk>.csv": row(kwargs=STATEMENT_X, others=404, anon=401,
+    "api/v1/statements/<int:pk>.csv": row(kwargs=STATEMENT_X, others=403, anon=401,
                                           managerX=200, operator=200),
-    "api/v1/statements/<int:pk>/validate/": row("POST", kwargs=STATEMENT_X, others=404,
+    "api/v1/statements/<int:pk>/validate/": row("POST", kwargs=STATEMENT_X, others=403,
                                                 anon=401, managerX=403, operator=200),
     "api/v1/payouts/": row(others=403, anon=401, operator=200),
     "api/v1/payouts/<int:pk>/": row(kwargs=BATCH, others=403, anon=401, operator=200),

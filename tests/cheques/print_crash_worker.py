@@ -49,9 +49,9 @@ def _crash_once():
 
 @worker_process_init.connect
 def _wire_crashes(**_kwargs):
-    from cheques.pdf import booklets
+    from cheques.pdf import booklets as booklet_pdf
 
-    render_booklets = booklets.render_booklets
+    render_booklets = booklet_pdf.render_booklets
 
     def crashing_render_booklets(booklets, out, **kwargs):
         report = render_booklets(booklets, out, **kwargs)
@@ -66,4 +66,4 @@ def _wire_crashes(**_kwargs):
                 time.sleep(60)
         return report
 
-    booklets.render_booklets = crashing_render_booklets
+    booklet_pdf.render_booklets = crashing_render_booklets

@@ -23,7 +23,7 @@ def race(args):
                                          "redemption": "1000000/min"}
     from aptic.models import User
     from cheques import redemption
-    from cheques.lifecycle import ChequeError
+    from cheques.lifecycle import DomainError
 
     user = User.objects.get(pk=user_id)
     random.Random(worker).shuffle(codes)
@@ -43,7 +43,7 @@ def race(args):
                 redemption.redeem(user=user, place=place_id, service="outils-atelier",
                                   codes=[code])
                 outcome = "won"
-            except ChequeError as error:
+            except DomainError as error:
                 outcome = error.code
         if outcome == "won":
             won += 1

@@ -10,10 +10,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pypdf import PdfReader
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation, Role
 from cheques import ordering
 from cheques.models import Invoice, Order, PricingSettings
-from cheques.ordering import OrderError
 from tests.clock import paris
 from tests.factories import OrganisationFactory, member
 
@@ -103,7 +103,7 @@ def test_an_order_without_fee_has_a_single_line(funder, manager_a, operator, mak
 
 def test_an_order_is_invoiced_once(priced, operator):
     ordering.approve_order(priced, actor=operator)
-    with pytest.raises(OrderError):
+    with pytest.raises(DomainError):
         ordering.approve_order(priced, actor=operator)
     assert Invoice.objects.filter(order=priced).count() == 1
     assert AuditEvent.objects.filter(action="invoice.issued").count() == 1
@@ -123,7 +123,7 @@ def test_an_invoice_that_cannot_be_written_leaves_the_order_waiting(priced, oper
     # The terms no longer add up to the agreed total: no invoice, so no approval either.
     Order.objects.filter(pk=priced.pk).update(booklets=21)
     priced.refresh_from_db()
-    with pytest.raises(OrderError) as refused:
+    with pytest.raises(DomainError) as refused:
         ordering.approve_order(priced, actor=operator)
     assert refused.value.code == "invoice_mismatch"
     assert "2 510,00" in refused.value.detail.replace("\u202f", " ")

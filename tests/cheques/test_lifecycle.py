@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Role
 from cheques import codes, lifecycle
 from cheques.issuance import issue_order
-from cheques.lifecycle import ChequeError
 from cheques.models import Booklet, Cheque, Order
 from tests.factories import member
 
@@ -84,7 +84,7 @@ def test_funder_b_cannot_cancel_a_booklet_of_funder_a(api, issued, manager_b):
 def test_a_single_cheque_is_cancelled_once(issued, operator):
     cheque = issued.cheques.first()
     lifecycle.cancel_cheque(cheque.display_code.lower(), actor=operator, reason="Perdu")
-    with pytest.raises(ChequeError) as error:
+    with pytest.raises(DomainError) as error:
         lifecycle.cancel_cheque(cheque.code, actor=operator, reason="Perdu")
     assert error.value.code == "cancelled"
 
@@ -109,7 +109,7 @@ def test_the_lookup_refuses_typos_before_the_database(api, issued, mediator, man
     cheque = issued.cheques.first()
     api.force_authenticate(mediator)
     response = api.get(f"/api/v1/cheques/{mangle(cheque.code)}/")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["code"] == code
 
 
@@ -121,7 +121,7 @@ def test_an_unknown_code_is_404_and_a_forged_signature_is_refused_without_a_quer
     assert api.get(f"/api/v1/cheques/{unknown}/").json()["code"] == "unknown_cheque"
     cheque = issued.cheques.first()
     with CaptureQueriesContext(connection) as queries:
-        with pytest.raises(ChequeError) as error:
+        with pytest.raises(DomainError) as error:
             lifecycle.lookup_cheque(cheque.code, "k1.AAAAAAAAAAAAAAAA")
     assert error.value.code == "bad_signature"
     assert len(queries) == 0
@@ -140,7 +140,7 @@ def test_hand_overs_are_refused_from_j_minus_15(clock, issued, manager_a):
     clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=16), 23, 59))
     lifecycle.distribute_booklet(first.number, actor=manager_a)
     clock.move_to(clock.at(issued.valid_until - datetime.timedelta(days=15), 0, 1))
-    with pytest.raises(ChequeError) as error:
+    with pytest.raises(DomainError) as error:
         lifecycle.distribute_booklet(second.number, actor=manager_a)
     assert error.value.code == "handover_closed"
 
@@ -180,7 +180,7 @@ def test_the_expiry_job_run_twice_gives_the_same_result(clock, issued, manager_a
 
 def test_the_operator_extends_validity_with_an_audit_row(issued, operator, manager_a):
     new_date = issued.valid_until + datetime.timedelta(days=90)
-    with pytest.raises(ChequeError):
+    with pytest.raises(DomainError):
         lifecycle.extend_validity(issued, actor=manager_a, valid_until=new_date)
     lifecycle.extend_validity(issued, actor=operator, valid_until=new_date)
     issued.refresh_from_db()

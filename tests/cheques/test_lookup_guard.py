@@ -5,9 +5,9 @@ much higher ceiling, and anonymous callers stay limited per address."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Role
 from cheques import codes, guard
-from cheques.lifecycle import ChequeError
 from tests.cheques.redemption_fixtures import codes_of
 from tests.factories import member
 
@@ -60,11 +60,11 @@ def test_many_accounts_guessing_from_one_address_meet_the_address_ceiling(
 def test_anonymous_look_ups_are_still_limited_per_address(settings, mediator_x):
     settings.CHEQUE_LOOKUP_FAILURE_LIMIT = 3
     anonymous = AnonymousUser()
-    unknown = ChequeError("unknown_cheque", "Aucun chèque ne porte ce code.", status=404)
+    unknown = DomainError("unknown_cheque", "Aucun chèque ne porte ce code.", status=404)
     for _guess in range(3):
         guard.ensure_not_blocked(anonymous, OFFICE)
         guard.record_failure(anonymous, OFFICE, unknown)
-    with pytest.raises(ChequeError) as caught:
+    with pytest.raises(DomainError) as caught:
         guard.ensure_not_blocked(anonymous, OFFICE)
     assert caught.value.code == "too_many_failures" and caught.value.status == 429
     guard.ensure_not_blocked(anonymous, "192.0.2.8")

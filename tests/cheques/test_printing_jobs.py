@@ -14,10 +14,11 @@ from django.db import transaction
 from PIL import Image
 from pypdf import PdfReader
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent
 from cheques import codes, printing
 from cheques.models import Booklet, Cheque, PrintChunk, PrintJob
-from cheques.pdf import booklets
+from cheques.pdf import booklets as booklet_pdf
 from cheques.pdf.booklets import SLOT_H, SLOT_Y
 from tests.cheques.print_crash_worker import CRASH_ONCE_ENV, HOLD_ENV, HOLD_FROM_CHUNK
 from tests.cheques.test_printing_engine import CODE, NUMBER, read_pages
@@ -165,8 +166,8 @@ def test_only_the_operator_prints_and_a_second_printing_waits_for_the_first(
         client, make_order, funder_a, manager_a, operator, django_capture_on_commit_callbacks):
     order = printed_order(make_order, funder_a, manager_a, operator,
                           django_capture_on_commit_callbacks)
-    client.force_login(manager_a)
-    assert client.post(f"/commandes/{order.pk}/imprimer/").status_code == 404
+    client.force_login(manager_a)  # sees the order, may not print it
+    assert client.post(f"/commandes/{order.pk}/imprimer/").status_code == 403
     client.force_login(operator)
     # In this test the tasks never run (they wait for a commit): the new job stays queued.
     assert client.post(f"/commandes/{order.pk}/imprimer/").status_code == 302
@@ -186,7 +187,7 @@ def test_a_job_left_queued_for_long_does_not_block_printing_again(clock,
 
     order = make_order(funder_a, manager_a, approve_by=operator)
     lost = printing.start_printing(order, actor=operator)  # its task is never sent here
-    with pytest.raises(printing.PrintError):
+    with pytest.raises(DomainError):
         printing.start_printing(order, actor=operator)
     PrintJob.objects.filter(pk=lost.pk).update(
         created_at=clock.now - datetime.timedelta(minutes=16))
@@ -256,7 +257,7 @@ def test_a_single_booklet_reprint_prints_that_booklet_only(
     # The whole order's PDF is still the current one.
     assert printing.current_job(order).booklet is None
     assert client.post(f"/commandes/{order.pk}/reimprimer-un-carnet/",
-                       {"booklet": "2000-999999"}).status_code == 400
+                       {"booklet": "2000-999999"}).status_code == 404
     client.force_login(manager_a)
     assert client.get(f"/impressions/{job.pk}/pdf/").status_code == 200
     client.force_login(manager_b)
@@ -271,17 +272,17 @@ def test_a_chunk_that_crashed_after_writing_is_rewritten_and_counted_once(
         job = printing.start_printing(order, actor=operator)
     chunk_ids = printing.plan_job(job.pk)
     assert len(chunk_ids) == 3
-    render_booklets = booklets.render_booklets
+    render_booklets = booklet_pdf.render_booklets
 
     def crash(booklets, out, **kwargs):
         render_booklets(booklets, out, **kwargs)
         Path(out).write_bytes(Path(out).read_bytes()[:500])  # half written, then the crash
         raise SystemExit("worker lost")
 
-    monkeypatch.setattr(printing, "render_booklets", crash)
+    monkeypatch.setattr(booklet_pdf, "render_booklets", crash)
     with pytest.raises(SystemExit):
         printing.render_chunk(chunk_ids[0])
-    monkeypatch.setattr(printing, "render_booklets", render_booklets)
+    monkeypatch.setattr(booklet_pdf, "render_booklets", render_booklets)
     first = PrintChunk.objects.get(pk=chunk_ids[0])
     assert (first.state, first.attempts) == (PrintChunk.State.PENDING, 1)
     assert not printing.chunk_path(job, 0).exists()  # the merge never sees half a file
@@ -307,16 +308,16 @@ def test_a_chunk_rendered_twice_at_once_is_counted_once_and_the_pdf_stays_whole(
     with transaction.atomic():
         job = printing.start_printing(order, actor=operator)
     first, second = printing.plan_job(job.pk)
-    render_booklets = booklets.render_booklets
+    render_booklets = booklet_pdf.render_booklets
     twin = []
 
     def with_a_twin(booklets, out, **kwargs):
         # The twin delivery renders and counts while this one renders.
-        monkeypatch.setattr(printing, "render_booklets", render_booklets)
+        monkeypatch.setattr(booklet_pdf, "render_booklets", render_booklets)
         twin.append(printing.render_chunk(first))
         return render_booklets(booklets, out, **kwargs)
 
-    monkeypatch.setattr(printing, "render_booklets", with_a_twin)
+    monkeypatch.setattr(booklet_pdf, "render_booklets", with_a_twin)
     assert printing.render_chunk(first) is False
     assert twin == [False]
     chunk = PrintChunk.objects.get(pk=first)
@@ -580,7 +581,7 @@ def test_a_job_that_still_moves_is_neither_restarted_nor_shown_as_stalled(
     job = printing.start_printing(order, actor=operator)
     printing.plan_job(job.pk)
     assert printing.status(order)["stalled"] is False
-    with pytest.raises(printing.PrintError) as refused:
+    with pytest.raises(DomainError) as refused:
         printing.restart_printing(order, actor=operator)
     assert (refused.value.code, refused.value.status) == ("not_stalled", 409)
     assert printing.resume_stalled_jobs() == []

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent
 from cheques import codes, lifecycle, redemption
-from cheques.lifecycle import ChequeError
 from cheques.models import Booklet, Cheque, Redemption
 from places.models import Place, Qualification
 from services.models import Service
@@ -31,7 +31,7 @@ def post(api, user, body, key=None):
 
 
 def refused(code, **kwargs):
-    with pytest.raises(ChequeError) as caught:
+    with pytest.raises(DomainError) as caught:
         redemption.redeem(**kwargs)
     assert caught.value.code == code, caught.value.detail
     return caught.value

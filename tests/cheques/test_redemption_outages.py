@@ -11,9 +11,9 @@ import pytest
 import redis
 from django.contrib.auth.models import AnonymousUser
 
+from aptic.errors import DomainError
 from aptic.outages import OUTAGE_ERRORS, RETRY_AFTER_SECONDS
 from cheques import codes, guard
-from cheques.lifecycle import ChequeError
 from cheques.models import Cheque, Redemption
 from tests.cheques.redemption_fixtures import codes_of
 from tests.helpers import free_port
@@ -102,7 +102,7 @@ def test_with_redis_stopped_a_mediator_still_looks_up_a_cheque(
     api.force_authenticate(mediator_x)
     assert api.get(f"/api/v1/cheques/{code}/").status_code == 200
     typo = api.get(f"/api/v1/cheques/{wrong_check_character(code)}/")
-    assert (typo.status_code, typo.json()["code"]) == (400, "bad_check_character")
+    assert (typo.status_code, typo.json()["code"]) == (422, "bad_check_character")
 
 
 def test_with_redis_stopped_anonymous_look_ups_fail_closed(spare_redis):
@@ -113,7 +113,7 @@ def test_with_redis_stopped_anonymous_look_ups_fail_closed(spare_redis):
     with pytest.raises(OUTAGE_ERRORS):
         guard.ensure_not_blocked(anonymous, address)
     with pytest.raises(OUTAGE_ERRORS):
-        guard.record_failure(anonymous, address, ChequeError("unknown_cheque", "Inconnu", 404))
+        guard.record_failure(anonymous, address, DomainError("unknown_cheque", "Inconnu"))
 
 
 def test_with_redis_stopped_an_anonymous_request_that_needs_it_gets_a_503_never_a_500(

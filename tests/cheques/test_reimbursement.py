@@ -5,11 +5,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent
 from cheques import ledger, redemption, reimbursement
-from cheques.lifecycle import ChequeError
 from cheques.models import Cheque, Redemption, Statement
-from cheques.reimbursement import ReimbursementError
 from services.models import Service
 from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 
@@ -85,7 +84,7 @@ def test_redemptions_after_the_period_wait_for_the_next_run(clock, issued, place
 
 
 def test_a_period_in_the_future_is_refused_and_nothing_changes(clock, month, operator):
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.run(until=clock.today + datetime.timedelta(days=1), actor=operator)
     assert caught.value.code == "future_period"
     assert "futur" in caught.value.detail
@@ -95,7 +94,7 @@ def test_a_period_in_the_future_is_refused_and_nothing_changes(clock, month, ope
 
 def test_validating_an_empty_statement_is_refused(structure, operator):
     empty = Statement.objects.create(structure=structure, until=reimbursement.default_until())
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.validate(empty, actor=operator)
     assert caught.value.code == "empty_statement"
     empty.refresh_from_db()
@@ -106,18 +105,18 @@ def test_validating_twice_is_refused_and_the_first_validation_stands(month, oper
     statement = reimbursement.run(actor=operator)[0]
     validated = reimbursement.validate(statement, actor=operator)
     assert validated.state == Statement.State.VALIDATED and validated.validated_by == operator
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.validate(statement, actor=operator)
     assert caught.value.code == "not_draft" and caught.value.status == 409
     assert AuditEvent.objects.filter(action="statement.validated").count() == 1
 
 
 def test_only_the_operator_runs_and_validates(month, manager_x, operator):
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.run(actor=manager_x)
     assert caught.value.code == "forbidden"
     statement = reimbursement.run(actor=operator)[0]
-    with pytest.raises(ReimbursementError):
+    with pytest.raises(DomainError):
         reimbursement.validate(statement, actor=manager_x)
     statement.refresh_from_db()
     assert statement.state == Statement.State.DRAFT
@@ -128,12 +127,12 @@ def test_undo_is_refused_once_the_redemption_is_in_a_statement(clock, issued, pl
     result = redeem(issued, mediator_x, place, 1, now=clock.now)
     reimbursement.run(until=clock.today, actor=operator)
     found = Redemption.objects.get(pk=result.redemptions[0].pk)
-    with pytest.raises(ChequeError) as caught:
+    with pytest.raises(DomainError) as caught:
         redemption.undo(redemption=found, user=mediator_x)
     assert caught.value.code == "in_statement"
     # Even with a stale copy loaded before the run, the conditional update refuses.
     stale = result.redemptions[0]
-    with pytest.raises(ChequeError):
+    with pytest.raises(DomainError):
         redemption.undo(redemption=stale, user=mediator_x)
     found.refresh_from_db()
     assert found.undone_at is None
@@ -159,7 +158,7 @@ def test_paying_a_batch_reimburses_the_cheques_and_moves_the_ledger(month, place
     assert ledger.check() == []
     assert AuditEvent.objects.filter(action="cheque.reimbursed").count() == 5
     assert AuditEvent.objects.filter(action="statement.paid").count() == 2
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.mark_paid(batch, actor=operator)
     assert caught.value.code == "already_paid"
 

@@ -6,10 +6,10 @@ import pytest
 import sepaxml
 import xmlschema
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent
 from cheques import reimbursement
 from cheques.models import PaymentBatch, Statement
-from cheques.reimbursement import ReimbursementError
 from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_a_structure_without_bank_details_is_blocked_with_its_reason_and_nothing
     assert [(s.pk, cents) for s, _reason, cents in blocked] == [
         (other_place.structure_id, 2000)]
     assert "absentes" in blocked[0][1]
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.create_batch([s.pk for s in validated], actor=operator)
     assert caught.value.code == "blocked_structures"
     assert other_place.structure.name in caught.value.detail
@@ -88,17 +88,17 @@ def test_only_validated_statements_not_yet_in_a_batch_are_paid(clock, validated,
     bank(other_place.structure, iban=IBAN_B, bic=BIC_B)
     redeem(issued, mediator_x, place, 1, skip=6, now=clock.last_month(20))
     [draft] = reimbursement.run(actor=operator)
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.create_batch([validated[0].pk, draft.pk], actor=operator)
     assert caught.value.code == "not_validated"
     reimbursement.create_batch([validated[0].pk], actor=operator)
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.create_batch([validated[0].pk, validated[1].pk], actor=operator)
     assert caught.value.code == "already_in_batch"
     assert PaymentBatch.objects.count() == 1
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.create_batch([], actor=operator)
     assert caught.value.code == "no_statements"
-    with pytest.raises(ReimbursementError) as caught:
+    with pytest.raises(DomainError) as caught:
         reimbursement.create_batch([999999], actor=operator)
     assert caught.value.code == "unknown_statement"

@@ -3,6 +3,7 @@ to that day (default: the last day of the previous month); prints the statements
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aptic.errors import DomainError
 from aptic.templatetags.money import format_euros
 from cheques import reimbursement
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, until=None, **options):
         try:
             statements = reimbursement.run(until=reimbursement.parse_until(until))
-        except reimbursement.ReimbursementError as error:
+        except DomainError as error:
             raise CommandError(error.detail) from None
         if not statements:
             self.stdout.write("Aucun encaissement à rembourser : aucun relevé créé.")
