@@ -5,6 +5,7 @@ Celery runs tasks eagerly: that is the zero-setup demo. Tests and production set
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -30,10 +31,15 @@ def envlist(name, default):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def refuse_to_start(reason):
+    """A configuration that would run unsafely stops the process with one line."""
+    sys.exit(f"Refusing to start: {reason}")
+
+
 DEBUG = envbool("DEBUG", True)
 SECRET_KEY = env("SECRET_KEY", "insecure-demo-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG=0")
+    refuse_to_start("SECRET_KEY must be set when DEBUG=0.")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
@@ -42,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
 # can write it, and every throttle keyed on it would be reset by a new value.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES < 0:
-    raise RuntimeError("TRUSTED_PROXIES is a number of proxies: 0 or more")
+    refuse_to_start("TRUSTED_PROXIES is a number of proxies: 0 or more.")
 
 INSTALLED_APPS = [
     "django.contrib.admin.apps.SimpleAdminConfig",
@@ -186,8 +192,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_TIMEZONE = TIME_ZONE
-# Daily and monthly jobs are added here by the features that need them.
-CELERY_BEAT_SCHEDULE = {}
 
 # The demo keeps each mail in var/mail/ and prints one line per mail (aptic.mail);
 # production sends through SMTP.
@@ -329,7 +333,7 @@ if LOGIN_FREE_FAILURES < 0 or min(
     LOGIN_DELAY_BASE_SECONDS, LOGIN_DELAY_MAX_SECONDS, LOGIN_FAILURE_WINDOW_SECONDS,
     LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS, ADDRESS_CEILING_FACTOR,
 ) < 1:
-    raise RuntimeError("The LOGIN_* limits and ADDRESS_CEILING_FACTOR must be positive")
+    refuse_to_start("the LOGIN_* limits and ADDRESS_CEILING_FACTOR must be positive.")
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
@@ -342,10 +346,6 @@ EXPIRY_ALERT_DAYS = envint("EXPIRY_ALERT_DAYS", 30)  # the funder is warned at J
 HANDOVER_STOP_DAYS = envint("HANDOVER_STOP_DAYS", 15)  # hand-overs refused from J-15
 # Orders of more cheques than this are issued by a Celery task (with a progress bar).
 ISSUANCE_ASYNC_THRESHOLD = envint("ISSUANCE_ASYNC_THRESHOLD", 20000)
-CELERY_BEAT_SCHEDULE["cheques-end-of-validity"] = {
-    "task": "cheques.tasks.end_of_validity_task",
-    "schedule": 24 * 60 * 60,
-}
 
 # Brute-force protection of cheque look-ups (cheques.guard): per account when signed in,
 # per address when anonymous.
@@ -357,22 +357,19 @@ FRAUD_BOOKLET_WINDOW_MINUTES = envint("FRAUD_BOOKLET_WINDOW_MINUTES", 10)  # who
 FRAUD_MAX_REDEMPTIONS_PER_HOUR = envint("FRAUD_MAX_REDEMPTIONS_PER_HOUR", 30)  # per mediator
 FRAUD_LOOKBACK_DAYS = envint("FRAUD_LOOKBACK_DAYS", 30)  # period the signals cover
 
-# Reimbursement of places (cheques.reimbursement): a monthly run on the 1st for the previous
-# month, and the operator's account debited by the SEPA credit-transfer files.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["cheques-monthly-reimbursement"] = {
-    "task": "cheques.tasks.monthly_reimbursement_task",
-    "schedule": crontab(minute=0, hour=3, day_of_month=1),
+# The operator: the issuer of quotes and invoices (cheques.invoicing, paid in advance to its
+# account) and the debtor of the SEPA credit transfers that pay places
+# (cheques.reimbursement). The demo's values are refused with DEBUG=0.
+DEMO_OPERATOR = {
+    "OPERATOR_IBAN": "FR1420041010050500013M02606",
+    "OPERATOR_BIC": "PSSTFRPPPAR",
+    "OPERATOR_SIRET": "81234567600017",
 }
-OPERATOR_IBAN = env("OPERATOR_IBAN", "FR1420041010050500013M02606")
-OPERATOR_BIC = env("OPERATOR_BIC", "PSSTFRPPPAR")
+OPERATOR_IBAN = env("OPERATOR_IBAN", DEMO_OPERATOR["OPERATOR_IBAN"])
+OPERATOR_BIC = env("OPERATOR_BIC", DEMO_OPERATOR["OPERATOR_BIC"])
 OPERATOR_ACCOUNT_NAME = env("OPERATOR_ACCOUNT_NAME", "APTIC operateur demo")
-
-# Quotes and invoices of orders (cheques.invoicing): the operator as the issuer, and the
-# mention printed under the amounts. Invoices are paid in advance to OPERATOR_IBAN.
 OPERATOR_NAME = env("OPERATOR_NAME", "Opérateur #APTIC")
-OPERATOR_SIRET = env("OPERATOR_SIRET", "81234567600017")
+OPERATOR_SIRET = env("OPERATOR_SIRET", DEMO_OPERATOR["OPERATOR_SIRET"])
 OPERATOR_ADDRESS = env("OPERATOR_ADDRESS", "1 place de la Démonstration, 33000 Bordeaux")
 INVOICE_LEGAL_MENTION = env(
     "INVOICE_LEGAL_MENTION",
@@ -385,7 +382,35 @@ PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)
 # operator sees it and may restart it, and the beat job below restarts it by itself (after
 # the broker's visibility timeout has had its chance to give lost messages back).
 PRINT_STALL_MINUTES = envint("PRINT_STALL_MINUTES", 10)
-CELERY_BEAT_SCHEDULE["cheques-resume-stalled-printing"] = {
-    "task": "cheques.tasks.resume_stalled_print_jobs_task",
-    "schedule": 60,
+
+# The periodic jobs (Celery beat), all of them.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    # J-30 alerts to funders, expiry and credit notes after the grace period (daily).
+    "cheques-end-of-validity": {
+        "task": "cheques.tasks.end_of_validity_task",
+        "schedule": 24 * 60 * 60,
+    },
+    # The previous month's statements, on the 1st at 3:00.
+    "cheques-monthly-reimbursement": {
+        "task": "cheques.tasks.monthly_reimbursement_task",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
+    # Print jobs with no progress for PRINT_STALL_MINUTES, restarted (every minute).
+    "cheques-resume-stalled-printing": {
+        "task": "cheques.tasks.resume_stalled_print_jobs_task",
+        "schedule": 60,
+    },
 }
+
+# Production refuses the demo's operator and QR signing keys derived from SECRET_KEY
+# (rotating the secret would void every printed cheque).
+if not DEBUG:
+    demo_values = [name for name, value in DEMO_OPERATOR.items()
+                   if globals()[name] in (value, "")]
+    if demo_values:
+        refuse_to_start(f"{', '.join(demo_values)} still hold the demo's values or nothing "
+                        "(DEBUG=0): set the operator's own.")
+    if not env("CHEQUE_SIGNING_KEYS"):
+        refuse_to_start("CHEQUE_SIGNING_KEYS must be set when DEBUG=0 (id:secret pairs).")

@@ -1,4 +1,5 @@
-"""factory-boy factories for the accounts; domain apps add theirs beside their tests."""
+"""The tests' one world: accounts (factory-boy), orders and issued orders. Tests build their
+rows with these, through the fixtures of tests/conftest.py and tests/cheques/conftest.py."""
 
 import factory
 
@@ -35,3 +36,18 @@ def member(role, organisation=None, **user_fields):
     user = UserFactory(**user_fields)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
+
+
+def make_order(funder, user, *, approve_by=None, **terms):
+    """An order of `funder` placed by `user` (2 booklets of 5 cheques of 10 € unless told),
+    approved and issued by `approve_by` when given."""
+    from cheques import ordering
+
+    terms.setdefault("booklets", 2)
+    terms.setdefault("cheques_per_booklet", 5)
+    terms.setdefault("contact_name", "Contact")
+    terms.setdefault("contact_email", "c@example.org")
+    order = ordering.create_order(funder=funder, created_by=user, **terms)
+    if approve_by:
+        order = ordering.approve_order(order, actor=approve_by)
+    return order

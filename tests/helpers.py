@@ -36,3 +36,22 @@ def confirmation_path(message):
     found = re.search(r"https?://\S+/structure/inscription/confirmer/\S+/", message.body)
     assert found, message.body
     return urlsplit(found.group(0)).path
+
+
+# What production sets (DEBUG=0): the settings refuse to start without it.
+PRODUCTION = {
+    "DEBUG": "0", "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6, "ALLOWED_HOSTS": "aptic.example",
+    "SITE_URL": "https://aptic.example", "DJANGO_SETTINGS_MODULE": "aptic.settings",
+    "CHEQUE_SIGNING_KEYS": "p1:" + "s1gn1ng-k3y-" * 5,
+    "OPERATOR_IBAN": "FR7630006000011234567890189", "OPERATOR_BIC": "AGRIFRPP",
+    "OPERATOR_SIRET": "73282932000074",
+}
+
+
+def production_environment(**extra):
+    """This process's environment as production would set it, for a subprocess."""
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    return {**env, **PRODUCTION, **extra}

@@ -14,13 +14,12 @@ fonts, at thousands of cheques per second and constant memory.
 
 Work is split in chunks: `render_booklets(booklets, path)` writes one chunk file and is
 deterministic (a retried chunk rewrites the same bytes), `merge_chunks(paths, out)` joins
-them. `render_booklets_naive` renders the same design the slow way (one WeasyPrint document,
-inline SVG QR codes): the benchmark compares both.
+them. benchmarks/printing.py renders the same design the slow way (one WeasyPrint document,
+inline SVG QR codes) to measure this path against it.
 """
 
 import hashlib
 import io
-import itertools
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -249,16 +248,14 @@ def _empty_slot(index):
     return {"number": "", "code": "", "qr": "", "top": _slot_top(index)}
 
 
-def _booklet_pages(booklet, *, filled):
-    """The page list of one booklet for the templates: filled (naive rendering) or with
-    empty variable parts (the design to stamp on)."""
-    pages = [{"kind": "cover", "number": booklet.number if filled else ""}]
+def _booklet_pages(booklet):
+    """The page list of one booklet for the templates, variable parts left empty: the
+    design to stamp on."""
+    pages = [{"kind": "cover", "number": ""}]
     for start in range(0, len(booklet.cheques), SLOTS_PER_PAGE):
         cheques = booklet.cheques[start:start + SLOTS_PER_PAGE]
-        slots = [{"number": c.number, "code": c.code_display, "qr": _qr_svg(c.qr_payload),
-                  "top": _slot_top(index)}
-                 if filled else _empty_slot(index) for index, c in enumerate(cheques)]
-        pages.append({"kind": "cheques", "slots": slots})
+        pages.append({"kind": "cheques",
+                      "slots": [_empty_slot(index) for index in range(len(cheques))]})
     return pages
 
 
@@ -402,27 +399,3 @@ def chunks_of(booklets, max_cheques):
         size += len(booklet.cheques)
     if chunk:
         yield chunk
-
-
-# --- the slow path, for comparison ----------------------------------------------------------
-
-
-def render_booklets_naive(booklets, out):
-    """The same design as ONE WeasyPrint document with inline SVG QR codes (no stamping):
-    the reference the benchmark measures the fast path against. The booklets are expected
-    to share one layout (the first booklet's funder, value and wording are used)."""
-    report = RenderReport()
-    booklets = list(booklets)
-    pages = list(itertools.chain.from_iterable(
-        _booklet_pages(booklet, filled=True) for booklet in booklets))
-    if not booklets:
-        raise ValueError("No booklet to print.")
-    html = render_to_string("cheques/print/document.html",
-                            _context(booklets[0], pages, report))
-    data = html_to_pdf(html)
-    with stamp._open_out(out) as fileobj:
-        fileobj.write(data)
-    report.booklets = len(booklets)
-    report.cheques = sum(len(booklet.cheques) for booklet in booklets)
-    report.pages = len(pages)
-    return report

@@ -31,13 +31,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from aptic import tokens
 from aptic.models import Organisation, Role
-from cheques import codes, ordering, printing, reimbursement
+from cheques import codes, printing, reimbursement
 from cheques.models import Cheque, PrintJob
 from places import claims, signup
 from places.models import ChangeRequest, StructureSignup
 from tests.cheques.redemption_fixtures import make_place
 from tests.cheques.reimbursement_support import bank, redeem
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_order, member
 
 ROLES = ("anon", "funderA", "funderB", "prescriberA", "managerX", "mediatorX", "mediatorY",
          "operator")
@@ -372,9 +372,7 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     place_y = make_place(structure_y, name="Lieu Yeti")
 
     def order(funder, user, approve=True):
-        created = ordering.create_order(funder=funder, created_by=user, booklets=2,
-                                        cheques_per_booklet=5)
-        return ordering.approve_order(created, actor=operator) if approve else created
+        return make_order(funder, user, approve_by=operator if approve else None)
 
     with django_capture_on_commit_callbacks(execute=True):  # issued, then printed
         order_a = order(funder_a, users["funderA"])

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import ROOT, database_url_for_subprocess
+from tests.helpers import production_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +44,8 @@ def production_responses(django_db_setup, django_db_blocker, tmp_path_factory):
         database_url = database_url_for_subprocess()
         User.objects.filter(email="cookie@example.org").delete()
         User.objects.create_user(email="cookie@example.org", password="Un mot de passe solide 42")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
-               SITE_URL="https://aptic.example", DATABASE_URL=database_url,
-               DJANGO_SETTINGS_MODULE="aptic.settings",
-               STATIC_ROOT=str(tmp_path_factory.mktemp("static")))
+    env = production_environment(DATABASE_URL=database_url,
+                                 STATIC_ROOT=str(tmp_path_factory.mktemp("static")))
     collect = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert collect.returncode == 0, collect.stderr

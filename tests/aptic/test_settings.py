@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
+from tests.helpers import PRODUCTION, production_environment
 
 PRINT_SETTINGS = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -39,12 +40,12 @@ def test_with_no_environment_the_demo_runs_on_sqlite_with_eager_tasks():
 
 
 def test_database_redis_and_site_come_from_the_environment():
-    found = settings_with(
-        DATABASE_URL="postgres://aptic:secret@db.example:5433/aptic_prod",
-        REDIS_URL="redis://cache.example:6379/2", DEBUG="0", SECRET_KEY="x" * 60,
-        ALLOWED_HOSTS="aptic.example,www.aptic.example", SITE_URL="https://aptic.example/",
-        MEDIA_ROOT="/srv/aptic/media",
-    )
+    found = settings_with(**{
+        **PRODUCTION, "DATABASE_URL": "postgres://aptic:secret@db.example:5433/aptic_prod",
+        "REDIS_URL": "redis://cache.example:6379/2", "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "aptic.example,www.aptic.example",
+        "SITE_URL": "https://aptic.example/", "MEDIA_ROOT": "/srv/aptic/media",
+    })
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["name"] == "aptic_prod"
     assert found["eager"] is False
@@ -79,31 +80,18 @@ def test_kept_connections_are_checked_and_a_dead_worker_s_tasks_come_back_within
 
 
 def test_production_settings_pass_check_deploy_without_a_single_warning():
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
-               SITE_URL="https://aptic.example")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=ROOT, capture_output=True, text=True, env=env,
+        cwd=ROOT, capture_output=True, text=True, env=production_environment(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def production_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(DEBUG="0", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="aptic.example",
-               SITE_URL="https://aptic.example", DJANGO_SETTINGS_MODULE="aptic.settings",
-               **extra)
-    return env
-
-
 def test_without_collectstatic_the_web_server_refuses_to_start_with_one_clear_line(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import aptic.wsgi"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120,
-                            env=production_env(STATIC_ROOT=str(tmp_path)))
+                            env=production_environment(STATIC_ROOT=str(tmp_path)))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "collectstatic" in lines[0], result.stderr
@@ -124,8 +112,29 @@ def test_a_file_missing_from_the_manifest_is_served_by_its_plain_name_not_a_500(
     (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1", "hash": "0"}')
     result = subprocess.run([sys.executable, "-c", SERVE_HOME], cwd=ROOT, capture_output=True,
                             text=True, timeout=120,
-                            env=production_env(STATIC_ROOT=str(tmp_path),
+                            env=production_environment(STATIC_ROOT=str(tmp_path),
                                                DATABASE_URL=database_url_for_subprocess()))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "200", result.stdout + result.stderr
     assert "is not in the manifest" in result.stderr
+
+
+@pytest.mark.parametrize(("missing", "words"), [
+    ("OPERATOR_IBAN", "OPERATOR_IBAN still hold"), ("OPERATOR_SIRET", "OPERATOR_SIRET still"),
+    ("CHEQUE_SIGNING_KEYS", "CHEQUE_SIGNING_KEYS must be set"),
+])
+def test_production_refuses_to_start_on_the_demo_operator_or_derived_signing_keys(missing,
+                                                                                  words):
+    env = production_environment()
+    del env[missing]
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Refusing to start:"), result.stderr
+    assert words in lines[0]
+
+
+def test_the_periodic_jobs_are_declared_once():
+    source = (ROOT / "aptic" / "settings.py").read_text()
+    assert source.count("CELERY_BEAT_SCHEDULE") == 1

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from aptic.models import Organisation, Role
-from cheques import ordering
+from tests import factories
 from tests.factories import OrganisationFactory, member
 
 
@@ -40,17 +40,8 @@ def mediator(db):
 
 @pytest.fixture
 def make_order(nomenclature):
-    def make(funder, user, *, approve_by=None, **terms):
-        terms.setdefault("booklets", 2)
-        terms.setdefault("cheques_per_booklet", 5)
-        order = ordering.create_order(funder=funder, created_by=user,
-                                      contact_name="Contact", contact_email="c@example.org",
-                                      **terms)
-        if approve_by:
-            order = ordering.approve_order(order, actor=approve_by)
-        return order
-
-    return make
+    """tests.factories.make_order, once the nomenclature is seeded."""
+    return factories.make_order
 
 
 def next_june(today):
