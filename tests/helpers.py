@@ -36,3 +36,12 @@ def confirmation_path(message):
     found = re.search(r"https?://\S+/structure/inscription/confirmer/\S+/", message.body)
     assert found, message.body
     return urlsplit(found.group(0)).path
+
+
+def signed_in(user):
+    """A test client signed in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -11,8 +11,8 @@ from aptic.models import AuditEvent, Organisation
 from cheques import fraud, redemption
 from places.models import StructureProfile
 from services.models import Service
-from tests.cheques.redemption_fixtures import codes_of, make_place
-from tests.factories import OrganisationFactory
+from tests.cheques.redemption_fixtures import codes_of
+from tests.factories import OrganisationFactory, make_place
 
 pytestmark = pytest.mark.django_db
 

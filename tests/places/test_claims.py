@@ -8,9 +8,8 @@ from django.test import Client
 from aptic.models import AuditEvent, Organisation, Role
 from places import claims
 from places.models import Place, PlaceClaim, Qualification, Request
-from tests.cheques.redemption_fixtures import make_place
-from tests.factories import OrganisationFactory, member
-from tests.helpers import confirmation_path
+from tests.factories import OrganisationFactory, make_place, member
+from tests.helpers import confirmation_path, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +41,6 @@ def holder():
 @pytest.fixture
 def holder_manager(holder):
     return member(Role.PLACE_MANAGER, holder)
-
-
-@pytest.fixture
-def operator():
-    return member(Role.OPERATOR_STAFF)
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def on_the_map(places):

@@ -23,11 +23,6 @@ def structure(nomenclature):
     return OrganisationFactory(kind=Organisation.Kind.STRUCTURE, siret="44312345000019")
 
 
-@pytest.fixture
-def manager(structure):
-    return member(Role.PLACE_MANAGER, structure)
-
-
 def place_data(**fields):
     data = {"name": "Médiathèque Mériadeck", "address": "85 cours du Maréchal Juin",
             "postcode": "33000", "town": "Bordeaux", "insee_code": "33063",

@@ -12,9 +12,9 @@ from django.test import Client
 from aptic.models import AuditEvent, Organisation, Role
 from places import review
 from places.models import ChangeRequest, Place, Qualification, Request, StructureProfile
-from tests.cheques.redemption_fixtures import make_place
 from tests.cheques.reimbursement_support import BIC_A, BIC_B, IBAN_A, IBAN_B, bank
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_place, member
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -26,24 +26,8 @@ def structure():
 
 
 @pytest.fixture
-def manager(structure):
-    return member(Role.PLACE_MANAGER, structure)
-
-
-@pytest.fixture
-def operator():
-    return member(Role.OPERATOR_STAFF)
-
-
-@pytest.fixture
 def place(structure, nomenclature):
     return make_place(structure, name="Médiathèque Mériadeck", opening_hours="Tu-Sa 10:00-18:00")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_data(place, **changes):
