@@ -10,14 +10,14 @@ from aptic.forms import OrganisationForm
 from aptic.models import Organisation, User
 from services.models import Service
 
-from . import standard
 from .models import Place, StructureProfile
+from .standard import values, vocabulary
 
 
-def standard_choices(label, values):
+def standard_choices(label, labels):
     """Check boxes for one multi-valued field of the national standard."""
     return forms.MultipleChoiceField(label=label, required=False,
-                                     choices=[(value, value) for value in values],
+                                     choices=[(value, value) for value in labels],
                                      widget=forms.CheckboxSelectMultiple)
 
 class AccountForm(forms.Form):
@@ -88,12 +88,13 @@ class PlaceForm(forms.ModelForm):
                              help_text=_("Séparés par des virgules."))
     websites = forms.CharField(label=_("Sites web"), required=False,
                                help_text=_("Séparés par des virgules."))
-    publics = standard_choices(_("Publics spécifiquement adressés"), standard.PUBLICS)
-    specific_support = standard_choices(_("Prise en charge spécifique"), standard.SPECIFIC_SUPPORT)
-    fees = standard_choices(_("Frais à charge"), standard.FEES)
-    access_modes = standard_choices(_("Modalités d’accès"), standard.ACCESS_MODES)
-    support_modes = standard_choices(_("Modalités d’accompagnement"), standard.SUPPORT_MODES)
-    itinerancy = standard_choices(_("Itinérance"), standard.ITINERANCY)
+    publics = standard_choices(_("Publics spécifiquement adressés"), vocabulary.PUBLICS)
+    specific_support = standard_choices(_("Prise en charge spécifique"),
+                                        vocabulary.SPECIFIC_SUPPORT)
+    fees = standard_choices(_("Frais à charge"), vocabulary.FEES)
+    access_modes = standard_choices(_("Modalités d’accès"), vocabulary.ACCESS_MODES)
+    support_modes = standard_choices(_("Modalités d’accompagnement"), vocabulary.SUPPORT_MODES)
+    itinerancy = standard_choices(_("Itinérance"), vocabulary.ITINERANCY)
     accessibility_url = forms.URLField(label=_("Fiche Accès libre"), required=False,
                                        assume_scheme="https", max_length=500)
     booking_url = forms.URLField(label=_("Prise de rendez-vous en ligne"), required=False,
@@ -127,7 +128,7 @@ class PlaceForm(forms.ModelForm):
 
     def clean_insee_code(self):
         code = self.cleaned_data["insee_code"].strip().upper()
-        if code and not standard.INSEE_PATTERN.match(code):
+        if code and not values.INSEE_PATTERN.match(code):
             raise forms.ValidationError(_("Code INSEE invalide (5 caractères, ex. 33063)."))
         return code
 
@@ -135,7 +136,7 @@ class PlaceForm(forms.ModelForm):
         phone = self.cleaned_data["phone"]
         if not phone:
             return ""
-        normalised = standard.normalise_phone(phone)
+        normalised = values.normalise_phone(phone)
         if not normalised:
             raise forms.ValidationError(
                 _("Numéro de téléphone invalide : par exemple 05 56 00 00 00."))
@@ -156,7 +157,7 @@ class PlaceForm(forms.ModelForm):
         cleaned = super().clean()
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
         if latitude is not None and longitude is not None \
-                and not standard.in_france(latitude, longitude):
+                and not values.in_france(latitude, longitude):
             self.add_error("latitude", _("Ces coordonnées sont hors de France : vérifiez la "
                                          "latitude et la longitude."))
         return cleaned

@@ -24,7 +24,7 @@ from aptic.inputs import parse_int
 from aptic.models import AuditEvent, Organisation
 from aptic.permissions import is_operator
 
-from . import claims, qualification, review, standard
+from . import claims, qualification, review
 from . import signup as signups
 from .forms import (
     AccountForm,
@@ -38,13 +38,14 @@ from .forms import (
     StructureForm,
 )
 from .models import ChangeRequest, Place, PlaceClaim, Qualification, Request, StructureProfile
+from .standard import exporting
 
 
 @require_GET
 def export_csv(request):
     """GET /api/v1/places/export.csv: qualified places in the national standard v1.0.2."""
     buffer = io.StringIO()
-    standard.write_csv(buffer)
+    exporting.write_csv(buffer)
     return attachment(buffer.getvalue(), "text/csv; charset=utf-8",
                       f"lieux-aptic-{timezone.localdate().isoformat()}.csv")
 

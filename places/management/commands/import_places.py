@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from aptic.models import User
-from places.standard import ImportFileError, import_places
+from places.standard.importing import import_places
+from places.standard.reading import ImportFileError
 
 
 class Command(BaseCommand):
