@@ -22,8 +22,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from aptic import audit
-from aptic.models import Membership, Role
+from aptic.models import Role
 from aptic.permissions import PLACE_ROLES, may_act_for_place
+from places.access import places_for_redemption
 from places.models import Place
 from services.models import Service
 
@@ -69,15 +70,15 @@ def place_for_redemption(user, place_id):
         place_id = int(place_id)
     except (TypeError, ValueError):
         raise refuse("unknown_place", _("Lieu inconnu.")) from None
-    memberships = Membership.objects.filter(
-        user=user, organisation=OuterRef("structure_id"), role__in=PLACE_ROLES
-    )
     place = (Place.objects.filter(pk=place_id)
              .only("id", "name", "structure_id", "qualification", "department")
-             .annotate(is_member=Exists(memberships)).first())
+             .annotate(may_redeem=Exists(places_for_redemption(user).filter(pk=OuterRef("pk"))))
+             .first())
     if place is None:
         raise refuse("unknown_place", _("Lieu inconnu."))
-    if not place.is_member or not user.is_active:
+    if place.may_redeem:
+        return place
+    if not may_act_for_place(user, place):
         raise refuse("forbidden", _("Vous n’êtes pas médiateur de ce lieu."))
     if not place.is_qualified:
         raise refuse("place_not_qualified", _(

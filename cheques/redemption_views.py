@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from aptic.http import spreadsheet_csv
 from aptic.permissions import PLACE_ROLES, organisations_for
-from places.me_api import places_for_redemption
+from places.access import places_for_redemption
 
 from . import codes, redemption
 from .lifecycle import ChequeError

@@ -30,9 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
+from aptic.errors import DomainError
 from aptic.models import Role
 from aptic.pdf import render_pdf
 from aptic.permissions import is_operator, organisations_for
+from places import banking
 
 from . import ledger
 from .models import Cheque, PaymentBatch, Redemption, Statement, StatementLine
@@ -209,33 +211,13 @@ def validate(statement, *, actor):
 # --- bank details --------------------------------------------------------------------------
 
 
-@dataclass
-class BankDetails:
-    iban: str
-    bic: str
-    holder: str
-
-
 def bank_details(structure):
-    """The structure's checked bank details, or a ReimbursementError saying what is wrong."""
-    from schwifty import BIC, IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    profile = getattr(structure, "structure_profile", None)
-    if profile is None or not (profile.iban or profile.bic or profile.account_holder):
-        raise ReimbursementError("no_bank_details", _("Coordonnées bancaires absentes."))
-    if not profile.account_holder.strip():
-        raise ReimbursementError("no_account_holder", _("Titulaire du compte absent."))
+    """The structure's checked bank details (places.banking), or a ReimbursementError saying
+    what is wrong."""
     try:
-        iban = IBAN(profile.iban)
-    except (SchwiftyException, ValueError):
-        raise ReimbursementError("invalid_iban", _("IBAN absent ou invalide.")) from None
-    try:
-        bic = BIC(profile.bic)
-    except (SchwiftyException, ValueError):
-        raise ReimbursementError("invalid_bic", _("BIC absent ou invalide.")) from None
-    return BankDetails(iban=str(iban.compact), bic=str(bic.compact),
-                       holder=profile.account_holder.strip())
+        return banking.payable(getattr(structure, "structure_profile", None))
+    except DomainError as error:
+        raise ReimbursementError(error.code, error.detail) from None
 
 
 def blocked_reason(structure):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from services.models import Service
 
-from .. import search
+from .. import access, search
 from ..models import Place, Qualification
 from .reading import ImportFileError, read_file
 from .rows import PLACE_FIELDS, Mapper, RowError, parse_row
@@ -48,7 +48,9 @@ class ImportReport:
 
 def import_places(data, *, source=None, qualified=False, actor=None, file_name=""):
     """Import a file of the national standard (bytes). Returns an ImportReport.
-    Raises ImportFileError (nothing imported) when the file cannot be read as a whole."""
+    Raises ImportFileError (nothing imported) when the file cannot be read as a whole.
+    `actor` is the operator who imports, or None for the platform itself (a command)."""
+    access.require_importer(actor)
     version, rows = read_file(data)
     report = ImportReport(version=version)
     mapper = Mapper()

@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation, Role
-from places import qualification
+from places import access, qualification
 from places.models import Place, Qualification, StructureProfile
 from tests.clock import paris
 from tests.factories import OrganisationFactory, make_place, member
@@ -56,10 +57,11 @@ def test_an_incomplete_file_cannot_be_submitted(structure, manager):
     place = place_of(structure)
     place.services.clear()
 
-    with pytest.raises(qualification.QualificationError, match="coordonnées bancaires") as error:
+    with pytest.raises(DomainError, match="coordonnées bancaires") as error:
         qualification.submit(place, by=manager)
 
-    assert "services proposés" in error.value.messages[0]
+    assert "services proposés" in error.value.detail
+    assert (error.value.code, error.value.status) == ("incomplete", 422)
     place.refresh_from_db()
     assert place.qualification == Qualification.DRAFT
     assert not AuditEvent.objects.for_object(place).exists()
@@ -84,16 +86,16 @@ def test_a_structure_cannot_submit_or_edit_another_structures_place(structure, m
         qualification.submit(place, by=manager)
     with pytest.raises(PermissionDenied):
         qualification.save_place(place, by=manager)
-    assert qualification.may_edit_place(manager, place_of(structure))
-    assert not qualification.may_edit_place(manager, place)
-    assert not qualification.may_edit_place(member(Role.MEDIATOR, structure), place)
+    assert access.may_edit_place(manager, place_of(structure))
+    assert not access.may_edit_place(manager, place)
+    assert not access.may_edit_place(member(Role.MEDIATOR, structure), place)
 
 
 def test_rejecting_needs_a_reason_which_is_sent_to_the_structure(
         structure, operator, django_capture_on_commit_callbacks):
     place = place_of(structure, qualification=Qualification.SUBMITTED)
 
-    with pytest.raises(qualification.QualificationError, match="motif"):
+    with pytest.raises(DomainError, match="motif"):
         qualification.reject(place, by=operator, reason="  ")
     with django_capture_on_commit_callbacks(execute=True):
         qualification.reject(place, by=operator, reason="Horaires d’ouverture manquants.")
@@ -129,8 +131,10 @@ def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(
     place = place_of(structure, qualification=state)
     kwargs = {"reason": "Motif"} if action in ("reject", "suspend") else {}
 
-    with pytest.raises(qualification.QualificationError):
+    with pytest.raises(DomainError) as error:
         getattr(qualification, action)(place, by=operator, **kwargs)
+
+    assert (error.value.code, error.value.status) == ("invalid_status", 409)
 
     place.refresh_from_db()
     assert place.qualification == state

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from aptic.models import AuditEvent, Organisation, Role
@@ -204,7 +205,7 @@ def test_only_the_operator_decides_a_change(place, manager, operator):
     stranger = signed_in(member(Role.PLACE_MANAGER)).get(f"/operateur/modifications/{change.pk}/")
 
     assert (own.status_code, stranger.status_code) == (403, 404)
-    with pytest.raises(review.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         review.approve(change, by=manager)
     place.refresh_from_db()
     assert place.name == "Médiathèque Mériadeck"
