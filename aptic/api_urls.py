@@ -7,6 +7,6 @@ from .tokens_api import TokenCreate
 urlpatterns = [
     path("auth/token/", TokenCreate.as_view(), name="api-token"),
     path("", include("services.api_urls")),
-    path("", include("places.api_urls")),
+    path("", include("places.api.urls")),
     path("", include("cheques.api.urls")),
 ]

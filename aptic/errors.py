@@ -34,6 +34,11 @@ STATUS = {
     "too_many_failures": 429, "throttled": 429, "locked_out": 429,
     # Ours to fix (a file we produced does not validate, the operator's account is wrong).
     "invalid_sepa": 500, "operator_account": 500,
+    # Places: a structure's file, its claims, the changes under review, a signup's link.
+    "incomplete": 422, "not_claimable": 404, "invalid_link": 404,
+    "already_yours": 409, "already_requested": 409, "already_decided": 409,
+    "already_approved": 409, "already_confirmed": 409, "account_exists": 409,
+    "siret_taken": 409,
 }
 
 

@@ -267,7 +267,7 @@ LEAFLET_CONFIG = {
 
 # Features add their menu entries on the home page through these providers, so that the
 # project package never imports the domain apps.
-HOME_ACTION_PROVIDERS = ["places.home.actions", "cheques.web.home.actions"]
+HOME_ACTION_PROVIDERS = ["places.web.home.actions", "cheques.web.home.actions"]
 
 # Cheque codes: signing keys for the QR payload, "id:secret" pairs, the first one signs.
 CHEQUE_SIGNING_KEYS = envlist("CHEQUE_SIGNING_KEYS", f"k1:{SECRET_KEY}")

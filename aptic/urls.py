@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
          name="api-docs"),
-    path("", include("places.urls")),
+    path("", include("places.web.urls")),
     path("", include("cheques.web.urls")),
 ]
 

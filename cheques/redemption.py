@@ -23,8 +23,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from aptic import audit
 from aptic.errors import DomainError
-from aptic.models import Membership
-from aptic.permissions import PLACE_ROLES, may_act_for_place
+from aptic.permissions import may_act_for_place
+from places.access import places_for_redemption
 from places.models import Place
 from services.models import Service
 
@@ -34,24 +34,6 @@ from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
 MAX_CODES = 50
 UNDO_WINDOW = datetime.timedelta(hours=24)
-
-# HTTP status of each refusal, shared by the API and the scan page.
-STATUS = {
-    "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
-    "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
-    "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422,
-    "unknown_cheque": 404, "unknown_place": 404, "unknown_service": 422,
-    "expired": 410, "cancelled": 410,
-    "already_redeemed": 409,
-    "forbidden": 403, "place_not_qualified": 403,
-    "too_many_failures": 429,
-}
-
-
-def refuse(code, detail, **extra):
-    error = DomainError(code, detail, status=STATUS.get(code, 400))
-    error.extra = extra
-    return error
 
 
 @dataclass
@@ -70,15 +52,15 @@ def place_for_redemption(user, place_id):
         place_id = int(place_id)
     except (TypeError, ValueError):
         raise DomainError("unknown_place", _("Lieu inconnu.")) from None
-    memberships = Membership.objects.filter(
-        user=user, organisation=OuterRef("structure_id"), role__in=PLACE_ROLES
-    )
     place = (Place.objects.filter(pk=place_id)
              .only("id", "name", "structure_id", "qualification", "department")
-             .annotate(is_member=Exists(memberships)).first())
+             .annotate(may_redeem=Exists(places_for_redemption(user).filter(pk=OuterRef("pk"))))
+             .first())
     if place is None:
         raise DomainError("unknown_place", _("Lieu inconnu."))
-    if not place.is_member or not user.is_active:
+    if place.may_redeem:
+        return place
+    if not may_act_for_place(user, place):
         raise DomainError("forbidden", _("Vous n’êtes pas médiateur de ce lieu."))
     if not place.is_qualified:
         raise DomainError("place_not_qualified", _(

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.errors import DomainError
 from aptic.pdf import render_pdf
+from places import banking
 
 from . import access, ledger
 from .models import Cheque, PaymentBatch, Redemption, Statement, StatementLine
@@ -176,33 +177,10 @@ def validate(statement, *, actor):
 # --- bank details --------------------------------------------------------------------------
 
 
-@dataclass
-class BankDetails:
-    iban: str
-    bic: str
-    holder: str
-
-
 def bank_details(structure):
-    """The structure's checked bank details, or a DomainError saying what is wrong."""
-    from schwifty import BIC, IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    profile = getattr(structure, "structure_profile", None)
-    if profile is None or not (profile.iban or profile.bic or profile.account_holder):
-        raise DomainError("no_bank_details", _("Coordonnées bancaires absentes."))
-    if not profile.account_holder.strip():
-        raise DomainError("no_account_holder", _("Titulaire du compte absent."))
-    try:
-        iban = IBAN(profile.iban)
-    except (SchwiftyException, ValueError):
-        raise DomainError("invalid_iban", _("IBAN absent ou invalide.")) from None
-    try:
-        bic = BIC(profile.bic)
-    except (SchwiftyException, ValueError):
-        raise DomainError("invalid_bic", _("BIC absent ou invalide.")) from None
-    return BankDetails(iban=str(iban.compact), bic=str(bic.compact),
-                       holder=profile.account_holder.strip())
+    """The structure's checked bank details (places.banking), or the DomainError saying
+    what is wrong."""
+    return banking.payable(getattr(structure, "structure_profile", None))
 
 
 def blocked_reason(structure):

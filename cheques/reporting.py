@@ -296,46 +296,23 @@ def _queue(model, waiting_state, limit=20):
             "waiting_state": waiting_state, "state_field": field}
 
 
-def bank_details_problem(profile):
-    """Why a structure cannot be paid, or "" when its bank details are valid."""
-    import schwifty
-    from schwifty import exceptions as iban_errors
-
-    if profile is None or not (profile.iban or profile.bic or profile.account_holder):
-        return str(_("Aucune coordonnée bancaire"))
-    if not profile.iban:
-        return str(_("IBAN manquant"))
-    try:
-        schwifty.IBAN(profile.iban)
-    except (iban_errors.SchwiftyException, ValueError):
-        return str(_("IBAN invalide"))
-    if not profile.bic:
-        return str(_("BIC manquant"))
-    try:
-        schwifty.BIC(profile.bic)
-    except (iban_errors.SchwiftyException, ValueError):
-        return str(_("BIC invalide"))
-    if not profile.account_holder:
-        return str(_("Titulaire du compte manquant"))
-    return ""
-
 
 def blocked_structures():
     """Structures with qualified places or unpaid redemptions that cannot be paid, with the
     reason and the amount they are owed."""
     from aptic.models import Organisation
-    from places.models import Qualification, StructureProfile
+    from places.models import Qualification
+
+    from .reimbursement import blocked_reason
 
     owed = dict(Redemption.objects.filter(undone_at=None, cheque__state=Cheque.State.REDEEMED)
                 .values_list("structure_id").annotate(s=Sum("amount_cents")).order_by())
     structures = (Organisation.objects.filter(kind=Organisation.Kind.STRUCTURE)
                   .filter(Q(places__qualification=Qualification.QUALIFIED) | Q(pk__in=owed))
-                  .distinct().order_by("name"))
-    profiles = {p.organisation_id: p for p in StructureProfile.objects.filter(
-        organisation__in=structures)}
+                  .distinct().select_related("structure_profile").order_by("name"))
     blocked = []
     for structure in structures:
-        reason = bank_details_problem(profiles.get(structure.pk))
+        reason = blocked_reason(structure)
         if reason:
             blocked.append({"structure": structure, "reason": reason,
                             "owed_cents": owed.get(structure.pk, 0)})

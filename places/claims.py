@@ -10,56 +10,24 @@ reason, and then nothing changes.
 Once every approval is in, the place moves to the claiming structure, keeping its
 qualification: the operator has just vouched for the new structure (and may still suspend
 the place). Every other pending claim on the place is refused, and the former structure's
-pending rename or move of it is withdrawn. Each step is audited in its transaction.
+pending rename or move of it is withdrawn. Each step is audited in its transaction. Who
+sees a claim, and who decides on it: places.access.
 """
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from aptic import audit
-from aptic.models import Role
-from aptic.permissions import is_operator, may_act_for_organisation
+from aptic.errors import DomainError
 
-from . import review
-from .models import Place, PlaceClaim, Qualification, Request
-from .qualification import QualificationError, clean_reason, recipients_of, structures_managed_by
+from . import access, decisions, review
+from .access import HOLDER, OPERATOR
+from .models import Place, PlaceClaim, Request
+from .notifications import mail_structure
 
-OPERATOR = "operator"
-HOLDER = "holder"
-
-
-# --- Who sees and decides what --------------------------------------------------------------
-
-def claimable_places(structure):
-    """Places a structure may claim: imported places without a structure, and other
-    structures' qualified places (public anyway). Other structures' places that are not
-    public stay out of sight."""
-    return (Place.objects.filter(Q(structure=None) | Q(qualification=Qualification.QUALIFIED))
-            .exclude(structure=structure))
-
-
-def visible_claims(user):
-    """The operator sees every claim; place managers see their structures' claims and the
-    claims on their structures' places."""
-    if is_operator(user):
-        return PlaceClaim.objects.all()
-    managed = structures_managed_by(user)
-    return PlaceClaim.objects.filter(Q(structure__in=managed) | Q(holder__in=managed))
-
-
-def may_decide(user, claim, party):
-    if party == OPERATOR:
-        return is_operator(user)
-    return claim.holder_id is not None and may_act_for_organisation(
-        user, claim.holder_id, Role.PLACE_MANAGER)
-
+# --- What waits for whom --------------------------------------------------------------------
 
 def awaits(claim, party):
     """True when `party` has yet to approve the pending `claim`."""
@@ -83,20 +51,17 @@ def pending_for_holder(structure):
 
 def request(place, *, by, structure, reason=""):
     """The claiming structure's place manager asks for `place` (audited)."""
-    if not may_act_for_organisation(by, structure, Role.PLACE_MANAGER):
-        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    access.require_claimant(by, structure)
     with transaction.atomic():
         locked = Place.objects.select_for_update().get(pk=place.pk)
         if locked.structure_id == structure.pk:
-            raise QualificationError(_("Ce lieu est déjà rattaché à votre structure."),
-                                     code="already_yours")
-        if not claimable_places(structure).filter(pk=locked.pk).exists():
-            raise QualificationError(_("Ce lieu ne peut pas être demandé."),
-                                     code="not_claimable")
+            raise DomainError("already_yours", _("Ce lieu est déjà rattaché à votre structure."))
+        if not access.claimable_places(structure).filter(pk=locked.pk).exists():
+            raise DomainError("not_claimable", _("Ce lieu ne peut pas être demandé."))
         if PlaceClaim.objects.filter(place=locked, structure=structure,
                                      state=Request.PENDING).exists():
-            raise QualificationError(_("Votre structure a déjà demandé ce lieu : la demande "
-                                       "est en cours d’examen."), code="already_requested")
+            raise DomainError("already_requested", _(
+                "Votre structure a déjà demandé ce lieu : la demande est en cours d’examen."))
         claim = PlaceClaim.objects.create(place=locked, structure=structure,
                                           holder_id=locked.structure_id,
                                           reason=(reason or "").strip(), requested_by=by)
@@ -112,10 +77,9 @@ def _lock(claim, by, party):
     # of the place, places.review) takes its locks in that one order, so none deadlock.
     Place.objects.select_for_update().filter(pk=claim.place_id).first()
     locked = PlaceClaim.objects.select_for_update().select_related("place").get(pk=claim.pk)
-    if not may_decide(by, locked, party):
-        raise PermissionDenied(_("Vous ne pouvez pas décider de cette demande."))
+    access.require_claim_decider(by, locked, party)
     if locked.state != Request.PENDING:
-        raise QualificationError(_("Cette demande a déjà été traitée."), code="already_decided")
+        raise DomainError("already_decided", _("Cette demande a déjà été traitée."))
     return locked
 
 
@@ -124,8 +88,7 @@ def approve(claim, *, by, party):
     with transaction.atomic():
         locked = _lock(claim, by, party)
         if not awaits(locked, party):
-            raise QualificationError(_("Vous avez déjà accepté cette demande."),
-                                     code="already_approved")
+            raise DomainError("already_approved", _("Vous avez déjà accepté cette demande."))
         now = timezone.now()
         setattr(locked, f"{party}_approved_by", by)
         setattr(locked, f"{party}_approved_at", now)
@@ -159,7 +122,7 @@ def _transfer(claim, by, now):
 
 def refuse(claim, *, by, party, reason):
     """`party` refuses (with a reason, sent to the claiming structure): nothing changes."""
-    reason = clean_reason(reason)
+    reason = decisions.clean_reason(reason)
     with transaction.atomic():
         locked = _lock(claim, by, party)
         _close(locked, by, Request.REFUSED, reason, party=party)
@@ -167,13 +130,9 @@ def refuse(claim, *, by, party, reason):
 
 
 def _close(claim, by, state, reason="", **details):
-    claim.state = state
-    claim.decided_by = by
-    claim.decided_at = timezone.now()
-    claim.decision_reason = reason
-    claim.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
-    audit.record(by, claim, "claim.approved" if state == Request.APPROVED else "claim.refused",
-                 Request.PENDING, state, **({"reason": reason} if reason else {}), **details)
+    decisions.close(claim, by, state,
+                    "claim.approved" if state == Request.APPROVED else "claim.refused",
+                    reason, **details)
     transaction.on_commit(lambda: notify(claim, "claimant"))
 
 
@@ -206,15 +165,8 @@ def notify(claim, audience):
         structure, key = claim.holder, HOLDER
     else:
         structure, key = claim.structure, claim.state
-    recipients = recipients_of(structure) if structure else []
-    if key not in MESSAGES or not recipients:
+    if key not in MESSAGES:
         return 0
-    subject, body = MESSAGES[key]
-    params = {"place": claim.place.name, "structure": claim.structure.name,
-              "reason": claim.decision_reason}
-    link = settings.SITE_URL + reverse("registry-places")
-    return send_mail(
-        _(subject) % params,
-        _(body) % params + "\n\n" + _("Votre espace structure : %(link)s") % {"link": link},
-        None, recipients,
-    )
+    return mail_structure(structure, MESSAGES[key], {
+        "place": claim.place.name, "structure": claim.structure.name,
+        "reason": claim.decision_reason})

@@ -10,7 +10,7 @@ from aptic import audit
 from services.models import Service
 
 from .models import Place, Qualification, StructureProfile
-from .standard import import_places
+from .standard.importing import import_places
 
 DATA = Path(__file__).resolve().parent / "data"
 HINAURA = DATA / "hinaura-2023_v0.1.json"

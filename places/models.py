@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aptic.models import Organisation
 
-from . import hours
+from . import banking, hours
 from .departments import department_of
 
 
@@ -189,7 +189,8 @@ class StructureProfile(models.Model):
 
     @property
     def has_bank_details(self):
-        return bool(self.iban and self.bic and self.account_holder)
+        """Bank details a transfer can be paid to (places.banking)."""
+        return banking.are_valid(self)
 
 
 class Commune(models.Model):
@@ -227,7 +228,25 @@ class Request(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Retirée")
 
 
-class PlaceClaim(models.Model):
+class AwaitingDecision(models.Model):
+    """What a claim and a change under review share: where the request stands, who asked,
+    and who decided, when and why (places.decisions)."""
+
+    state = models.CharField(_("état"), max_length=20, choices=Request.choices,
+                             default=Request.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("demandée par"),
+                                     on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_reason = models.TextField(_("motif de la décision"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PlaceClaim(AwaitingDecision):
     """A structure asks to run a place that is listed already (imported, or another
     structure's qualified place). Nothing changes on the place until the decision: the
     operator approves, and so does the structure that holds the place, if one does
@@ -243,10 +262,6 @@ class PlaceClaim(models.Model):
         Organisation, verbose_name=_("structure actuelle"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("motif de la demande"), blank=True)
-    state = models.CharField(_("état"), max_length=20, choices=Request.choices,
-                             default=Request.PENDING, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("demandée par"),
-                                     on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
     operator_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("acceptée pour l’opérateur par"), null=True,
@@ -258,11 +273,6 @@ class PlaceClaim(models.Model):
         null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     holder_approved_at = models.DateTimeField(_("acceptée par la structure actuelle le"),
                                               null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"),
-                                   null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
-    decision_reason = models.TextField(_("motif de la décision"), blank=True)
 
     class Meta:
         verbose_name = _("demande de rattachement")
@@ -278,7 +288,7 @@ class PlaceClaim(models.Model):
         return f"{self.structure} → {self.place}"[:200]
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(AwaitingDecision):
     """A sensitive edit of a public record, kept aside until the operator approves it: the
     name or address of a qualified place, the bank details of a structure that has one
     (places.review). The record keeps its values until then."""
@@ -294,17 +304,8 @@ class ChangeRequest(models.Model):
                               on_delete=models.CASCADE, related_name="change_requests")
     values = models.JSONField(_("nouvelles valeurs"), default=dict)
     previous = models.JSONField(_("valeurs au moment de la demande"), default=dict)
-    state = models.CharField(_("état"), max_length=20, choices=Request.choices,
-                             default=Request.PENDING, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("demandée par"),
-                                     on_delete=models.PROTECT, related_name="+")
     # A new edit of the same record replaces the request and its date.
     requested_at = models.DateTimeField(_("demandée le"), default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"),
-                                   null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
-    decision_reason = models.TextField(_("motif de la décision"), blank=True)
 
     class Meta:
         verbose_name = _("modification à valider")

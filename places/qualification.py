@@ -1,4 +1,5 @@
-"""Qualification of places: who may edit a place, and the operator's decisions.
+"""Qualification of places: the structure's file and the operator's decisions (who may do
+what: places.access).
 
     draft ──submit──▶ submitted ──qualify──▶ qualified ──suspend──▶ suspended
       ▲                   │                      ▲                      │
@@ -14,56 +15,18 @@ Once a place is public, its structure renames or moves it only through the opera
 (places.review); a structure asks for a listed place with a claim (places.claims).
 """
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from aptic import audit
-from aptic.models import Membership, Organisation, Role
-from aptic.permissions import is_operator, may_act_for_organisation
+from aptic.errors import DomainError
 
+from . import access, review
+from .decisions import clean_reason
 from .models import Place, Qualification, StructureProfile
-
-
-class QualificationError(ValidationError):
-    """A transition that the place's state or file does not allow (a French message)."""
-
-
-# --- Who may do what ------------------------------------------------------------------------
-
-def may_manage_structure(user, structure):
-    """Place managers of the structure (and the operator) manage its file and places."""
-    return is_operator(user) or may_act_for_organisation(user, structure, Role.PLACE_MANAGER)
-
-
-def may_edit_place(user, place):
-    """A structure edits only its own places; the operator edits any place."""
-    if is_operator(user):
-        return True
-    return place.structure_id is not None and may_act_for_organisation(
-        user, place.structure_id, Role.PLACE_MANAGER)
-
-
-def structures_managed_by(user):
-    from aptic.permissions import organisations_for
-
-    return organisations_for(user, Role.PLACE_MANAGER).filter(kind=Organisation.Kind.STRUCTURE)
-
-
-def _require_operator(user):
-    if not is_operator(user):
-        raise PermissionDenied(_("Seul l’opérateur qualifie les lieux."))
-
-
-def _require_place_manager(user, place):
-    if not may_edit_place(user, place):
-        raise PermissionDenied(_("Vous ne gérez pas ce lieu."))
-
+from .notifications import mail_structure
 
 # --- What a complete file is ----------------------------------------------------------------
 
@@ -107,11 +70,9 @@ def _transition(place, actor, *, allowed_from, to, action, reason="", notify=Tru
     with transaction.atomic():
         locked = Place.objects.select_for_update().get(pk=place.pk)
         if locked.qualification not in allowed_from:
-            raise QualificationError(
-                _("Impossible : le lieu est « %(state)s ».")
-                % {"state": locked.get_qualification_display()},
-                code="invalid_state",
-            )
+            raise DomainError(
+                "invalid_status", _("Impossible : le lieu est « %(state)s ».")
+                % {"state": locked.get_qualification_display()})
         from_state = locked.qualification
         locked.qualification = to
         locked.qualification_reason = reason
@@ -127,49 +88,40 @@ def _transition(place, actor, *, allowed_from, to, action, reason="", notify=Tru
 
 def submit(place, *, by):
     """The structure asks the operator to qualify its place (file complete)."""
-    _require_place_manager(by, place)
+    access.require_place_manager(by, place)
     missing = missing_items(place)
     if missing:
-        raise QualificationError(
-            _("Dossier incomplet : il manque %(items)s.") % {"items": ", ".join(missing)},
-            code="incomplete",
-        )
+        raise DomainError(
+            "incomplete",
+            _("Dossier incomplet : il manque %(items)s.") % {"items": ", ".join(missing)})
     return _transition(place, by, allowed_from={Qualification.DRAFT, Qualification.REJECTED},
                        to=Qualification.SUBMITTED, action="place.submitted")
 
 
 def qualify(place, *, by):
-    _require_operator(by)
+    access.require_qualifier(by)
     return _transition(place, by, allowed_from={Qualification.SUBMITTED},
                        to=Qualification.QUALIFIED, action="place.qualified")
 
 
 def reject(place, *, by, reason):
-    _require_operator(by)
+    access.require_qualifier(by)
     reason = clean_reason(reason)
     return _transition(place, by, allowed_from={Qualification.SUBMITTED},
                        to=Qualification.REJECTED, action="place.rejected", reason=reason)
 
 
 def suspend(place, *, by, reason):
-    _require_operator(by)
+    access.require_qualifier(by)
     reason = clean_reason(reason)
     return _transition(place, by, allowed_from={Qualification.QUALIFIED},
                        to=Qualification.SUSPENDED, action="place.suspended", reason=reason)
 
 
 def reinstate(place, *, by):
-    _require_operator(by)
+    access.require_qualifier(by)
     return _transition(place, by, allowed_from={Qualification.SUSPENDED},
                        to=Qualification.QUALIFIED, action="place.reinstated")
-
-
-def clean_reason(reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise QualificationError(_("Indiquez le motif : la structure le recevra."),
-                                 code="reason_required")
-    return reason
 
 
 @transaction.atomic
@@ -178,9 +130,7 @@ def save_place(place, *, by, fields=None):
     when edited, ready to be submitted again. A public place keeps its name and address
     until the operator approves new ones (places.review); the rest applies at once.
     Returns the names of the fields held for review."""
-    from . import review  # review builds on this module
-
-    _require_place_manager(by, place)
+    access.require_place_manager(by, place)
     created = place.pk is None
     held = []
     if not created:
@@ -200,6 +150,7 @@ def save_place(place, *, by, fields=None):
 
 @transaction.atomic
 def accept_charter(structure, *, by):
+    access.require_structure_manager(by, structure)
     profile = StructureProfile.objects.select_for_update().get_or_create(
         organisation=structure)[0]
     if not profile.charter_accepted_at:
@@ -215,10 +166,7 @@ def save_bank_details(profile, *, by, fields):
     """New bank details of a structure (audited without the IBAN). Once one of its places
     is public, they are paid to only after the operator approves them (places.review).
     Returns the names of the fields held for review."""
-    from . import review
-
-    if not may_manage_structure(by, profile.organisation):
-        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    access.require_structure_manager(by, profile.organisation)
     held = []
     if profile.pk is not None:
         current = StructureProfile.objects.select_for_update().get(pk=profile.pk)
@@ -234,8 +182,7 @@ def save_bank_details(profile, *, by, fields):
 def save_profile(profile, *, by, action, fields):
     """Save the questionnaire or the bank details of a structure (audited; the IBAN itself
     is not written in the journal)."""
-    if not may_manage_structure(by, profile.organisation):
-        raise PermissionDenied(_("Vous ne gérez pas cette structure."))
+    access.require_structure_manager(by, profile.organisation)
     profile.save()
     audit.record(by, profile, action, fields=sorted(fields))
     return profile
@@ -269,28 +216,9 @@ MESSAGES = {
 }
 
 
-def recipients_of(structure):
-    emails = set(
-        Membership.objects.filter(organisation=structure, role=Role.PLACE_MANAGER,
-                                  user__is_active=True).values_list("user__email", flat=True)
-    )
-    if structure.email:
-        emails.add(structure.email)
-    return sorted(email for email in emails if email)
-
-
 def notify_structure(place):
     """E-mail the structure about the new state of its place."""
     if place.structure_id is None or place.qualification not in MESSAGES:
         return 0
-    recipients = recipients_of(place.structure)
-    if not recipients:
-        return 0
-    subject, body = MESSAGES[place.qualification]
-    params = {"place": place.name, "reason": place.qualification_reason}
-    link = settings.SITE_URL + reverse("registry-places")
-    return send_mail(
-        _(subject) % params,
-        _(body) % params + "\n\n" + _("Votre espace structure : %(link)s") % {"link": link},
-        None, recipients,
-    )
+    return mail_structure(place.structure, MESSAGES[place.qualification],
+                          {"place": place.name, "reason": place.qualification_reason})

@@ -15,24 +15,17 @@ operator's own edits apply at once: the operator is the reviewer. Requests and d
 audited with the names of the fields, never with the bank details themselves.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from aptic import audit
-from aptic.permissions import is_operator
+from aptic.errors import DomainError
 
+from . import access, decisions
 from .models import ChangeRequest, Place, Qualification, Request, StructureProfile
-from .qualification import (
-    QualificationError,
-    clean_reason,
-    recipients_of,
-    structures_managed_by,
-)
+from .notifications import mail_structure
 
 PLACE_FIELDS = ("name", "address", "address_complement", "postcode", "insee_code", "town",
                 "latitude", "longitude")
@@ -69,13 +62,6 @@ def show_requested(record, change):
     return record
 
 
-def visible_changes(user):
-    """The operator sees every request; a structure's place managers see their own."""
-    if is_operator(user):
-        return ChangeRequest.objects.all()
-    return ChangeRequest.objects.filter(structure__in=structures_managed_by(user))
-
-
 # --- Holding an edit ------------------------------------------------------------------------
 
 def hold_place_fields(current, edited, *, by):
@@ -97,7 +83,7 @@ def hold_bank_details(current, edited, *, by):
 
 
 def _hold(current, edited, *, by, kind, fields, structure_id, place):
-    if is_operator(by):
+    if access.may_review(by):
         return []
     wanted = {name: getattr(edited, name) for name in fields
               if getattr(edited, name) != getattr(current, name)}
@@ -107,7 +93,7 @@ def _hold(current, edited, *, by, kind, fields, structure_id, place):
         kind=kind, structure_id=structure_id, place=place, state=Request.PENDING).first()
     if not wanted:
         if pending is not None:
-            _close(pending, by, Request.WITHDRAWN, "change.withdrawn")
+            decisions.close(pending, by, Request.WITHDRAWN, "change.withdrawn")
         return []
     if pending is not None and pending.values == wanted:
         return sorted(wanted)
@@ -122,29 +108,14 @@ def _hold(current, edited, *, by, kind, fields, structure_id, place):
     return sorted(wanted)
 
 
-def _close(change, by, state, action, reason=""):
-    change.state = state
-    change.decided_by = by if getattr(by, "is_authenticated", False) else None
-    change.decided_at = timezone.now()
-    change.decision_reason = reason
-    change.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
-    audit.record(by, change, action, Request.PENDING, state,
-                 **({"reason": reason} if reason else {}))
-
-
 def withdraw_for_place(place, *, by, reason):
     """A place changing hands: its former structure's request is no longer theirs to make."""
     for change in ChangeRequest.objects.select_for_update().filter(
             kind=ChangeRequest.Kind.PLACE, place=place, state=Request.PENDING):
-        _close(change, by, Request.WITHDRAWN, "change.withdrawn", reason)
+        decisions.close(change, by, Request.WITHDRAWN, "change.withdrawn", reason)
 
 
 # --- The operator's decisions ---------------------------------------------------------------
-
-def _require_operator(user):
-    if not is_operator(user):
-        raise PermissionDenied(_("Seul l’opérateur valide ces modifications."))
-
 
 def _lock_pending(change):
     # The record first, then the request: an edit of the record (qualification.save_place,
@@ -156,13 +127,13 @@ def _lock_pending(change):
             organisation_id=change.structure_id).first()
     locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
     if locked.state != Request.PENDING:
-        raise QualificationError(_("Cette demande a déjà été traitée."), code="already_decided")
+        raise DomainError("already_decided", _("Cette demande a déjà été traitée."))
     return locked
 
 
 def approve(change, *, by):
     """Apply the requested values to the place or the bank details (audited)."""
-    _require_operator(by)
+    access.require_reviewer(by)
     with transaction.atomic():
         locked = _lock_pending(change)
         if locked.kind == ChangeRequest.Kind.PLACE:
@@ -178,18 +149,18 @@ def approve(change, *, by):
         fields = sorted(locked.values)
         audit.record(by, record, action, getattr(record, "qualification", ""),
                      getattr(record, "qualification", ""), fields=fields, change=locked.pk)
-        _close(locked, by, Request.APPROVED, "change.approved")
+        decisions.close(locked, by, Request.APPROVED, "change.approved")
         transaction.on_commit(lambda: notify(locked))
     return locked
 
 
 def refuse(change, *, by, reason):
     """Keep the record as it is; the structure is told why."""
-    _require_operator(by)
-    reason = clean_reason(reason)
+    access.require_reviewer(by)
+    reason = decisions.clean_reason(reason)
     with transaction.atomic():
         locked = _lock_pending(change)
-        _close(locked, by, Request.REFUSED, "change.refused", reason)
+        decisions.close(locked, by, Request.REFUSED, "change.refused", reason)
         transaction.on_commit(lambda: notify(locked))
     return locked
 
@@ -217,16 +188,7 @@ def describe(change):
 
 
 def notify(change):
-    from django.conf import settings
-
-    recipients = recipients_of(change.structure)
-    if change.state not in MESSAGES or not recipients:
+    if change.state not in MESSAGES:
         return 0
-    subject, body = MESSAGES[change.state]
-    params = {"what": describe(change), "reason": change.decision_reason}
-    link = settings.SITE_URL + reverse("registry-places")
-    return send_mail(
-        _(subject) % params,
-        _(body) % params + "\n\n" + _("Votre espace structure : %(link)s") % {"link": link},
-        None, recipients,
-    )
+    return mail_structure(change.structure, MESSAGES[change.state],
+                          {"what": describe(change), "reason": change.decision_reason})

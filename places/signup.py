@@ -13,6 +13,7 @@ The password is hashed in both cases, so that both answers take as long. A signe
 registers a structure at once: their address is known already.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
@@ -21,9 +22,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aptic import audit
-from aptic.models import Membership, Role, User
+from aptic.errors import DomainError
+from aptic.forms import OrganisationForm
+from aptic.models import Membership, Organisation, Role, User
 
 from .models import StructureProfile, StructureSignup
 
@@ -31,12 +35,25 @@ SALT = "places.signup"
 CONFIRMATION_DAYS = 3
 
 
-class SignupError(Exception):
-    """A confirmation link that cannot be used (a French message)."""
+class StructureForm(OrganisationForm):
+    """The structure itself: an organisation of kind « structure de médiation », SIRET
+    required and checked (Luhn, unique). The signup page shows it; a confirmation checks the
+    answers kept aside with it again, the SIRET having possibly been taken since."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("instance", Organisation(kind=Organisation.Kind.STRUCTURE))
+        super().__init__(*args, **kwargs)
+        self.fields["siret"].required = True
+        self.fields["email"].required = True
+        self.fields["name"].label = gettext_lazy("Nom de la structure")
+        self.fields["address"].label = gettext_lazy("Adresse du siège")
+
+    def clean_siret(self):
+        siret = super().clean_siret()
+        if not siret:
+            raise forms.ValidationError(
+                gettext_lazy("Le SIRET est obligatoire pour une structure."))
+        return siret
 
 
 @transaction.atomic
@@ -83,24 +100,25 @@ def pending(token):
 
 def confirm(token):
     """Create the account and the structure of a confirmed signup: (user, structure)."""
-    from .forms import StructureForm
-
     with transaction.atomic():
         signup = pending(token)
         if signup is None:
-            raise SignupError(_("Ce lien n’est plus valable : il a déjà servi ou il a expiré. "
-                                "Inscrivez à nouveau la structure."))
+            raise DomainError("invalid_link", _(
+                "Ce lien n’est plus valable : il a déjà servi ou il a expiré. Inscrivez à "
+                "nouveau la structure."))
         signup = StructureSignup.objects.select_for_update().get(pk=signup.pk)
         if signup.confirmed_at is not None:
-            raise SignupError(_("Cette inscription est déjà confirmée : connectez-vous."))
+            raise DomainError("already_confirmed",
+                              _("Cette inscription est déjà confirmée : connectez-vous."))
         if User.objects.filter(email__iexact=signup.email).exists():
-            raise SignupError(_("Un compte existe déjà avec cette adresse : connectez-vous, "
-                                "puis inscrivez la structure depuis votre compte."))
+            raise DomainError("account_exists", _(
+                "Un compte existe déjà avec cette adresse : connectez-vous, puis inscrivez la "
+                "structure depuis votre compte."))
         form = StructureForm(signup.structure)
         if not form.is_valid():
             # The SIRET was registered by someone else since the signup.
-            raise SignupError(" ".join(message for messages in form.errors.values()
-                                       for message in messages))
+            raise DomainError("siret_taken", " ".join(
+                message for messages in form.errors.values() for message in messages))
         user = User(email=signup.email, username=signup.email, first_name=signup.first_name,
                     last_name=signup.last_name, password=signup.password)
         user.save()

@@ -1,9 +1,12 @@
-"""The tests' one world: accounts (factory-boy), orders and issued orders. Tests build their
-rows with these, through the fixtures of tests/conftest.py and tests/cheques/conftest.py."""
+"""The tests' one world: accounts and places (factory-boy), orders and issued orders. Tests
+build their rows with these, through the fixtures of tests/conftest.py and
+tests/cheques/conftest.py."""
 
 import factory
 
 from aptic.models import Membership, Organisation, Role, User
+from places.models import Place, Qualification
+from services.models import Service
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -51,3 +54,38 @@ def make_order(funder, user, *, approve_by=None, **terms):
     if approve_by:
         order = ordering.approve_order(order, actor=approve_by)
     return order
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    """A place in Bordeaux, qualified (`qualified=False`: waiting for its qualification),
+    offering every active service unless `services` names them (slugs)."""
+
+    class Meta:
+        model = Place
+        skip_postgeneration_save = True
+
+    class Params:
+        qualified = True
+
+    structure = None
+    name = factory.LazyAttribute(
+        lambda place: f"Lieu de {place.structure.name}" if place.structure else "Lieu")
+    address = "1 place de la Bourse"
+    postcode = "33000"
+    town = "Bordeaux"
+    latitude = 44.8412
+    longitude = -0.5700
+    qualification = factory.LazyAttribute(
+        lambda place: Qualification.QUALIFIED if place.qualified else Qualification.SUBMITTED)
+
+    @factory.post_generation
+    def services(place, create, slugs, **_kwargs):
+        if create:
+            place.services.set(Service.objects.active() if slugs is None
+                               else Service.objects.filter(slug__in=slugs))
+
+
+def make_place(structure=None, **fields):
+    """A place of `structure` (None: an imported place that no structure holds yet); any
+    field of PlaceFactory may be given."""
+    return PlaceFactory(structure=structure, **fields)

@@ -55,3 +55,12 @@ def production_environment(**extra):
     env = {k: v for k, v in os.environ.items()
            if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return {**env, **PRODUCTION, **extra}
+
+
+def signed_in(user):
+    """A test client signed in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
 from aptic.web import show_refusal
-from places.me_api import places_for_redemption
+from places.access import places_for_redemption
 
 from .. import access, codes, redemption
 from ..models import Cheque

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 
 from aptic import tokens
 from cheques.ordering import approve_order, create_order
-from tests.cheques.redemption_fixtures import make_place
 from tests.conftest import ROOT
+from tests.factories import make_place
 
 schema = from_path(ROOT / "docs" / "openapi.yaml")
 application = get_wsgi_application()

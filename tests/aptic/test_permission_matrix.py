@@ -35,9 +35,8 @@ from cheques import codes, printing, reimbursement
 from cheques.models import Cheque, PrintJob
 from places import claims, signup
 from places.models import ChangeRequest, StructureSignup
-from tests.cheques.redemption_fixtures import make_place
 from tests.cheques.reimbursement_support import bank, redeem
-from tests.factories import OrganisationFactory, make_order, member
+from tests.factories import OrganisationFactory, make_order, make_place, member
 
 ROLES = ("anon", "funderA", "funderB", "prescriberA", "managerX", "mediatorX", "mediatorY",
          "operator")

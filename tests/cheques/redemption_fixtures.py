@@ -4,23 +4,7 @@ order of the funder."""
 import pytest
 
 from aptic.models import Organisation, Role
-from places.models import Place, Qualification
-from services.models import Service
-from tests.factories import OrganisationFactory, member
-
-
-def make_place(structure, *, postcode="33000", town="Bordeaux", qualified=True, **fields):
-    """A place of `structure` (None: an imported place that no structure holds yet)."""
-    name = fields.pop("name", None) or f"Lieu de {structure.name}"
-    place = Place.objects.create(
-        structure=structure, name=name,
-        address="1 place de la Bourse", postcode=postcode, town=town,
-        latitude=44.8412, longitude=-0.5700,
-        qualification=Qualification.QUALIFIED if qualified else Qualification.SUBMITTED,
-        **fields,
-    )
-    place.services.set(Service.objects.active())
-    return place
+from tests.factories import OrganisationFactory, make_place, member
 
 
 @pytest.fixture

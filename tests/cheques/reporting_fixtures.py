@@ -10,8 +10,7 @@ from aptic.models import Organisation, Role
 from cheques import lifecycle, redemption
 from cheques.models import Order
 from services.models import Service
-from tests.cheques.redemption_fixtures import make_place
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_place, member
 
 
 @dataclass

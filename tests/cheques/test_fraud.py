@@ -11,8 +11,8 @@ from aptic.models import AuditEvent, Organisation
 from cheques import fraud, redemption
 from places.models import StructureProfile
 from services.models import Service
-from tests.cheques.redemption_fixtures import codes_of, make_place
-from tests.factories import OrganisationFactory
+from tests.cheques.redemption_fixtures import codes_of
+from tests.factories import OrganisationFactory, make_place
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_the_operator_dashboard_lists_the_work_queues_and_signals(clock,
     blocked = response.context["blocked"]
     assert [(row["structure"].name, row["owed_cents"]) for row in blocked] == \
         [("Clic & Lien", 5000)]
-    assert "Aucune coordonnée bancaire" in html
+    assert "Coordonnées bancaires absentes." in html
     assert 'data-kind="booklet_burst"' in html
     assert " style=" not in html
 
@@ -179,7 +179,7 @@ def test_a_structure_with_valid_bank_details_is_not_blocked(operator, place, iss
     profile.iban = "FR7630006000011234567890180"  # wrong check digits
     profile.save()
     blocked = client.get(reverse("operator-dashboard")).context["blocked"]
-    assert [row["reason"] for row in blocked] == ["IBAN invalide"]
+    assert [row["reason"] for row in blocked] == ["IBAN absent ou invalide."]
 
 
 def test_only_the_operator_sees_the_operator_dashboard(manager_a, mediator_x):

@@ -16,7 +16,8 @@ from cheques import codes, lifecycle, redemption
 from cheques.models import Booklet, Cheque, Redemption
 from places.models import Place, Qualification
 from services.models import Service
-from tests.cheques.redemption_fixtures import codes_of, make_place
+from tests.cheques.redemption_fixtures import codes_of
+from tests.factories import make_place
 from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
 
 pytestmark = pytest.mark.django_db

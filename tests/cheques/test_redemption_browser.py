@@ -3,7 +3,8 @@ from playwright.sync_api import expect
 
 from cheques import codes
 from cheques.models import Redemption
-from tests.cheques.redemption_fixtures import codes_of, make_place
+from tests.cheques.redemption_fixtures import codes_of
+from tests.factories import make_place
 from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -3,14 +3,15 @@ map until the operator — and the structure that holds it, if one does — acce
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation, Role
 from places import claims
 from places.models import Place, PlaceClaim, Qualification, Request
-from tests.cheques.redemption_fixtures import make_place
-from tests.factories import OrganisationFactory, member
-from tests.helpers import confirmation_path
+from tests.factories import OrganisationFactory, make_place, member
+from tests.helpers import confirmation_path, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +43,6 @@ def holder():
 @pytest.fixture
 def holder_manager(holder):
     return member(Role.PLACE_MANAGER, holder)
-
-
-@pytest.fixture
-def operator():
-    return member(Role.OPERATOR_STAFF)
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def on_the_map(places):
@@ -194,8 +184,9 @@ def test_the_holder_is_told_of_a_claim_and_a_refusal_changes_nothing(
         Request.REFUSED, holder_manager, "Nous animons ce lieu.")
     assert "Nous animons ce lieu." in mail.outbox[-1].body
     assert claimant_manager.email in mail.outbox[-1].to
-    with pytest.raises(claims.QualificationError, match="déjà été traitée"):
+    with pytest.raises(DomainError, match="déjà été traitée") as error:
         claims.approve(claim, by=operator, party=claims.OPERATOR)
+    assert (error.value.code, error.value.status) == ("already_decided", 409)
 
 
 def test_approving_a_claim_refuses_the_other_claims_on_that_place(
@@ -247,7 +238,7 @@ def test_another_structures_unpublished_place_cannot_be_found_or_claimed(
 
 
 def test_a_mediator_cannot_claim_a_place_for_the_structure(imported, claimant):
-    with pytest.raises(claims.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         claims.request(imported[0], by=member(Role.MEDIATOR, claimant), structure=claimant)
     assert not PlaceClaim.objects.exists()
 

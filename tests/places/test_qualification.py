@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
+from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation, Role
-from places import qualification
+from places import access, qualification
 from places.models import Place, Qualification, StructureProfile
-from services.models import Service
 from tests.clock import paris
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_place, member
 
 pytestmark = pytest.mark.django_db
 
@@ -26,27 +26,15 @@ def structure(nomenclature):
     return structure
 
 
-@pytest.fixture
-def manager(structure):
-    return member(Role.PLACE_MANAGER, structure)
-
-
-@pytest.fixture
-def operator():
-    return member(Role.OPERATOR_STAFF)
-
-
-def make_place(structure, **fields):
-    place = Place.objects.create(
-        structure=structure, name="Médiathèque", address="1 rue", postcode="33000",
-        town="Bordeaux", latitude=44.84, longitude=-0.58, **fields)
-    place.services.set(Service.objects.filter(slug="outils-atelier"))
-    return place
+def place_of(structure, **fields):
+    """A place of `structure`, in draft unless told otherwise, offering one service."""
+    return make_place(structure, **{"name": "Médiathèque", "qualification": Qualification.DRAFT,
+                                    "services": ["outils-atelier"], **fields})
 
 
 def test_a_complete_place_goes_from_submitted_to_qualified_with_audit_and_email(
         structure, manager, operator, django_capture_on_commit_callbacks):
-    place = make_place(structure)
+    place = place_of(structure)
 
     with django_capture_on_commit_callbacks(execute=True):
         qualification.submit(place, by=manager)
@@ -66,20 +54,21 @@ def test_a_complete_place_goes_from_submitted_to_qualified_with_audit_and_email(
 
 def test_an_incomplete_file_cannot_be_submitted(structure, manager):
     StructureProfile.objects.filter(organisation=structure).update(iban="", bic="")
-    place = make_place(structure)
+    place = place_of(structure)
     place.services.clear()
 
-    with pytest.raises(qualification.QualificationError, match="coordonnées bancaires") as error:
+    with pytest.raises(DomainError, match="coordonnées bancaires") as error:
         qualification.submit(place, by=manager)
 
-    assert "services proposés" in error.value.messages[0]
+    assert "services proposés" in error.value.detail
+    assert (error.value.code, error.value.status) == ("incomplete", 422)
     place.refresh_from_db()
     assert place.qualification == Qualification.DRAFT
     assert not AuditEvent.objects.for_object(place).exists()
 
 
 def test_only_the_operator_qualifies(structure, manager):
-    place = make_place(structure, qualification=Qualification.SUBMITTED)
+    place = place_of(structure, qualification=Qualification.SUBMITTED)
 
     for user in (manager, member(Role.MEDIATOR, structure), member(Role.FUNDER_MANAGER)):
         with pytest.raises(PermissionDenied):
@@ -91,22 +80,22 @@ def test_only_the_operator_qualifies(structure, manager):
 
 def test_a_structure_cannot_submit_or_edit_another_structures_place(structure, manager):
     other = OrganisationFactory(kind=Organisation.Kind.STRUCTURE)
-    place = make_place(other)
+    place = place_of(other)
 
     with pytest.raises(PermissionDenied):
         qualification.submit(place, by=manager)
     with pytest.raises(PermissionDenied):
         qualification.save_place(place, by=manager)
-    assert qualification.may_edit_place(manager, make_place(structure))
-    assert not qualification.may_edit_place(manager, place)
-    assert not qualification.may_edit_place(member(Role.MEDIATOR, structure), place)
+    assert access.may_edit_place(manager, place_of(structure))
+    assert not access.may_edit_place(manager, place)
+    assert not access.may_edit_place(member(Role.MEDIATOR, structure), place)
 
 
 def test_rejecting_needs_a_reason_which_is_sent_to_the_structure(
         structure, operator, django_capture_on_commit_callbacks):
-    place = make_place(structure, qualification=Qualification.SUBMITTED)
+    place = place_of(structure, qualification=Qualification.SUBMITTED)
 
-    with pytest.raises(qualification.QualificationError, match="motif"):
+    with pytest.raises(DomainError, match="motif"):
         qualification.reject(place, by=operator, reason="  ")
     with django_capture_on_commit_callbacks(execute=True):
         qualification.reject(place, by=operator, reason="Horaires d’ouverture manquants.")
@@ -120,7 +109,7 @@ def test_rejecting_needs_a_reason_which_is_sent_to_the_structure(
 
 
 def test_a_qualified_place_is_suspended_with_a_reason_then_reinstated(structure, operator):
-    place = make_place(structure, qualification=Qualification.QUALIFIED)
+    place = place_of(structure, qualification=Qualification.QUALIFIED)
 
     qualification.suspend(place, by=operator, reason="Plainte d’un bénéficiaire.")
     assert not Place.objects.qualified().filter(pk=place.pk).exists()
@@ -139,11 +128,13 @@ def test_a_qualified_place_is_suspended_with_a_reason_then_reinstated(structure,
 ])
 def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(
         structure, operator, state, action):
-    place = make_place(structure, qualification=state)
+    place = place_of(structure, qualification=state)
     kwargs = {"reason": "Motif"} if action in ("reject", "suspend") else {}
 
-    with pytest.raises(qualification.QualificationError):
+    with pytest.raises(DomainError) as error:
         getattr(qualification, action)(place, by=operator, **kwargs)
+
+    assert (error.value.code, error.value.status) == ("invalid_status", 409)
 
     place.refresh_from_db()
     assert place.qualification == state
@@ -151,7 +142,7 @@ def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(
 
 
 def test_a_rejected_place_edited_by_its_structure_goes_back_to_draft(structure, manager):
-    place = make_place(structure, qualification=Qualification.REJECTED)
+    place = place_of(structure, qualification=Qualification.REJECTED)
 
     place.opening_hours = "Mo-Fr 09:00-17:00"
     qualification.save_place(place, by=manager, fields=["opening_hours"])

@@ -9,8 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from aptic.models import AuditEvent, Membership, Organisation, Role, User
-from places.forms import BankDetailsForm, PlaceForm, StructureForm
 from places.models import Place, Qualification, StructureProfile, StructureSignup
+from places.signup import StructureForm
+from places.web.forms import BankDetailsForm, PlaceForm
 from services.models import Service
 from tests.factories import OrganisationFactory, member
 from tests.helpers import confirmation_path
@@ -21,11 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def structure(nomenclature):
     return OrganisationFactory(kind=Organisation.Kind.STRUCTURE, siret="44312345000019")
-
-
-@pytest.fixture
-def manager(structure):
-    return member(Role.PLACE_MANAGER, structure)
 
 
 def place_data(**fields):
@@ -255,10 +251,21 @@ def test_a_structure_cannot_edit_another_structures_place(client, structure, man
     submit = client.post(f"/structure/lieux/{place.pk}/soumettre/")
     listed = client.get(f"/structure/lieux/?structure={other.pk}")
 
+    # A draft of another structure is out of sight (404); that structure is not theirs to
+    # act for (403).
     assert (get.status_code, post.status_code, submit.status_code,
-            listed.status_code) == (403, 403, 403, 403)
+            listed.status_code) == (404, 404, 404, 403)
     place.refresh_from_db()
     assert place.name == "Autre" and place.qualification == Qualification.DRAFT
+    # Another structure's public place is in sight: editing it is refused (403).
+    public = Place.objects.create(structure=other, name="Public", address="1 rue",
+                                  postcode="33000", town="Bordeaux",
+                                  qualification=Qualification.QUALIFIED)
+    assert client.get(f"/structure/lieux/{public.pk}/modifier/").status_code == 403
+    assert client.post(f"/structure/lieux/{public.pk}/modifier/",
+                       place_data(name="Volé")).status_code == 403
+    public.refresh_from_db()
+    assert public.name == "Public"
 
 
 def test_a_mediator_cannot_manage_the_places_of_the_structure(client, structure):

@@ -7,14 +7,15 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from aptic.models import AuditEvent, Organisation, Role
 from places import review
 from places.models import ChangeRequest, Place, Qualification, Request, StructureProfile
-from tests.cheques.redemption_fixtures import make_place
 from tests.cheques.reimbursement_support import BIC_A, BIC_B, IBAN_A, IBAN_B, bank
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_place, member
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -26,24 +27,8 @@ def structure():
 
 
 @pytest.fixture
-def manager(structure):
-    return member(Role.PLACE_MANAGER, structure)
-
-
-@pytest.fixture
-def operator():
-    return member(Role.OPERATOR_STAFF)
-
-
-@pytest.fixture
 def place(structure, nomenclature):
     return make_place(structure, name="Médiathèque Mériadeck", opening_hours="Tu-Sa 10:00-18:00")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_data(place, **changes):
@@ -220,7 +205,7 @@ def test_only_the_operator_decides_a_change(place, manager, operator):
     stranger = signed_in(member(Role.PLACE_MANAGER)).get(f"/operateur/modifications/{change.pk}/")
 
     assert (own.status_code, stranger.status_code) == (403, 404)
-    with pytest.raises(review.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         review.approve(change, by=manager)
     place.refresh_from_db()
     assert place.name == "Médiathèque Mériadeck"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from places import gazetteer, search
 from places.models import Place, Qualification
 from services.models import Service
+from tests.factories import make_place
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +23,10 @@ def reference_km(lat1, lon1, lat2, lon2):
     return 6371.0088 * math.acos(min(1.0, cos_angle))
 
 
-def make_place(name, lat, lon, *, qualification=Qualification.QUALIFIED, services=(), **extra):
-    place = Place.objects.create(
-        name=name, address="1 rue de la République", postcode="69001", town="Lyon",
-        latitude=lat, longitude=lon, qualification=qualification, **extra)
-    place.services.set(Service.objects.filter(slug__in=services))
-    return place
+def in_lyon(name, lat, lon, *, services=(), **fields):
+    """A qualified place at (lat, lon), with the given services (slugs) only."""
+    return make_place(name=name, latitude=lat, longitude=lon, address="1 rue de la République",
+                      postcode="69001", town="Lyon", services=services, **fields)
 
 
 @pytest.fixture
@@ -35,13 +34,13 @@ def scattered(nomenclature):
     """60 qualified places scattered within about 60 km of Lyon, and a few that are not
     qualified right next to the centre."""
     rng = random.Random(5)
-    places = [make_place(f"Lieu {n}", LYON[0] + rng.uniform(-0.5, 0.5),
+    places = [in_lyon(f"Lieu {n}", LYON[0] + rng.uniform(-0.5, 0.5),
                          LYON[1] + rng.uniform(-0.7, 0.7),
                          services=[rng.choice(["demarches-accompagnement", "outils-atelier"])])
               for n in range(60)]
     for state in (Qualification.DRAFT, Qualification.SUBMITTED, Qualification.REJECTED,
                   Qualification.SUSPENDED):
-        make_place(f"Pas qualifié {state}", LYON[0] + 0.0001, LYON[1], qualification=state)
+        in_lyon(f"Pas qualifié {state}", LYON[0] + 0.0001, LYON[1], qualification=state)
     return places
 
 
@@ -94,10 +93,10 @@ def test_a_service_filter_accepts_a_service_or_a_whole_category(client, scattere
 
 
 def test_specific_support_and_free_of_charge_filter_the_places(client, nomenclature):
-    deaf = make_place("Surdité", 45.76, 4.83, specific_support=["Surdité"], fees=["Gratuit"])
-    blind = make_place("Vue", 45.761, 4.83, specific_support=["Déficience visuelle"],
+    deaf = in_lyon("Surdité", 45.76, 4.83, specific_support=["Surdité"], fees=["Gratuit"])
+    blind = in_lyon("Vue", 45.761, 4.83, specific_support=["Déficience visuelle"],
                        fees=["Payant"])
-    both = make_place("Les deux", 45.762, 4.83,
+    both = in_lyon("Les deux", 45.762, 4.83,
                       specific_support=["Surdité", "Déficience visuelle"],
                       fees=["Gratuit sous condition"])
 
@@ -113,9 +112,9 @@ def test_specific_support_and_free_of_charge_filter_the_places(client, nomenclat
 
 
 def test_open_now_keeps_the_places_open_at_that_moment(nomenclature):
-    make_place("Matin", 45.76, 4.83, opening_hours="Mo-Fr 09:00-12:00")
-    make_place("Après-midi", 45.761, 4.83, opening_hours="Mo-Fr 14:00-17:00")
-    make_place("Sans horaires", 45.762, 4.83)
+    in_lyon("Matin", 45.76, 4.83, opening_hours="Mo-Fr 09:00-12:00")
+    in_lyon("Après-midi", 45.761, 4.83, opening_hours="Mo-Fr 14:00-17:00")
+    in_lyon("Sans horaires", 45.762, 4.83)
     monday_10 = timezone.make_aware(datetime.datetime(2025, 1, 6, 10, 0))
     monday_15 = timezone.make_aware(datetime.datetime(2025, 1, 6, 15, 0))
 
@@ -132,8 +131,8 @@ def test_open_now_keeps_the_places_open_at_that_moment(nomenclature):
 
 def test_open_now_looks_past_the_first_batch_of_closed_places(nomenclature):
     for n in range(120):
-        make_place(f"Fermé {n}", 45.76 + n * 0.0001, 4.83, opening_hours="Su 09:00-10:00")
-    make_place("Ouvert", 45.80, 4.83, opening_hours="Mo-Fr 09:00-12:00")
+        in_lyon(f"Fermé {n}", 45.76 + n * 0.0001, 4.83, opening_hours="Su 09:00-10:00")
+    in_lyon("Ouvert", 45.80, 4.83, opening_hours="Mo-Fr 09:00-12:00")
     monday_10 = timezone.make_aware(datetime.datetime(2025, 1, 6, 10, 0))
     hits = search.nearby(latitude=45.76, longitude=4.83, moment=monday_10, limit=3,
                          filters=search.Filters(open_now=True))
@@ -142,8 +141,8 @@ def test_open_now_looks_past_the_first_batch_of_closed_places(nomenclature):
 
 def test_a_postcode_or_an_insee_code_searches_around_the_commune(client, nomenclature):
     gazetteer.load(departments=["69"])
-    terreaux = make_place("Terreaux", 45.7676, 4.8344)
-    villeurbanne = make_place("Villeurbanne", 45.7665, 4.8795)
+    terreaux = in_lyon("Terreaux", 45.7676, 4.8344)
+    villeurbanne = in_lyon("Villeurbanne", 45.7665, 4.8795)
     body = client.get("/api/v1/places/", {"postcode": "69001"}).json()
     assert body["center"]["label"] == "Lyon 1er arrondissement (69001)"
     assert [r["id"] for r in body["results"]] == [terreaux.pk, villeurbanne.pk]
@@ -217,8 +216,8 @@ def test_the_bounding_box_encloses_the_search_circle():
 
 def test_the_map_page_lists_results_without_javascript(client, nomenclature):
     gazetteer.load(departments=["69"])
-    make_place("EPN des Terreaux", 45.7676, 4.8344, services=["demarches-accompagnement"])
-    make_place("Maison du quartier", 45.768, 4.835, services=["outils-atelier"])
+    in_lyon("EPN des Terreaux", 45.7676, 4.8344, services=["demarches-accompagnement"])
+    in_lyon("Maison du quartier", 45.768, 4.835, services=["outils-atelier"])
     page = client.get("/lieux/", {"q": "69001", "service": "demarches"}).content.decode()
     assert "EPN des Terreaux" in page and "Maison du quartier" not in page
     assert "1 lieu trouvé autour de Lyon 1er arrondissement (69001)." in page
@@ -236,7 +235,7 @@ def test_the_insee_code_of_paris_lyon_or_marseille_searches_around_its_arrondiss
     gazetteer.load(departments=[insee[:2]])
     code, postcode = arrondissement
     commune = gazetteer.locate(insee=code)
-    place = make_place("Au centre", commune.latitude, commune.longitude)
+    place = in_lyon("Au centre", commune.latitude, commune.longitude)
     point = gazetteer.locate(insee=insee)
     assert point.label == label
     # The centroid of the arrondissements, a few km at most from any of them.
@@ -252,7 +251,7 @@ def test_a_cached_large_viewport_sees_a_place_qualified_after_it_was_cached(clie
     france = {"bbox": "-4.6,41.6,9.4,51.6"}
     before = client.get("/api/v1/places/geojson/", france).json()
     assert sum(f["properties"].get("count", 1) for f in before["features"]) == 60
-    late = make_place("Qualifié plus tard", 48.85, 2.35, qualification=Qualification.SUBMITTED)
+    late = in_lyon("Qualifié plus tard", 48.85, 2.35, qualification=Qualification.SUBMITTED)
     assert client.get("/api/v1/places/geojson/", france).json() == before  # unchanged
     late.qualification = Qualification.QUALIFIED
     late.save()
@@ -286,8 +285,8 @@ def test_open_now_applies_to_a_clustered_viewport(scattered):
 
 
 def test_open_now_applies_to_viewport_points(client, nomenclature):
-    make_place("Matin", 45.76, 4.83, opening_hours="Mo-Fr 09:00-12:00")
-    make_place("Après-midi", 45.761, 4.83, opening_hours="Mo-Fr 14:00-17:00")
+    in_lyon("Matin", 45.76, 4.83, opening_hours="Mo-Fr 09:00-12:00")
+    in_lyon("Après-midi", 45.761, 4.83, opening_hours="Mo-Fr 14:00-17:00")
     monday_10 = timezone.make_aware(datetime.datetime(2025, 1, 6, 10, 0))
     viewport = search.in_viewport(west=4.8, south=45.7, east=4.9, north=45.8,
                                   moment=monday_10, filters=search.Filters(open_now=True))
@@ -295,10 +294,10 @@ def test_open_now_applies_to_viewport_points(client, nomenclature):
 
 
 def test_the_place_page_hides_the_contacts_section_when_there_are_none(client, nomenclature):
-    silent = make_place("Sans contact", 45.76, 4.83)
+    silent = in_lyon("Sans contact", 45.76, 4.83)
     page = client.get(f"/lieux/{silent.pk}/").content.decode()
     assert 'id="place-contact"' not in page and "<ul>\n    </ul>" not in page
-    reachable = make_place("Joignable", 45.76, 4.83, phone="04 72 00 00 00",
+    reachable = in_lyon("Joignable", 45.76, 4.83, phone="04 72 00 00 00",
                            emails=["epn@example.org"])
     page = client.get(f"/lieux/{reachable.pk}/").content.decode()
     assert 'id="place-contact"' in page

@@ -11,12 +11,10 @@ from frictionless import Resource, Schema
 
 from aptic.models import AuditEvent
 from places.models import Place, Qualification
-from places.standard import (
-    V1_COLUMNS,
-    ImportFileError,
-    import_places,
-    normalise_phone,
-)
+from places.standard.importing import import_places
+from places.standard.reading import ImportFileError
+from places.standard.values import normalise_phone
+from places.standard.vocabulary import V1_COLUMNS
 from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, HOSTILE_TOWN, neutralised
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,11 @@
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from aptic.models import User
-from places.standard import ImportFileError, import_places
+from places.standard.importing import import_places
+from places.standard.reading import ImportFileError
 
 
 class Command(BaseCommand):
@@ -37,6 +39,8 @@ class Command(BaseCommand):
                                    file_name=path.name)
         except ImportFileError as error:
             raise CommandError(f"{path.name} : {error.message} Rien n’a été importé.") from error
+        except PermissionDenied as error:
+            raise CommandError(f"{actor} : {error} Rien n’a été importé.") from error
         self.stdout.write(report.summary())
         for problem in report.rejected:
             self.stdout.write(f"rejected {problem}")

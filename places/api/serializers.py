@@ -1,10 +1,37 @@
-"""Output shapes of the public search API (read-only)."""
+"""Output shapes of the API of places (read-only): the caller, the public search."""
 
 from django.urls import reverse
 from rest_framework import serializers
 
-from . import hours
-from .models import Commune, Place
+from aptic.models import Membership
+
+from .. import hours
+from ..models import Commune, Place
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    organisation_id = serializers.IntegerField(source="organisation.id")
+    organisation = serializers.CharField(source="organisation.name")
+    kind = serializers.CharField(source="organisation.kind")
+
+    class Meta:
+        model = Membership
+        fields = ["organisation_id", "organisation", "kind", "role"]
+
+
+class RedeemablePlaceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Place
+        fields = ["id", "name", "town"]
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    is_operator = serializers.BooleanField()
+    memberships = MembershipSerializer(many=True)
+    redeem_places = RedeemablePlaceSerializer(many=True)
 
 
 class PlaceServiceSerializer(serializers.Serializer):

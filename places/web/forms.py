@@ -1,24 +1,26 @@
-"""Forms of the registry: a structure joining the scheme, its places, its file."""
+"""Forms of the registry: a structure joining the scheme (its structure: places.signup), its
+places, its file; the decisions of the structure and of the operator."""
 
-import schwifty
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
-from schwifty import exceptions as iban_errors
 
-from aptic.forms import OrganisationForm
-from aptic.models import Organisation, User
+from aptic.errors import DomainError
+from aptic.models import User
+from aptic.web import form_error
 from services.models import Service
 
-from . import standard
-from .models import Place, StructureProfile
+from .. import banking
+from ..models import Place, StructureProfile
+from ..standard import values, vocabulary
 
 
-def standard_choices(label, values):
+def standard_choices(label, labels):
     """Check boxes for one multi-valued field of the national standard."""
     return forms.MultipleChoiceField(label=label, required=False,
-                                     choices=[(value, value) for value in values],
+                                     choices=[(value, value) for value in labels],
                                      widget=forms.CheckboxSelectMultiple)
+
 
 class AccountForm(forms.Form):
     """The person who registers the structure (becomes its place manager)."""
@@ -50,25 +52,6 @@ class AccountForm(forms.Form):
         return cleaned
 
 
-class StructureForm(OrganisationForm):
-    """The structure itself: an organisation of kind « structure de médiation », SIRET
-    required and checked (Luhn, unique)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("instance", Organisation(kind=Organisation.Kind.STRUCTURE))
-        super().__init__(*args, **kwargs)
-        self.fields["siret"].required = True
-        self.fields["email"].required = True
-        self.fields["name"].label = _("Nom de la structure")
-        self.fields["address"].label = _("Adresse du siège")
-
-    def clean_siret(self):
-        siret = super().clean_siret()
-        if not siret:
-            raise forms.ValidationError(_("Le SIRET est obligatoire pour une structure."))
-        return siret
-
-
 def _split(value):
     return [item for item in (part.strip() for part in
                               value.replace(";", ",").replace("|", ",").split(",")) if item]
@@ -88,12 +71,13 @@ class PlaceForm(forms.ModelForm):
                              help_text=_("Séparés par des virgules."))
     websites = forms.CharField(label=_("Sites web"), required=False,
                                help_text=_("Séparés par des virgules."))
-    publics = standard_choices(_("Publics spécifiquement adressés"), standard.PUBLICS)
-    specific_support = standard_choices(_("Prise en charge spécifique"), standard.SPECIFIC_SUPPORT)
-    fees = standard_choices(_("Frais à charge"), standard.FEES)
-    access_modes = standard_choices(_("Modalités d’accès"), standard.ACCESS_MODES)
-    support_modes = standard_choices(_("Modalités d’accompagnement"), standard.SUPPORT_MODES)
-    itinerancy = standard_choices(_("Itinérance"), standard.ITINERANCY)
+    publics = standard_choices(_("Publics spécifiquement adressés"), vocabulary.PUBLICS)
+    specific_support = standard_choices(_("Prise en charge spécifique"),
+                                        vocabulary.SPECIFIC_SUPPORT)
+    fees = standard_choices(_("Frais à charge"), vocabulary.FEES)
+    access_modes = standard_choices(_("Modalités d’accès"), vocabulary.ACCESS_MODES)
+    support_modes = standard_choices(_("Modalités d’accompagnement"), vocabulary.SUPPORT_MODES)
+    itinerancy = standard_choices(_("Itinérance"), vocabulary.ITINERANCY)
     accessibility_url = forms.URLField(label=_("Fiche Accès libre"), required=False,
                                        assume_scheme="https", max_length=500)
     booking_url = forms.URLField(label=_("Prise de rendez-vous en ligne"), required=False,
@@ -127,7 +111,7 @@ class PlaceForm(forms.ModelForm):
 
     def clean_insee_code(self):
         code = self.cleaned_data["insee_code"].strip().upper()
-        if code and not standard.INSEE_PATTERN.match(code):
+        if code and not values.INSEE_PATTERN.match(code):
             raise forms.ValidationError(_("Code INSEE invalide (5 caractères, ex. 33063)."))
         return code
 
@@ -135,7 +119,7 @@ class PlaceForm(forms.ModelForm):
         phone = self.cleaned_data["phone"]
         if not phone:
             return ""
-        normalised = standard.normalise_phone(phone)
+        normalised = values.normalise_phone(phone)
         if not normalised:
             raise forms.ValidationError(
                 _("Numéro de téléphone invalide : par exemple 05 56 00 00 00."))
@@ -156,7 +140,7 @@ class PlaceForm(forms.ModelForm):
         cleaned = super().clean()
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
         if latitude is not None and longitude is not None \
-                and not standard.in_france(latitude, longitude):
+                and not values.in_france(latitude, longitude):
             self.add_error("latitude", _("Ces coordonnées sont hors de France : vérifiez la "
                                          "latitude et la longitude."))
         return cleaned
@@ -203,22 +187,6 @@ class EligibilityForm(forms.Form):
         return cleaned
 
 
-IBAN_ERRORS = {
-    iban_errors.InvalidChecksumDigits: _("la clé de contrôle ne correspond pas : un chiffre "
-                                         "est probablement mal recopié"),
-    iban_errors.InvalidLength: _("la longueur ne correspond pas au pays"),
-    iban_errors.InvalidCountryCode: _("le code pays (2 lettres au début) est inconnu"),
-    iban_errors.InvalidStructure: _("la structure ne correspond pas au pays"),
-}
-
-
-def _iban_reason(error):
-    for kind, reason in IBAN_ERRORS.items():
-        if isinstance(error, kind):
-            return reason
-    return _("format non reconnu")
-
-
 class BankDetailsForm(forms.ModelForm):
     """Where the structure's reimbursements are paid (SEPA transfer)."""
 
@@ -234,36 +202,31 @@ class BankDetailsForm(forms.ModelForm):
         fields = ["iban", "bic", "account_holder"]
 
     def clean_iban(self):
-        try:
-            iban = schwifty.IBAN(self.cleaned_data["iban"])
-        except iban_errors.SchwiftyException as error:
-            raise forms.ValidationError(
-                _("IBAN invalide : %(reason)s.") % {"reason": _iban_reason(error)},
-                code="invalid_iban") from error
-        return iban.compact
+        return _checked(banking.clean_iban, self.cleaned_data["iban"])
 
     def clean_bic(self):
-        try:
-            bic = schwifty.BIC(self.cleaned_data["bic"])
-        except iban_errors.SchwiftyException as error:
-            raise forms.ValidationError(
-                _("BIC invalide : 8 ou 11 caractères (4 lettres de banque, 2 de pays, "
-                  "2 de lieu, éventuellement 3 d’agence)."), code="invalid_bic") from error
-        return bic.compact
+        return _checked(banking.clean_bic, self.cleaned_data["bic"])
 
     def clean_account_holder(self):
-        holder = " ".join(self.cleaned_data["account_holder"].split())
-        if len(holder) < 2:
-            raise forms.ValidationError(_("Indiquez le titulaire du compte."))
-        return holder
+        return _checked(banking.clean_holder, self.cleaned_data["account_holder"])
 
     def clean(self):
         cleaned = super().clean()
         iban, bic = cleaned.get("iban"), cleaned.get("bic")
-        if iban and bic and iban[:2] != bic[4:6]:
-            self.add_error("bic", _("Le BIC (pays %(bic)s) ne correspond pas au pays de l’IBAN "
-                                    "(%(iban)s).") % {"bic": bic[4:6], "iban": iban[:2]})
+        if iban and bic:
+            try:
+                banking.check_countries(iban, bic)
+            except DomainError as error:
+                form_error(self, "bic", error)
         return cleaned
+
+
+def _checked(clean, value):
+    """One field checked by places.banking, its refusal as the field's error."""
+    try:
+        return clean(value)
+    except DomainError as error:
+        raise forms.ValidationError(error.detail, code=error.code) from error
 
 
 class CharterForm(forms.Form):

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from services.models import Category
 
-from . import gazetteer, hours, search
-from .models import Place
+from .. import gazetteer, hours, search
+from ..models import Place
 
 RADIUS_CHOICES = [5, 10, 20, 30, 50, 100, 200]
 # The specific supports offered as filters on the map (codes of search.SUPPORTS).

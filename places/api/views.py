@@ -1,12 +1,15 @@
-"""The public search API: places near a point or a commune, places in a map viewport
-(GeoJSON), one place, and the communes autocompletion. No login; qualified places only."""
+"""The API of places (under /api/v1/): the caller and where they may redeem; the public
+search (places near a point or a commune, places in a map viewport as GeoJSON, one place,
+the communes autocompletion: no login, qualified places only); the open-data export."""
 
+import io
 import math
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,16 +17,54 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from aptic.api import ApiError
+from aptic.http import attachment
+from aptic.models import Membership
+from aptic.permissions import is_operator
 
-from . import gazetteer, search
-from .models import Place
+from .. import access, gazetteer, search
+from ..models import Place
+from ..standard import exporting
 from .serializers import (
     CommuneSerializer,
+    MeSerializer,
     PlaceFeatureCollectionSerializer,
     PlaceSearchSerializer,
     PlaceSerializer,
     hit_data,
 )
+
+# --- The caller -----------------------------------------------------------------------------
+
+class MeView(APIView):
+    """The caller: user, organisations and roles, and the places they may redeem for."""
+
+    serializer_class = MeSerializer
+
+    def get(self, request):
+        user = request.user
+        memberships = Membership.objects.filter(user=user).select_related("organisation")
+        return Response(MeSerializer({
+            "id": user.pk,
+            "email": user.email,
+            "name": user.get_full_name() or user.username,
+            "is_operator": is_operator(user),
+            "memberships": memberships,
+            "redeem_places": access.places_for_redemption(user).only("id", "name", "town"),
+        }).data)
+
+
+# --- The open-data export -------------------------------------------------------------------
+
+@require_GET
+def export_csv(request):
+    """GET /api/v1/places/export.csv: qualified places in the national standard v1.0.2."""
+    buffer = io.StringIO()
+    exporting.write_csv(buffer)
+    return attachment(buffer.getvalue(), "text/csv; charset=utf-8",
+                      f"lieux-aptic-{timezone.localdate().isoformat()}.csv")
+
+
+# --- The public search ----------------------------------------------------------------------
 
 
 def query_parameters(*names):
