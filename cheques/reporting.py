@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from places.departments import DEPARTMENTS, department_of
 
+from . import reimbursement
 from .models import Booklet, Cheque, Order, Redemption
 
 USED_STATES = (Cheque.State.REDEEMED, Cheque.State.REIMBURSED)
@@ -303,8 +304,6 @@ def blocked_structures():
     from aptic.models import Organisation
     from places.models import Qualification
 
-    from .reimbursement import blocked_reason
-
     owed = dict(Redemption.objects.filter(undone_at=None, cheque__state=Cheque.State.REDEEMED)
                 .values_list("structure_id").annotate(s=Sum("amount_cents")).order_by())
     structures = (Organisation.objects.filter(kind=Organisation.Kind.STRUCTURE)
@@ -312,7 +311,7 @@ def blocked_structures():
                   .distinct().select_related("structure_profile").order_by("name"))
     blocked = []
     for structure in structures:
-        reason = blocked_reason(structure)
+        reason = reimbursement.blocked_reason(structure)
         if reason:
             blocked.append({"structure": structure, "reason": reason,
                             "owed_cents": owed.get(structure.pk, 0)})
