@@ -35,8 +35,32 @@ def show_refusal(request, error, default="/"):
     return redirect(back(request, default))
 
 
+def perform(request, action, done, back):
+    """A page's domain action, after a form: `action()` runs; its success message (`done`,
+    or `done(result)`) is shown on `back`, and so is its refusal (`show_refusal`)."""
+    try:
+        result = action()
+    except DomainError as error:
+        return show_refusal(request, error, back)
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(back)
+
+
 def form_error(form, field, error):
     form.add_error(field, error.detail)
+
+
+def submit(request, form, field, action, done, back):
+    """A form's domain action: on success, `done` (a message, or `done(result)`) is shown on
+    `back`; a refusal becomes the error of `field`, and None is returned so that the view
+    shows the form again."""
+    try:
+        result = action()
+    except DomainError as error:
+        form_error(form, field, error)
+        return None
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(back)
 
 
 class DomainErrorMiddleware:

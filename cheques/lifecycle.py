@@ -145,17 +145,18 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
     return booklet
 
 
-def _check_cancellation(actor, reason):
+def _cancellation_reason(actor, reason):
+    """The reason of a cancellation by `actor`, who must be allowed to cancel at all."""
     if not access.may_cancel_cheques(actor):
         raise DomainError("forbidden", _("Réservé aux financeurs et à l’opérateur."))
     if not (reason or "").strip():
         raise DomainError("reason_required", _("Indiquez le motif de l’annulation."))
+    return reason.strip()
 
 
 def cancel_booklet(number, *, actor, reason):
     """A lost or stolen booklet: its unused cheques can never be redeemed."""
-    _check_cancellation(actor, reason)
-    reason = reason.strip()
+    reason = _cancellation_reason(actor, reason)
     with transaction.atomic():
         booklet = get_booklet(number, for_update=True)
         if not access.may_cancel(actor, booklet.order):
@@ -180,8 +181,7 @@ def cancel_booklet(number, *, actor, reason):
 
 
 def cancel_cheque(raw_code, *, actor, reason):
-    _check_cancellation(actor, reason)
-    reason = reason.strip()
+    reason = _cancellation_reason(actor, reason)
     with transaction.atomic():
         cheque = lookup_cheque(raw_code, for_update=True)
         if not access.may_cancel(actor, cheque.order):

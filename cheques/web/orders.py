@@ -15,11 +15,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aptic.errors import DomainError
 from aptic.http import attachment
 from aptic.permissions import is_operator
 from aptic.templatetags.money import format_euros
-from aptic.web import form_error, show_refusal
+from aptic.web import perform, submit
 
 from .. import access, guard, invoicing, issuance, lifecycle, ordering
 from ..models import Cheque, Order, PricingSettings
@@ -265,32 +264,35 @@ def order_progress(request, pk):
 @require_POST
 def order_cancel(request, pk):
     order = access.visible_order(request.user, pk)
-    try:
-        ordering.cancel_order(order, actor=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, reverse("order-detail", args=[order.pk]))
-    messages.success(request, _("La commande n° %(id)s est annulée.") % {"id": order.pk})
-    return redirect("order-detail", pk=order.pk)
+    return perform(request, lambda: ordering.cancel_order(order, actor=request.user),
+                   _("La commande n° %(id)s est annulée.") % {"id": order.pk},
+                   reverse("order-detail", args=[order.pk]))
+
+
+def _order_to_act_on(request, pk, may, refusal):
+    """The order of an action: unknown if it is not visible, refused (403) if visible but
+    the action is not the user's to take, before any form is read."""
+    order = access.visible_order(request.user, pk)
+    access.require(may(request.user, order), refusal)
+    return order
 
 
 @login_required
 @require_POST
 def order_extend(request, pk):
-    order = access.visible_order(request.user, pk)
-    access.require(access.may_extend(request.user, order),
-                   _("Seul l’opérateur prolonge une validité."))
+    order = _order_to_act_on(request, pk, access.may_extend,
+                             _("Seul l’opérateur prolonge une validité."))
     form = ExtendValidityForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez une date valide."))
         return redirect("order-detail", pk=order.pk)
-    try:
-        lifecycle.extend_validity(order, actor=request.user,
-                                  valid_until=form.cleaned_data["valid_until"])
-    except DomainError as error:
-        return show_refusal(request, error, reverse("order-detail", args=[order.pk]))
-    messages.success(request, _("La validité est prolongée jusqu’au %(date)s.") % {
-        "date": date_format(form.cleaned_data["valid_until"], "SHORT_DATE_FORMAT")})
-    return redirect("order-detail", pk=order.pk)
+    valid_until = form.cleaned_data["valid_until"]
+    return perform(
+        request, lambda: lifecycle.extend_validity(order, actor=request.user,
+                                                   valid_until=valid_until),
+        _("La validité est prolongée jusqu’au %(date)s.") % {
+            "date": date_format(valid_until, "SHORT_DATE_FORMAT")},
+        reverse("order-detail", args=[order.pk]))
 
 
 @login_required
@@ -308,42 +310,35 @@ def operator_queue(request):
 @login_required
 @require_POST
 def order_approve(request, pk):
-    order = access.visible_order(request.user, pk)
-    access.require(access.may_decide(request.user, order),
-                   _("Seul l’opérateur valide une commande."))
-    try:
-        order = ordering.approve_order(order, actor=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, reverse("order-queue"))
+    order = _order_to_act_on(request, pk, access.may_decide,
+                             _("Seul l’opérateur valide une commande."))
+    return perform(request, lambda: ordering.approve_order(order, actor=request.user),
+                   _approved, reverse("order-queue"))
+
+
+def _approved(order):
     invoice = invoicing.invoice_of(order)
     if order.status == Order.Status.ISSUED:
-        messages.success(request, _("Commande n° %(id)s validée (facture %(invoice)s) : "
-                                    "%(count)s chèques émis.")
-                         % {"id": order.pk, "invoice": invoice.number,
-                            "count": order.issued_cheques})
-    else:
-        messages.success(request, _("Commande n° %(id)s validée (facture %(invoice)s) : "
-                                    "l’émission est en cours.")
-                         % {"id": order.pk, "invoice": invoice.number})
-    return redirect("order-queue")
+        return _("Commande n° %(id)s validée (facture %(invoice)s) : %(count)s chèques "
+                 "émis.") % {"id": order.pk, "invoice": invoice.number,
+                             "count": order.issued_cheques}
+    return _("Commande n° %(id)s validée (facture %(invoice)s) : l’émission est en "
+             "cours.") % {"id": order.pk, "invoice": invoice.number}
 
 
 @login_required
 @require_POST
 def order_reject(request, pk):
-    order = access.visible_order(request.user, pk)
-    access.require(access.may_decide(request.user, order),
-                   _("Seul l’opérateur refuse une commande."))
+    order = _order_to_act_on(request, pk, access.may_decide,
+                             _("Seul l’opérateur refuse une commande."))
     form = OrderDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez le motif du refus."))
         return redirect("order-queue")
-    try:
-        ordering.reject_order(order, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as error:
-        return show_refusal(request, error, reverse("order-queue"))
-    messages.success(request, _("Commande n° %(id)s refusée.") % {"id": order.pk})
-    return redirect("order-queue")
+    reason = form.cleaned_data["reason"]
+    return perform(request,
+                   lambda: ordering.reject_order(order, actor=request.user, reason=reason),
+                   _("Commande n° %(id)s refusée.") % {"id": order.pk}, reverse("order-queue"))
 
 
 # --- booklets: hand-over and cancellation --------------------------------------------------
@@ -356,17 +351,19 @@ def booklet_distribute(request):
     form = DistributeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def hand_over():
             with guard.counting_failures(request):
-                booklet = lifecycle.distribute_booklet(
+                return lifecycle.distribute_booklet(
                     data["number"], actor=request.user, age_bracket=data["age_bracket"],
                     postcode=data["postcode"], situation=data["situation"])
-        except DomainError as error:
-            form_error(form, "number", error)
-        else:
-            messages.success(request, _("Carnet %(number)s remis : ses chèques sont "
-                                        "utilisables.") % {"number": booklet.number})
-            return redirect("booklet-distribute")
+
+        done = submit(request, form, "number", hand_over,
+                      lambda booklet: _("Carnet %(number)s remis : ses chèques sont "
+                                        "utilisables.") % {"number": booklet.number},
+                      reverse("booklet-distribute"))
+        if done:
+            return done
     return render(request, "cheques/orders/distribute.html", {"form": form})
 
 
@@ -377,20 +374,20 @@ def booklet_cancel(request):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def cancel():
             with guard.counting_failures(request):
                 if data["target"] == CancelForm.BOOKLET:
                     booklet, count = lifecycle.cancel_booklet(
                         data["identifier"], actor=request.user, reason=data["reason"])
-                    done = _("Carnet %(number)s annulé (%(count)s chèques).") % {
+                    return _("Carnet %(number)s annulé (%(count)s chèques).") % {
                         "number": booklet.number, "count": count}
-                else:
-                    cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
-                                                     reason=data["reason"])
-                    done = _("Chèque %(number)s annulé.") % {"number": cheque.number}
-        except DomainError as error:
-            form_error(form, "identifier", error)
-        else:
-            messages.success(request, done)
-            return redirect(reverse("booklet-cancel"))
+                cheque = lifecycle.cancel_cheque(data["identifier"], actor=request.user,
+                                                 reason=data["reason"])
+                return _("Chèque %(number)s annulé.") % {"number": cheque.number}
+
+        done = submit(request, form, "identifier", cancel, lambda message: message,
+                      reverse("booklet-cancel"))
+        if done:
+            return done
     return render(request, "cheques/orders/cancel.html", {"form": form})

@@ -42,7 +42,13 @@ def _refused(request, order, error):
                   {"order": order, "message": error.detail}, status=error.status)
 
 
-def _done(request, order, message):
+def _act(request, order, action, message):
+    """An operator's printing action: a refusal answers with its status on a page that says
+    why (a 409 is what scripts look for); a success goes back with `message`."""
+    try:
+        action()
+    except DomainError as error:
+        return _refused(request, order, error)
     messages.success(request, message)
     return redirect(back(request, reverse("print-order", args=[order.pk])))
 
@@ -64,24 +70,16 @@ def print_order(request, pk):
 def print_start(request, pk):
     """Operator: print the order (again). 409 with a clear message when it cannot be."""
     order = _operator_action(request, pk)
-    try:
-        printing.start_printing(order, actor=request.user)
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("L’impression de la commande n° %(id)s a commencé.")
-                 % {"id": order.pk})
+    return _act(request, order, lambda: printing.start_printing(order, actor=request.user),
+                _("L’impression de la commande n° %(id)s a commencé.") % {"id": order.pk})
 
 
 @require_POST
 def print_restart(request, pk):
     """Operator: restart the order's stalled printing."""
     order = _operator_action(request, pk)
-    try:
-        printing.restart_printing(order, actor=request.user)
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("L’impression de la commande n° %(id)s est relancée.")
-                 % {"id": order.pk})
+    return _act(request, order, lambda: printing.restart_printing(order, actor=request.user),
+                _("L’impression de la commande n° %(id)s est relancée.") % {"id": order.pk})
 
 
 @require_POST
@@ -93,12 +91,10 @@ def print_reprint(request, pk):
     if booklet is None:
         return _refused(request, order, DomainError("unknown_booklet", _(
             "Aucun carnet n° « %(number)s » dans cette commande.") % {"number": number}))
-    try:
-        printing.start_printing(order, actor=request.user, booklet=booklet)
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("La réimpression du carnet %(number)s a commencé.")
-                 % {"number": booklet.number})
+    return _act(request, order,
+                lambda: printing.start_printing(order, actor=request.user, booklet=booklet),
+                _("La réimpression du carnet %(number)s a commencé.")
+                % {"number": booklet.number})
 
 
 @require_GET

@@ -3,7 +3,6 @@ the public page a phone camera opens from a cheque's QR code."""
 
 import itertools
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,9 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
-from aptic.web import show_refusal
+from aptic.web import perform
 from places.access import places_for_redemption
 
 from .. import access, codes, redemption
@@ -129,13 +127,9 @@ def _csv(redemptions):
 @require_POST
 def undo(request, pk):
     found = access.visible_redemption(request.user, pk)
-    try:
-        redemption.undo(redemption=found, user=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, reverse("redemption-history"))
-    messages.success(request, _("L’encaissement du chèque %(number)s est annulé.")
-                     % {"number": found.cheque.number})
-    return redirect("redemption-history")
+    return perform(request, lambda: redemption.undo(redemption=found, user=request.user),
+                   _("L’encaissement du chèque %(number)s est annulé.")
+                   % {"number": found.cheque.number}, reverse("redemption-history"))
 
 
 def public_cheque(request, code):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from aptic.errors import DomainError
 from aptic.http import attachment
 from aptic.permissions import is_operator
-from aptic.web import show_refusal
+from aptic.web import perform, show_refusal
 
 from .. import access, reimbursement
 from ..models import PaymentBatch, Statement
@@ -100,26 +100,20 @@ def validate_statement(request, pk):
     statement = _statement(request, pk)
     back = (reverse("reimbursement-statement", args=[pk]) if request.POST.get("next") == "detail"
             else reverse("reimbursement-home"))
-    try:
-        reimbursement.validate(statement, actor=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, back)
-    messages.success(request, _("Le relevé %(ref)s est validé.") % {"ref": statement.reference})
-    return redirect(back)
+    return perform(request, lambda: reimbursement.validate(statement, actor=request.user),
+                   _("Le relevé %(ref)s est validé.") % {"ref": statement.reference}, back)
 
 
 @login_required
 @require_POST
 def create_batch(request):
     access.require_operator(request.user)
-    try:
-        batch = reimbursement.create_batch(request.POST.getlist("statements"),
-                                           actor=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, reverse("reimbursement-home"))
-    messages.success(request, _("Lot de paiement n° %(id)s créé : téléchargez le fichier SEPA "
-                                "et transmettez-le à la banque.") % {"id": batch.pk})
-    return redirect("reimbursement-home")
+    return perform(
+        request, lambda: reimbursement.create_batch(request.POST.getlist("statements"),
+                                                    actor=request.user),
+        lambda batch: _("Lot de paiement n° %(id)s créé : téléchargez le fichier SEPA et "
+                        "transmettez-le à la banque.") % {"id": batch.pk},
+        reverse("reimbursement-home"))
 
 
 @login_required
@@ -131,10 +125,6 @@ def batch_sepa(request, pk):
 @require_POST
 def batch_paid(request, pk):
     batch = _batch(request, pk)
-    try:
-        reimbursement.mark_paid(batch, actor=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, reverse("reimbursement-home"))
-    messages.success(request, _("Lot n° %(id)s payé : les chèques sont remboursés.")
-                     % {"id": batch.pk})
-    return redirect("reimbursement-home")
+    return perform(request, lambda: reimbursement.mark_paid(batch, actor=request.user),
+                   _("Lot n° %(id)s payé : les chèques sont remboursés.") % {"id": batch.pk},
+                   reverse("reimbursement-home"))

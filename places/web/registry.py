@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from aptic import ratelimit
 from aptic.errors import DomainError
 from aptic.inputs import parse_int
-from aptic.web import form_error, show_refusal
+from aptic.web import form_error, perform
 
 from .. import access, claims, qualification, review
 from .. import signup as signups
@@ -174,12 +174,9 @@ def _place_form(request, structure, place):
 @login_required
 def place_submit(request, pk):
     place = _visible_place(request, pk)
-    try:
-        qualification.submit(place, by=request.user)
-    except DomainError as error:
-        return show_refusal(request, error, default=places_url(place.structure_id))
-    return _done(request, place.structure_id,
-                 _("Demande de qualification envoyée à l’opérateur."))
+    return perform(request, lambda: qualification.submit(place, by=request.user),
+                   _("Demande de qualification envoyée à l’opérateur."),
+                   places_url(place.structure_id))
 
 
 # --- Claims ---------------------------------------------------------------------------------
@@ -201,14 +198,13 @@ def claim(request, structure, structures):
         place = get_object_or_404(access.claimable_places(structure),
                                   pk=parse_int(request.POST["place"]))
         if form.is_valid():
-            try:
-                claims.request(place, by=request.user, structure=structure,
-                               reason=form.cleaned_data["reason"])
-            except DomainError as error:
-                return show_refusal(request, error, default=places_url(structure.pk))
-            return _done(request, structure.pk, _(
-                "Demande envoyée. Le lieu sera rattaché à votre structure quand l’opérateur "
-                "(et la structure actuelle du lieu, s’il en a une) l’aura acceptée."))
+            reason = form.cleaned_data["reason"]
+            return perform(
+                request, lambda: claims.request(place, by=request.user, structure=structure,
+                                                reason=reason),
+                _("Demande envoyée. Le lieu sera rattaché à votre structure quand l’opérateur "
+                  "(et la structure actuelle du lieu, s’il en a une) l’aura acceptée."),
+                places_url(structure.pk))
     found = []
     if postcode:
         found = access.claimable_places(structure).select_related("structure").filter(

@@ -138,3 +138,16 @@ def test_production_refuses_to_start_on_the_demo_operator_or_derived_signing_key
 def test_the_periodic_jobs_are_declared_once():
     source = (ROOT / "aptic" / "settings.py").read_text()
     assert source.count("CELERY_BEAT_SCHEDULE") == 1
+
+
+def test_the_readme_names_every_variable_the_settings_read():
+    import ast
+
+    tree = ast.parse((ROOT / "aptic" / "settings.py").read_text())
+    names = {node.args[0].value for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in {
+                 "env", "envint", "envbool", "envlist"}
+             and node.args and isinstance(node.args[0], ast.Constant)}
+    readme = (ROOT / "README.md").read_text()
+    assert len(names) > 40
+    assert [name for name in sorted(names) if f"`{name}`" not in readme] == []
