@@ -4,20 +4,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
-
-
-class ApiError(exceptions.APIException):
-    """A business refusal with a machine code, a French message and an HTTP status."""
-
-    def __init__(self, code, detail, status_code=status.HTTP_400_BAD_REQUEST, **extra):
-        self.status_code = status_code
-        self.extra = extra
-        super().__init__(detail=detail, code=code)
 
 
 def error_body(code, detail, **extra):
@@ -37,9 +28,7 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, ApiError):
-        response.data = error_body(exc.detail.code, exc.detail, **exc.extra)
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(
             "invalid", _("Certaines données sont invalides."), errors=exc.detail
         )
@@ -54,10 +43,6 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = error_body(code, detail)
     return response
-
-
-def api_error_response(code, detail, status_code, **extra):
-    return Response(error_body(code, detail, **extra), status=status_code)
 
 
 def _json(body, status_code):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from aptic.api import ApiError
+from aptic.errors import DomainError
 from aptic.http import attachment
 from aptic.models import Membership
 from aptic.permissions import is_operator
@@ -90,7 +90,7 @@ class PublicView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, search.SearchError):
-            exc = ApiError(exc.code, exc.message)
+            exc = DomainError(exc.code, exc.message)
         return super().handle_exception(exc)
 
 
@@ -103,7 +103,7 @@ def number(params, name, *, default=None, code="invalid_coordinates"):
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ApiError(code, _("« %(name)s » doit être un nombre.") % {"name": name})
+        raise DomainError(code, _("« %(name)s » doit être un nombre.") % {"name": name})
     return value
 
 
@@ -136,12 +136,12 @@ class PlaceSearchView(PublicView):
         elif params.get("postcode") or params.get("insee"):
             point = gazetteer.locate(postcode=params.get("postcode"), insee=params.get("insee"))
             if point is None:
-                raise ApiError("unknown_commune", _(
+                raise DomainError("unknown_commune", _(
                     "Commune inconnue : vérifiez le code postal ou le code INSEE."))
             center = {"latitude": point.latitude, "longitude": point.longitude,
                       "label": point.label}
         else:
-            raise ApiError("missing_location", _(
+            raise DomainError("missing_location", _(
                 "Indiquez un point (lat et lon), un code postal (postcode) ou un code INSEE "
                 "(insee)."))
         radius_km = number(params, "radius_km", default=search.DEFAULT_RADIUS_KM,
@@ -149,9 +149,10 @@ class PlaceSearchView(PublicView):
         try:
             limit = int(params.get("limit") or search.DEFAULT_LIMIT)
         except ValueError as error:
-            raise ApiError("invalid_limit", _("« limit » doit être un nombre entier.")) from error
+            raise DomainError("invalid_limit",
+                              _("« limit » doit être un nombre entier.")) from error
         if not 1 <= limit <= search.MAX_LIMIT:
-            raise ApiError("invalid_limit", _("« limit » doit être compris entre 1 et %(max)s.")
+            raise DomainError("invalid_limit", _("« limit » doit être compris entre 1 et %(max)s.")
                            % {"max": search.MAX_LIMIT})
         moment = timezone.now()
         hits = search.nearby(latitude=center["latitude"], longitude=center["longitude"],
@@ -180,7 +181,7 @@ class PlaceGeoJSONView(PublicView):
             if not all(math.isfinite(value) for value in (west, south, east, north)):
                 raise ValueError
         except ValueError as error:
-            raise ApiError("invalid_bbox", _(
+            raise DomainError("invalid_bbox", _(
                 "« bbox » attendu : ouest,sud,est,nord en degrés décimaux, par exemple "
                 "« 4.7,45.7,4.9,45.8 ».")) from error
         viewport = search.in_viewport(west=west, south=south, east=east, north=north,
@@ -221,6 +222,6 @@ class CommuneAutocompleteView(PublicView):
     def get(self, request):
         query = request.query_params.get("q", "")
         if len(query) > 100:
-            raise ApiError("invalid_query", _("Recherche trop longue."))
+            raise DomainError("invalid_query", _("Recherche trop longue."))
         communes = gazetteer.autocomplete(query, limit=10)
         return Response({"results": CommuneSerializer(communes, many=True).data})

@@ -167,7 +167,7 @@ def test_funder_a_never_sees_funder_b_ledger(clock, api, issued, manager_a, mana
     assert as_user(api, operator).get(url).status_code == 200
     response = as_user(api, manager_b).get(url)
     assert response.status_code == 404 and response.json()["code"] == "not_found"
-    assert as_user(api, mediator_x).get(url).status_code == 404
+    assert as_user(api, mediator_x).get(url).status_code == 403  # no order pages at all
 
 
 def test_the_operator_page_runs_validates_and_pays(clock, client, issued, place, mediator_x,
@@ -201,4 +201,4 @@ def test_a_place_manager_sees_the_page_but_not_the_operator_actions(client, stat
     page = client.get("/remboursements/").content.decode()
     assert statements[place.structure_id].reference in page
     assert 'name="until"' not in page
-    assert client.post("/remboursements/lancer/", {}).status_code == 404
+    assert client.post("/remboursements/lancer/", {}).status_code == 403

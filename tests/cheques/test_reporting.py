@@ -234,7 +234,7 @@ def test_funder_b_never_sees_funder_a_figures(dataset, api, manager_b):
 def test_people_who_are_neither_funder_nor_operator_are_refused(dataset, api, mediator_x):
     assert client_for(mediator_x).get(reverse("funder-dashboard")).status_code == 403
     assert client_for(mediator_x).get(
-        reverse("funder-order-dashboard", args=[dataset.order.pk])).status_code == 404
+        reverse("funder-order-dashboard", args=[dataset.order.pk])).status_code == 403
     api.force_authenticate(mediator_x)
     assert api.get("/api/v1/reporting/summary/").status_code == 403
     api.force_authenticate(None)
