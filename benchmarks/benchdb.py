@@ -33,3 +33,13 @@ def drop_database(name):
 
     connections.close_all()
     admin_sql(f"DROP DATABASE IF EXISTS {name}")
+
+
+# Benchmarks run the production settings (DEBUG=0), which refuse to start without the
+# operator's own details and explicit QR signing keys: these are the benchmark's.
+PRODUCTION = {
+    "DEBUG": "0", "SECRET_KEY": "bench-" + "s3cr3t" * 10, "SECURE_SSL_REDIRECT": "0",
+    "CHEQUE_SIGNING_KEYS": "b1:" + "b3nch-k3y-" * 5,
+    "OPERATOR_IBAN": "FR7630006000011234567890189", "OPERATOR_BIC": "AGRIFRPP",
+    "OPERATOR_SIRET": "73282932000074", "DJANGO_SETTINGS_MODULE": "aptic.settings",
+}

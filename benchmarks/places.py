@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchdb import PRODUCTION
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -131,8 +133,7 @@ def main():
 
     url = os.environ.get("BENCH_DATABASE_URL",
                          "postgres://postgres@127.0.0.1:5432/aptic_bench_places")
-    os.environ.update(DATABASE_URL=url, DEBUG="0", SECRET_KEY="benchmark-only",
-                      SECURE_SSL_REDIRECT="0", DJANGO_SETTINGS_MODULE="aptic.settings")
+    os.environ.update(PRODUCTION, DATABASE_URL=url)
     os.environ.pop("REDIS_URL", None)  # local-memory cache unless BENCH_REDIS_URL is given
     if os.environ.get("BENCH_REDIS_URL"):
         os.environ["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]

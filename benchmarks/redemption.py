@@ -24,11 +24,10 @@ import threading
 import time
 from pathlib import Path
 
-from benchdb import admin_sql, server_url
+from benchdb import PRODUCTION, admin_sql, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aptic_bench_redemption"
-SECRET = "bench-" + "s3cr3t" * 10
 
 LUA = r"""
 local codes = {}
@@ -167,10 +166,9 @@ def main():
 
     admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}", f"CREATE DATABASE {BENCH_DATABASE}")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
-    env = {**os.environ, "DATABASE_URL": server_url(BENCH_DATABASE), "REDIS_URL": redis_url,
-           "DEBUG": "0", "SECRET_KEY": SECRET, "ALLOWED_HOSTS": "127.0.0.1,testserver",
-           "SECURE_SSL_REDIRECT": "0", "THROTTLE_REDEMPTION": "100000000/min",
-           "DJANGO_SETTINGS_MODULE": "aptic.settings"}
+    env = {**os.environ, **PRODUCTION, "DATABASE_URL": server_url(BENCH_DATABASE),
+           "REDIS_URL": redis_url, "ALLOWED_HOSTS": "127.0.0.1,testserver",
+           "THROTTLE_REDEMPTION": "100000000/min"}
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     accounts, place, key, codes = prepare(args.cheques)

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import admin_sql, server_url
+from benchdb import PRODUCTION, admin_sql, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aptic_bench_reporting"
@@ -32,9 +32,8 @@ DEPARTMENTS = ["33", "24", "40", "47", "64", "17", "16", "87"]
 def setup_django():
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = server_url(BENCH_DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aptic.settings")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "s3cr3t" * 10)
+    for name, value in PRODUCTION.items():
+        os.environ.setdefault(name, value)
     import django
 
     django.setup()
