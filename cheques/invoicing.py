@@ -20,6 +20,7 @@ from aptic.errors import DomainError
 from aptic.models import normalise_siret
 from aptic.pdf import render_pdf
 from aptic.templatetags.money import format_euros, format_grouped
+from places import banking
 
 from .models import Invoice, InvoiceSequence
 
@@ -121,9 +122,7 @@ def invoice_pdf(invoice):
                          invoice.operator_address),
         "client": _party(invoice.funder_name, invoice.funder_siret, invoice.funder_address),
         "lines": invoice.lines, "total_cents": invoice.total_cents,
-        # IBAN in groups of four, as banks print it for people to copy.
-        "payment": {"iban": " ".join(invoice.operator_iban[i:i + 4]
-                                     for i in range(0, len(invoice.operator_iban), 4)),
+        "payment": {"iban": banking.format_iban(invoice.operator_iban),
                     "bic": invoice.operator_bic,
                     "account_name": invoice.operator_account_name,
                     "reference": invoice.number},

@@ -20,6 +20,8 @@ Every function that changes a state writes its audit rows in the same transactio
 """
 
 import datetime
+import re
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -217,40 +219,73 @@ def blocked_structures():
 # --- payment batches -----------------------------------------------------------------------
 
 
-def _sepa_text(text, length):
-    """SEPA's Latin subset: the file is validated, so keep to safe characters."""
+# The EPC's Latin character set (EPC217-08): what every bank of the SEPA zone accepts.
+SEPA_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+# Conversions the EPC recommends before transliteration, in French: « & » becomes « et »
+# (never a blank, which would make « Clic & Lien » read « Clic   Lien »).
+SEPA_CONVERSIONS = [(re.compile(r"\s*&\s*"), " et "),
+                    (re.compile(r"[\u2010-\u2015\u2212]"), "-"),
+                    (re.compile(r"[\u2018\u2019\u201a\u201b\u02bc]"), "'"),
+                    (re.compile("[°º]"), "o")]
+
+
+def sepa_latin(text, length):
+    """`text` in the SEPA Latin character set, at most `length` characters: accents dropped
+    (« Émile » → « Emile »), « & » → « et », any other character outside the set → a blank,
+    blanks collapsed, cut at `length`."""
     from text_unidecode import unidecode
 
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
-    return "".join(c if c in allowed else " " for c in unidecode(text))[:length].strip()
+    for pattern, replacement in SEPA_CONVERSIONS:
+        text = pattern.sub(replacement, text or "")
+    text = "".join(c if c in SEPA_CHARACTERS else " " for c in unidecode(text))
+    return " ".join(text.split())[:length].strip()
 
 
-def sepa_file(statements, *, execution_date):
-    """The pain.001.001.03 file of these statements (bytes, checked against the XSD)."""
+def message_id(moment):
+    """The file's message identifier (MsgId, 35 characters at most, unique): the Paris time
+    of `moment` on a 24-hour clock, then 12 random hexadecimal digits."""
+    return f"{timezone.localtime(moment):%Y%m%d%H%M%S}-{secrets.token_hex(6)}"
+
+
+def sepa_file(statements, *, execution_date, now=None):
+    """(message id, the pain.001.001.03 file of these statements as bytes, checked against
+    the XSD)."""
     from schwifty import BIC, IBAN
     from schwifty.exceptions import SchwiftyException
     from sepaxml import SepaTransfer
     from sepaxml.validation import ValidationError as SepaValidationError
 
+    class Transfer(SepaTransfer):
+        """sepaxml's transfer with our message id and creation time (sepaxml's read the
+        server's clock, on a 12-hour clock for the id)."""
+
+        def _create_header(self):
+            self.msg_id = message_id(moment)
+            super()._create_header()
+            self._xml.find("CstmrCdtTrfInitn/GrpHdr/CreDtTm").text = (
+                f"{timezone.localtime(moment):%Y-%m-%dT%H:%M:%S}")
+
+    moment = now or timezone.now()
     try:
         debtor_iban = str(IBAN(settings.OPERATOR_IBAN).compact)
         debtor_bic = str(BIC(settings.OPERATOR_BIC).compact)
     except (SchwiftyException, ValueError):
         raise DomainError("operator_account", _(
             "Le compte de l’opérateur (OPERATOR_IBAN / OPERATOR_BIC) est invalide.")) from None
-    transfer = SepaTransfer({
-        "name": _sepa_text(settings.OPERATOR_ACCOUNT_NAME, 70),
+    transfer = Transfer({
+        "name": sepa_latin(settings.OPERATOR_ACCOUNT_NAME, 70),
         "IBAN": debtor_iban, "BIC": debtor_bic, "batch": True, "currency": "EUR",
     }, clean=False)
     for statement in statements:
         details = bank_details(statement.structure)
         transfer.add_payment({
-            "name": _sepa_text(details.holder, 70),
+            "name": sepa_latin(details.holder, 70),
             "IBAN": details.iban,
             "BIC": details.bic,
             "amount": int(statement.total_cents),
             "execution_date": execution_date,
-            "description": _sepa_text(
+            "description": sepa_latin(
                 f"APTIC releve {statement.reference} cheques au {statement.until:%d/%m/%Y}", 140),
             "endtoend_id": f"APTIC-{statement.reference}",
         })
@@ -297,10 +332,10 @@ def create_batch(statement_ids, *, actor, execution_date=None):
                 % {"list": " ; ".join(f"{s.name} ({reason})" for s, reason in blocked)},
                 blocked=[{"structure": s.pk, "name": s.name, "reason": str(reason)}
                          for s, reason in blocked])
-        message_id, xml = sepa_file(statements, execution_date=execution_date)
+        msg_id, xml = sepa_file(statements, execution_date=execution_date)
         batch = PaymentBatch.objects.create(
             execution_date=execution_date, total_cents=sum(s.total_cents for s in statements),
-            transfers=len(statements), message_id=message_id, sepa_xml=xml.decode("utf-8"),
+            transfers=len(statements), message_id=msg_id, sepa_xml=xml.decode("utf-8"),
             created_by=_user(actor),
         )
         attached = Statement.objects.filter(
@@ -309,7 +344,7 @@ def create_batch(statement_ids, *, actor, execution_date=None):
             raise DomainError("already_in_batch", _(
                 "Un relevé vient d’être mis dans un autre lot."))
         audit.record(actor, batch, "payment_batch.exported", "", PaymentBatch.State.EXPORTED,
-                     statements=ids, total_cents=batch.total_cents, message_id=message_id)
+                     statements=ids, total_cents=batch.total_cents, message_id=msg_id)
         audit.record_many(actor, statements, "statement.batched", Statement.State.VALIDATED,
                           Statement.State.VALIDATED, batch=batch.pk)
     return batch

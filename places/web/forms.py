@@ -201,6 +201,11 @@ class BankDetailsForm(forms.ModelForm):
         model = StructureProfile
         fields = ["iban", "bic", "account_holder"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.iban:
+            self.initial["iban"] = banking.format_iban(self.instance.iban)
+
     def clean_iban(self):
         return _checked(banking.clean_iban, self.cleaned_data["iban"])
 
