@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.l10n import format_euros, format_grouped
 from aptic.models import normalise_siret
 from aptic.pdf import render_pdf
-from aptic.templatetags.money import format_euros, format_grouped
 from places import banking
 
 from .models import Invoice, InvoiceSequence

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.l10n import format_decimal
 from aptic.pdf import render_pdf
 from places import banking
 
@@ -388,10 +389,6 @@ def mark_paid(batch, *, actor):
 # --- documents -----------------------------------------------------------------------------
 
 
-def _euros_plain(cents):
-    return f"{cents / 100:.2f}".replace(".", ",")
-
-
 def statement_csv(statement):
     """The statement's lines as CSV (semicolons, UTF-8 with BOM for spreadsheets), written
     by aptic.spreadsheet: a place or mediator name cannot run as a formula."""
@@ -409,10 +406,10 @@ def statement_csv(statement):
             statement.reference,
             timezone.localtime(line.redeemed_at).strftime("%Y-%m-%d %H:%M"), line.place_name,
             line.cheque_number, line.service_label, line.mediator_name,
-            _euros_plain(line.amount_cents), line.amount_cents,
+            format_decimal(line.amount_cents), line.amount_cents,
         ])
     writer.writerow([statement.reference, "", "", "", "", _("total"),
-                     _euros_plain(statement.total_cents), statement.total_cents])
+                     format_decimal(statement.total_cents), statement.total_cents])
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aptic.http import spreadsheet_csv
+from aptic.l10n import format_decimal
 from aptic.web import perform
 from places.access import places_for_redemption
 
@@ -116,7 +117,7 @@ def _csv(redemptions):
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
          r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
-         f"{r.amount_cents / 100:.2f}".replace(".", ","),
+         format_decimal(r.amount_cents),
          timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
         for r in redemptions.iterator()
     )

@@ -1,0 +1,63 @@
+"""Numbers and money in the active language: the one formatter of pages, CSV files, PDFs
+and, through the page's locale, scripts (static/aptic/format.js).
+
+Money is integer cents. French reads « 1 234,50 € », English « €1,234.50 »; the
+separators come from the language's formats (aptic/formats/, settings.FORMAT_MODULE_PATH),
+the place of the euro sign from `CURRENCY`. Dates and times use Django's named formats
+(`|date:"SHORT_DATE_FORMAT"`), defined in the same format modules.
+"""
+
+from decimal import Decimal
+
+from django.utils import formats
+from django.utils.translation import get_language
+
+# Where the euro sign goes, by language ({} is the amount).
+CURRENCY = {"fr": "{}\u00a0€", "en": "€{}"}
+# The BCP 47 locale that scripts hand to Intl, by language: the same conventions as the
+# format modules (day before month in English too).
+LOCALES = {"fr": "fr-FR", "en": "en-GB"}
+
+
+def language():
+    """The active language among ours ("fr" when none or another one is active)."""
+    code = (get_language() or "fr").split("-")[0]
+    return code if code in CURRENCY else "fr"
+
+
+def locale():
+    return LOCALES[language()]
+
+
+def format_grouped(number):
+    """A whole number with its thousands set apart: « 100 000 », « 100,000 »."""
+    grouped = f"{int(number):,}"
+    return grouped.replace(",", formats.get_format("THOUSAND_SEPARATOR"))
+
+
+
+def format_euros(cents, *, whole=False):
+    """An amount of cents with its currency: « 1 234,50 € », « €1,234.50 »; with
+    `whole`, a whole number of euros drops its decimals (« 50 € », the axis of a chart)."""
+    if cents in (None, ""):
+        return ""
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    euros, remainder = divmod(abs(cents), 100)
+    amount = format_grouped(euros)
+    if not (whole and remainder == 0):
+        amount += f"{formats.get_format('DECIMAL_SEPARATOR')}{remainder:02d}"
+    return sign + CURRENCY[language()].format(amount)
+
+
+def format_plain(number, decimals=None):
+    """A number for a CSV cell that spreadsheets of the language read as a number:
+    « 1234,5 », « 1234.5 » (the language's decimal separator, no grouping)."""
+    return formats.number_format(number, decimal_pos=decimals, use_l10n=True,
+                                 force_grouping=False)
+
+
+def format_decimal(cents):
+    """An amount of cents as a plain number of euros for a CSV cell: « 1234,50 »,
+    « 1234.50 » (no grouping, no currency)."""
+    return format_plain(Decimal(int(cents or 0)).scaleb(-2), 2)
