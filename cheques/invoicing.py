@@ -19,7 +19,7 @@ from aptic import audit
 from aptic.errors import DomainError
 from aptic.l10n import format_euros, format_grouped
 from aptic.models import normalise_siret
-from aptic.pdf import render_pdf
+from aptic.pdf import in_french, render_pdf
 from places import banking
 
 from .models import Invoice, InvoiceSequence
@@ -57,6 +57,7 @@ def quote_number(order):
     return f"D-{timezone.localtime(order.created_at).year}-{order.pk:05d}"
 
 
+@in_french
 def quote_pdf(order):
     date = timezone.localtime(order.created_at).date()
     funder = order.funder
@@ -113,6 +114,7 @@ def issue_invoice(order, *, actor):
     return invoice
 
 
+@in_french
 def invoice_pdf(invoice):
     """The invoice as it was issued: everything printed comes from its own copy."""
     return _render({

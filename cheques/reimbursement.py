@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.errors import DomainError
 from aptic.l10n import format_decimal
-from aptic.pdf import render_pdf
+from aptic.pdf import in_french, render_pdf
 from places import banking
 
 from . import access, ledger
@@ -413,6 +413,7 @@ def statement_csv(statement):
     return buffer.getvalue()
 
 
+@in_french
 def statement_pdf(statement):
     """The statement as a PDF with the cheques' visual identity (WeasyPrint, DejaVu fonts)."""
     profile = getattr(statement.structure, "structure_profile", None)
