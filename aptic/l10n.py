@@ -29,6 +29,11 @@ def locale():
     return LOCALES[language()]
 
 
+def context(request):
+    """`locale`: the page's BCP 47 locale, for scripts (<html data-locale>, format.js)."""
+    return {"locale": locale()}
+
+
 def format_grouped(number):
     """A whole number with its thousands set apart: « 100 000 », « 100,000 »."""
     grouped = f"{int(number):,}"

@@ -405,7 +405,7 @@ def statement_csv(statement):
         writer.writerow([
             statement.reference,
             timezone.localtime(line.redeemed_at).strftime("%Y-%m-%d %H:%M"), line.place_name,
-            line.cheque_number, line.service_label, line.mediator_name,
+            line.cheque_number, _(line.service_label), line.mediator_name,
             format_decimal(line.amount_cents), line.amount_cents,
         ])
     writer.writerow([statement.reference, "", "", "", "", _("total"),

@@ -30,7 +30,7 @@ def scan(request):
         return render(request, "cheques/redemption/no_place.html", status=403)
     place_data = [
         {"id": place.pk, "name": str(place),
-         "services": [{"slug": s.slug, "label": s.label, "cheques": s.default_cheques}
+         "services": [{"slug": s.slug, "label": s.display_label, "cheques": s.default_cheques}
                       for s in place.services.all() if s.active]}
         for place in places
     ]
@@ -116,7 +116,8 @@ def _csv(redemptions):
               _("montant (€)"), _("annulé le")]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
-         r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
+         r.cheque.number, r.service.display_label,
+         r.mediator.get_full_name() or r.mediator.username,
          format_decimal(r.amount_cents),
          timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
         for r in redemptions.iterator()

@@ -139,7 +139,7 @@ def csv_rows(table, data, rows_of_orders):
     elif table == "services":
         yield [_("service"), _("encaissements"), _("montant (€)")]
         for row in data["services"]:
-            yield [row["service__label"], row["n"], format_decimal(row["cents"])]
+            yield [_(row["service__label"]), row["n"], format_decimal(row["cents"])]
     elif table == "places":
         yield [_("lieu"), _("commune"), _("département"), _("encaissements"), _("montant (€)")]
         for row in data["places"]:

@@ -16,9 +16,10 @@ from ..standard import values, vocabulary
 
 
 def standard_choices(label, labels):
-    """Check boxes for one multi-valued field of the national standard."""
+    """Check boxes for one multi-valued field of the national standard: its French values,
+    shown in the reader's language."""
     return forms.MultipleChoiceField(label=label, required=False,
-                                     choices=[(value, value) for value in labels],
+                                     choices=[(value, _(value)) for value in labels],
                                      widget=forms.CheckboxSelectMultiple)
 
 

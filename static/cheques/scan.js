@@ -56,14 +56,9 @@
   function display(code) {
     return code.slice(0, 4) + "-" + code.slice(4, 8) + "-" + code.slice(8, 12) + "-" + code.slice(12);
   }
-  function euros(cents) {
-    return (cents / 100).toFixed(2).replace(".", ",") + "\u00a0€";
-  }
-  function frenchDate(iso) {
-    if (!iso) { return ""; }
-    var parts = iso.split("-");
-    return parts[2] + "/" + parts[1] + "/" + parts[0];
-  }
+  /* Money and dates in the page's language (static/aptic/format.js). */
+  var euros = window.apticFormat.euros;
+  var shortDate = window.apticFormat.date;
   function setHint(text, isError) {
     hint.textContent = text;
     hint.classList.toggle("error", !!isError);
@@ -105,7 +100,7 @@
       var state = item.error ? item.error : (info.redeemable ? t("to_redeem") : (info.refusal ? info.refusal.detail : t("checking")));
       if (!info.redeemable) { ready = false; } else { total += info.face_value_cents; }
       [["code", display(item.code)], ["num", info.face_value_cents ? euros(info.face_value_cents) : "—"],
-       ["", frenchDate(info.valid_until)], ["", state]].forEach(function (cell, i) {
+       ["", shortDate(info.valid_until)], ["", state]].forEach(function (cell, i) {
         var td = document.createElement("td");
         if (cell[0] === "num") { td.className = "num"; }
         if (i === 0) { var c = document.createElement("code"); c.textContent = cell[1]; td.appendChild(c); }
