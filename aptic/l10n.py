@@ -12,8 +12,9 @@ from decimal import Decimal
 from django.utils import formats
 from django.utils.translation import get_language
 
-# Where the euro sign goes, by language ({} is the amount).
+# Where the euro sign goes, by language ({} is the amount); the same for the percent sign.
 CURRENCY = {"fr": "{}\u00a0€", "en": "€{}"}
+PERCENT = {"fr": "{}\u00a0%", "en": "{}%"}  # as Intl writes them (format.js)
 # The BCP 47 locale that scripts hand to Intl, by language: the same conventions as the
 # format modules (day before month in English too).
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
@@ -53,6 +54,12 @@ def format_euros(cents, *, whole=False):
     if not (whole and remainder == 0):
         amount += f"{formats.get_format('DECIMAL_SEPARATOR')}{remainder:02d}"
     return sign + CURRENCY[language()].format(amount)
+
+
+def format_percent(value, decimals=1):
+    """A rate: « 20,0 % », « 20.0% »."""
+    return PERCENT[language()].format(
+        formats.number_format(value or 0, decimal_pos=decimals, use_l10n=True))
 
 
 def format_plain(number, decimals=None):

@@ -7,6 +7,7 @@ window.apticFormat = (function () {
   var locale = root.getAttribute("data-locale") || root.lang || "fr-FR";
   var money = new Intl.NumberFormat(locale, {style: "currency", currency: "EUR"});
   var number = new Intl.NumberFormat(locale);
+  var percent = new Intl.NumberFormat(locale, {style: "percent", maximumFractionDigits: 1});
   var shortDate = new Intl.DateTimeFormat(locale, {
     day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC"});
   return {
@@ -14,6 +15,8 @@ window.apticFormat = (function () {
     /* 1050 → « 10,50 € » or « €10.50 » */
     euros: function (cents) { return money.format(cents / 100); },
     number: function (value) { return number.format(value); },
+    /* 42 → « 42 % » or « 42% » */
+    percent: function (value) { return percent.format(value / 100); },
     /* "2027-01-31" → « 31/01/2027 » (a calendar day: no time zone shift) */
     date: function (iso) {
       return iso ? shortDate.format(new Date(iso.slice(0, 10) + "T00:00:00Z")) : "";

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import formats, timezone, translation
 
-from aptic.l10n import format_euros
+from aptic.l10n import format_euros, format_percent
 from aptic.models import Organisation, Role, User
 from cheques import reimbursement
 from cheques.models import Order, StatementLine
@@ -59,7 +59,8 @@ FRENCH_WORDS = {
     "octobre", "novembre", "décembre", "janv", "févr", "avr", "juil", "sept", "déc",
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 }
-WORD = re.compile(r"[^\W\d_]+(?:[’'][^\W\d_]+)?")
+# A word: letters only, not a piece of a code or a token (« 2ce5614e » holds no « ce »).
+WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:[’'][^\W\d_]+)*(?!\w)")
 FRENCH_SHAPES = [
     ("a blank before a colon, semicolon, ! or ?", re.compile(r"\S[ \u00a0\u202f][:;!?](?=\s|$)")),
     ("French quotes", re.compile(r"[«»]")),
@@ -366,7 +367,7 @@ def test_scripts_write_money_and_dates_as_the_server_does(page, live_server, lan
                                "url": live_server.url}])
     page.goto("/lieux/")
     shown = page.evaluate("[apticFormat.euros(123450), apticFormat.euros(1000), "
-                          "apticFormat.date('2027-01-31')]")
+                          "apticFormat.percent(42.5), apticFormat.date('2027-01-31')]")
     with translation.override(language):
-        assert shown == [format_euros(123450), format_euros(1000),
+        assert shown == [format_euros(123450), format_euros(1000), format_percent(42.5),
                          formats.date_format(datetime.date(2027, 1, 31), "SHORT_DATE_FORMAT")]
