@@ -4,6 +4,7 @@ date and counts; the files themselves, streamed from where the daily job publish
 
 import os
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -39,8 +40,9 @@ def open_data(request):
     Operators also see why a file was not published at the last run."""
     files, checked_at = publication.status()
     for entry in files:
-        entry["url"] = request.build_absolute_uri(
-            reverse("open-data-file", args=[entry["dataset"].name]))
+        # The platform's own address (SITE_URL), as in the files' links: the one to cite.
+        entry["url"] = settings.SITE_URL + reverse("open-data-file",
+                                                   args=[entry["dataset"].name])
         if entry["published"]:
             entry["counts_text"] = _counts_text(entry["published"]["counts"])
     return render(request, "places/open_data.html", {
