@@ -154,6 +154,9 @@ if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Where the open-data files of places are published (/donnees/, places.publication): written
+# by the Celery worker, served by the web process, so on storage both share.
+OPEN_DATA_ROOT = Path(env("OPEN_DATA_ROOT", str(MEDIA_ROOT / "donnees")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -401,6 +404,11 @@ CELERY_BEAT_SCHEDULE = {
     "cheques-resume-stalled-printing": {
         "task": "cheques.tasks.resume_stalled_print_jobs_task",
         "schedule": 60,
+    },
+    # The open-data files of qualified places (/donnees/), daily at 4:30.
+    "places-publish-open-data": {
+        "task": "places.tasks.publish_open_data_task",
+        "schedule": crontab(minute=30, hour=4),
     },
 }
 

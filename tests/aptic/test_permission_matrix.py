@@ -33,7 +33,7 @@ from aptic import tokens
 from aptic.models import Organisation, Role
 from cheques import codes, printing, reimbursement
 from cheques.models import Cheque, PrintJob
-from places import claims, signup
+from places import claims, publication, signup
 from places.models import ChangeRequest, StructureSignup
 from tests.cheques.reimbursement_support import bank, redeem
 from tests.factories import OrganisationFactory, make_order, make_place, member
@@ -118,6 +118,9 @@ MATRIX = {
     "api/v1/places/export.csv": public(),
     "lieux/": public(),
     "lieux/<int:pk>/": row(kwargs={"pk": "{place_x}"}, others=200),
+    "donnees/": public(),
+    "donnees/lieux/<int:pk>.json": row(kwargs={"pk": "{place_x}"}, others=200),
+    "donnees/<str:name>": row(kwargs={"name": "lieux.csv"}, others=200),
 
     # --- places: the registry (structures) and the operator's qualification ---------------
     "structure/inscription/": public(),
@@ -352,6 +355,7 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     today at X, a reprinted booklet, an API token of funder A's manager, structure Y's claim
     on place X, X's pending rename of it and a signup waiting for its confirmation."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OPEN_DATA_ROOT = tmp_path / "donnees"
     operator = member(Role.OPERATOR_STAFF, is_staff=True)
     funder_a = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Alpha")
     funder_b = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Bravo")
@@ -400,6 +404,7 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
         kind=ChangeRequest.Kind.PLACE, structure=structure_x, place=place_x,
         values={"name": "Lieu renommé"}, previous={"name": PLACE_X},
         requested_by=users["managerX"])
+    publication.publish()  # the open-data files of places X and Y
     pending_signup = StructureSignup.objects.create(
         email="nouvelle@structure.example", first_name="N", last_name="S", password="!",
         structure={"name": "Nouvelle", "siret": "44312345000019",
