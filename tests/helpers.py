@@ -139,3 +139,11 @@ def serious_accessibility_violations(page):
 # What a person sends from the confirmation page of an action that cannot be taken back
 # (aptic.web.confirm_first).
 CONFIRMED = {"confirmed": "yes"}
+
+
+def widest_elements(page, count=5):
+    """The elements that reach furthest right (to find what makes a page too wide)."""
+    return page.evaluate("""(count) => [...document.querySelectorAll("body *")]
+        .map(e => [Math.round(e.getBoundingClientRect().right), e.tagName + "#" + e.id + "."
+                   + [...e.classList].join(".")])
+        .sort((a, b) => b[0] - a[0]).slice(0, count)""", count)
