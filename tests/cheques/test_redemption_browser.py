@@ -56,4 +56,4 @@ def test_a_mediator_types_two_codes_fixes_a_slip_and_sees_them_in_the_history(
     page.get_by_text("2 chèques encaissés").wait_for()
     for code in (first, second):
         number = order.cheques.get(code=code).number
-        assert page.get_by_role("cell", name=number).is_visible()
+        assert page.get_by_role("cell", name=number, exact=True).is_visible()

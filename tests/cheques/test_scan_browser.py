@@ -229,15 +229,19 @@ def test_each_refused_row_says_why_and_what_to_do_and_is_removed_in_one_tap(
     assert Redemption.objects.filter(cheque__code=ok, undone_at=None).count() == 1
 
 
-def test_the_disabled_button_says_why_until_the_basket_can_be_paid(page, demo, make_order,
-                                                                    operator):
+def test_the_disabled_button_says_why_until_the_basket_pays_whole_sessions(
+    page, demo, make_order, operator
+):
+    """A 2-cheque workshop on the page: 1 and 3 cheques wait, 2 and 4 may be paid; with 2
+    sessions, 4 cheques are paid and 2 wait."""
     make_place(demo["structure"])
     order = make_order(demo["funder"], demo["financeur"], approve_by=operator)
-    first, second, third = codes_of(order, 3)
+    first, second, third, fourth = codes_of(order, 4)
     log_in(page, "mediateur")
     page.goto("/encaisser/")
     reason = page.locator("#confirm-reason")
     button = page.get_by_role("button", name="Encaisser le panier")
+    sessions = page.get_by_label("Nombre de séances (facultatif)")
     expect(reason).to_have_text("Ajoutez au moins un chèque au panier.")
     add(page, first)
     expect(reason).to_have_text("Choisissez le service rendu.")
@@ -251,27 +255,35 @@ def test_the_disabled_button_says_why_until_the_basket_can_be_paid(page, demo, m
                                 "compte 1.")
     add(page, second)
     expect(page.locator("#price-status")).to_contain_text("Le compte est bon : 1 séance.")
+    expect(reason).to_be_hidden()
     expect(button).to_be_enabled()
     add(page, third)
     expect(reason).to_have_text("Le panier doit compter 2 chèques ou 4 chèques pour ce "
                                 "service : il en compte 3.")
-    page.get_by_label("Nombre de séances (facultatif)").fill("0")
+    expect(button).to_be_disabled()
+    add(page, fourth)
+    expect(page.locator("#price-status")).to_contain_text("Le compte est bon : 2 séances.")
+    expect(button).to_be_enabled()
+
+    sessions.fill("0")
     expect(page.locator("#sessions_error")).to_have_text(
         "Indiquez un nombre entier de séances, de 1 à 50.")
-    assert page.get_by_label("Nombre de séances (facultatif)").get_attribute(
-        "aria-describedby") == "sessions_helptext sessions_error"
+    assert sessions.get_attribute("aria-describedby") == "sessions_helptext sessions_error"
+    assert sessions.get_attribute("aria-invalid") == "true"
     expect(reason).to_have_text("Corrigez le nombre de séances.")
-    page.get_by_label("Nombre de séances (facultatif)").fill("2")
-    expect(reason).to_have_text("Le panier doit compter 4 chèques pour ce service : il en "
-                                "compte 3.")
-    row_of(page, third).get_by_role("button", name="Retirer").click()
+    sessions.fill("2")
+    expect(page.locator("#price-status")).to_contain_text("Pour 2 séances, il faut 4 chèques.")
+    expect(button).to_be_enabled()
+    for code in (third, fourth):
+        row_of(page, code).get_by_role("button", name="Retirer").click()
     expect(reason).to_have_text("Le panier doit compter 4 chèques pour ce service : il en "
                                 "compte 2.")
-    page.get_by_label("Nombre de séances (facultatif)").fill("1")
+    add(page, third)
+    add(page, fourth)
     expect(button).to_be_enabled()
     button.click()
-    expect(page.locator("#success")).to_contain_text("2 chèques encaissés")
-    assert Redemption.objects.filter(undone_at=None).count() == 2
+    expect(page.locator("#success")).to_contain_text("4 chèques encaissés")
+    assert Redemption.objects.filter(undone_at=None).count() == 4
 
 
 def test_every_change_of_the_basket_is_announced(page, demo, make_order, operator):
