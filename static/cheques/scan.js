@@ -274,8 +274,18 @@
       .catch(function () { item.state = "offline"; })
       .then(function () { save(); renderBasket(); });
   }
+  /* A new place or service changes the answer only for cheques whose funder restricts
+     services or territory (and for those not checked yet): the others are not asked again,
+     which keeps a large basket under the look-up throttle. */
+  function dependsOnPlaceOrService(item) {
+    if (item.state === "refused") {
+      return ["service_not_allowed", "territory_not_allowed"].indexOf(item.refusal && item.refusal.code) >= 0;
+    }
+    if (item.state !== "ok" || !item.info) { return true; }
+    return (item.info.allowed_services || []).length > 0 || (item.info.territory || []).length > 0;
+  }
   function checkAll() {
-    basket.items.forEach(function (item) { checkItem(item, true); });
+    basket.items.forEach(function (item) { if (dependsOnPlaceOrService(item)) { checkItem(item, true); } });
     save(); renderBasket();
   }
 
