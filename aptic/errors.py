@@ -20,7 +20,7 @@ STATUS = {
     "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
     "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
     "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422,
-    "idempotency_key_reused": 422,
+    "idempotency_key_reused": 422, "wrong_cheque_count": 422,
     # The object is not, or no longer, in a state that allows it.
     "already_redeemed": 409, "already_undone": 409, "undo_window_closed": 409,
     "in_statement": 409, "invalid_status": 409, "already_printing": 409, "not_printed": 409,

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for aptic.forms.FormRenderer
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -106,6 +107,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# One template for every form field (labels, help and errors tied to their inputs).
+FORM_RENDERER = "aptic.forms.FormRenderer"
 
 DEMO_DATABASE_FILE = BASE_DIR / "var" / "demo.sqlite3"
 # Connections are kept for a minute between requests; a kept connection is checked before

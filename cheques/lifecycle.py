@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.permissions import may_act_for_place
 
 from . import access, codes, ledger, validity
 from .models import Booklet, Cheque, Order
@@ -63,21 +64,47 @@ def unknown_booklet(number):
                        % {"number": number})
 
 
-def refusal(cheque, today=None):
-    """Why this cheque cannot be redeemed today, as a DomainError, or None if it can."""
+def refusal(cheque, today=None, *, user=None):
+    """Why this cheque cannot be redeemed today, as a DomainError, or None if it can. Each
+    refusal says what to do; an earlier redemption says when, and where when `user` acts
+    for that place (another structure learns the date only)."""
     today = today or timezone.localdate()
     order = cheque.order
     if cheque.state == Cheque.State.CANCELLED:
-        return DomainError("cancelled", _("Ce chèque a été annulé (perte ou vol)."))
+        return DomainError("cancelled", _(
+            "Ce chèque a été annulé (perte ou vol) : il ne peut pas être encaissé."))
     if cheque.state in (Cheque.State.REDEEMED, Cheque.State.REIMBURSED):
-        return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+        return _already_redeemed(cheque, user)
     if cheque.state == Cheque.State.EXPIRED or today > order.expiry_date:
-        return DomainError("expired", _("Ce chèque n’est plus valable depuis le %(date)s.")
-                           % {"date": order.valid_until.strftime("%d/%m/%Y")})
+        return DomainError("expired", _(
+            "Ce chèque a expiré : il était accepté jusqu’au %(date)s inclus."
+        ) % {"date": validity.short(order.expiry_date)},
+            accepted_until=order.expiry_date.isoformat())
     if order.requires_activation and cheque.activated_at is None:
         return DomainError("not_activated", _(
-            "Ce chèque n’a pas encore été activé : sa remise doit d’abord être enregistrée."))
+            "Ce chèque n’est pas encore activé : sa remise n’a pas été enregistrée. "
+            "Invitez la personne à demander au prescripteur qui lui a remis le carnet "
+            "d’enregistrer cette remise."))
     return None
+
+
+def _already_redeemed(cheque, user):
+    live = cheque.redemptions.filter(undone_at=None).select_related("place").first()
+    if live is None:
+        return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+    when = timezone.localtime(live.redeemed_at)
+    extra = {"redeemed_at": live.redeemed_at.isoformat()}
+    if user is not None and may_act_for_place(user, live.place):
+        extra["place"] = {"id": live.place_id, "name": live.place.name}
+        return DomainError("already_redeemed", _(
+            "Ce chèque a déjà été encaissé le %(date)s à %(time)s, ici : %(place)s. "
+            "Un chèque ne se paie qu’une fois ; voyez l’historique des encaissements."
+        ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
+             "place": live.place.name}, **extra)
+    return DomainError("already_redeemed", _(
+        "Ce chèque a déjà été encaissé le %(date)s, dans un autre lieu : il ne peut pas "
+        "être payé une seconde fois."
+    ) % {"date": validity.short(when.date())}, **extra)
 
 
 def ensure_redeemable(cheque, today=None):

@@ -126,12 +126,29 @@ class ChequeLookupSerializer(serializers.ModelSerializer):
     def get_allowed_services(self, cheque) -> list[str]:
         return list(cheque.order.allowed_services.values_list("slug", flat=True))
 
-    def get_redeemable(self, cheque) -> bool:
-        return refusal(cheque) is None
+    def _refusal(self, cheque):
+        """The refusal the view worked out for its caller (cheques.redemption.basket_refusal),
+        or the cheque's own state."""
+        if "refusal" in self.context:
+            return self.context["refusal"]
+        return refusal(cheque)
 
-    def get_refusal(self, cheque) -> dict | None:
-        error = refusal(cheque)
-        return {"code": error.code, "detail": str(error.detail)} if error else None
+    def get_redeemable(self, cheque) -> bool:
+        return self._refusal(cheque) is None
+
+    @extend_schema_field(inline_serializer("ChequeRefusal", {
+        "code": serializers.CharField(), "detail": serializers.CharField(),
+        "redeemed_at": serializers.DateTimeField(required=False),
+        "place": serializers.DictField(required=False),
+        "accepted_until": serializers.DateField(required=False),
+        "territory": serializers.ListField(child=serializers.CharField(), required=False),
+    }, allow_null=True))
+    def get_refusal(self, cheque):
+        error = self._refusal(cheque)
+        if error is None:
+            return None
+        extra = {key: value for key, value in error.extra.items() if key != "cheque"}
+        return {"code": error.code, "detail": str(error.detail), **extra}
 
 
 class DistributeSerializer(serializers.Serializer):

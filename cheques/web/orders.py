@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from aptic.http import attachment
 from aptic.permissions import is_operator
 from aptic.templatetags.money import format_euros
-from aptic.web import perform, submit
+from aptic.web import confirm_first, perform, submit
 
 from .. import access, guard, invoicing, issuance, lifecycle, ordering
 from ..models import Cheque, Order, PricingSettings
@@ -261,12 +261,18 @@ def order_progress(request, pk):
 
 
 @login_required
-@require_POST
 def order_cancel(request, pk):
     order = access.visible_order(request.user, pk)
-    return perform(request, lambda: ordering.cancel_order(order, actor=request.user),
-                   _("La commande n° %(id)s est annulée.") % {"id": order.pk},
-                   reverse("order-detail", args=[order.pk]))
+    detail = reverse("order-detail", args=[order.pk])
+    asked = confirm_first(
+        request, title=_("Annuler la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("La commande de %(count)s chèques (%(total)s) sera retirée : "
+                      "l’opérateur ne la validera pas et aucun chèque ne sera émis.")
+        % {"count": order.cheque_count, "total": format_euros(order.total_cents)},
+        button=_("Annuler la commande"), cancel=detail)
+    return asked or perform(request, lambda: ordering.cancel_order(order, actor=request.user),
+                            _("La commande n° %(id)s est annulée.") % {"id": order.pk},
+                            detail)
 
 
 def _order_to_act_on(request, pk, may, refusal):
@@ -308,12 +314,18 @@ def operator_queue(request):
 
 
 @login_required
-@require_POST
 def order_approve(request, pk):
     order = _order_to_act_on(request, pk, access.may_decide,
                              _("Seul l’opérateur valide une commande."))
-    return perform(request, lambda: ordering.approve_order(order, actor=request.user),
-                   _approved, reverse("order-queue"))
+    asked = confirm_first(
+        request, title=_("Valider la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("La facture de %(total)s sera émise au nom de %(funder)s, puis ses "
+                      "%(count)s chèques seront émis et imprimés.")
+        % {"total": format_euros(order.total_cents), "funder": order.funder.name,
+           "count": order.cheque_count},
+        button=_("Valider et émettre"), cancel=reverse("order-queue"))
+    return asked or perform(request, lambda: ordering.approve_order(order, actor=request.user),
+                            _approved, reverse("order-queue"))
 
 
 def _approved(order):
@@ -336,7 +348,14 @@ def order_reject(request, pk):
         messages.error(request, _("Indiquez le motif du refus."))
         return redirect("order-queue")
     reason = form.cleaned_data["reason"]
-    return perform(request,
+    asked = confirm_first(
+        request, title=_("Refuser la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("%(funder)s sera prévenu du refus, avec ce motif : « %(reason)s ». "
+                      "Une commande refusée ne peut plus être validée.")
+        % {"funder": order.funder.name, "reason": reason},
+        button=_("Refuser la commande"), cancel=reverse("order-queue"),
+        carry={"reason": reason})
+    return asked or perform(request,
                    lambda: ordering.reject_order(order, actor=request.user, reason=reason),
                    _("Commande n° %(id)s refusée.") % {"id": order.pk}, reverse("order-queue"))
 
@@ -374,6 +393,18 @@ def booklet_cancel(request):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        asked = confirm_first(
+            request, title=_("Annuler définitivement ?"),
+            consequence=(_("Le carnet %(identifier)s sera annulé : ses chèques non encaissés "
+                           "ne pourront plus jamais être encaissés. Motif : %(reason)s.")
+                         if data["target"] == CancelForm.BOOKLET else
+                         _("Le chèque %(identifier)s sera annulé : il ne pourra plus jamais "
+                           "être encaissé. Motif : %(reason)s."))
+            % {"identifier": data["identifier"], "reason": data["reason"]},
+            button=_("Annuler définitivement"), cancel=reverse("booklet-cancel"),
+            carry={name: data[name] for name in ("target", "identifier", "reason")})
+        if asked:
+            return asked
 
         def cancel():
             with guard.counting_failures(request):

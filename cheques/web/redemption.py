@@ -8,12 +8,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from aptic.http import spreadsheet_csv
-from aptic.web import perform
+from aptic.templatetags.money import format_euros
+from aptic.web import confirm_first, perform
 from places.access import places_for_redemption
 
 from .. import access, codes, redemption
@@ -29,7 +30,8 @@ def scan(request):
         return render(request, "cheques/redemption/no_place.html", status=403)
     place_data = [
         {"id": place.pk, "name": str(place),
-         "services": [{"slug": s.slug, "label": s.label, "cheques": s.default_cheques}
+         "services": [{"slug": s.slug, "label": s.label,
+                       "cheques": redemption.cheques_per_session(s)}
                       for s in place.services.all() if s.active]}
         for place in places
     ]
@@ -43,18 +45,19 @@ def scan(request):
         "alphabet": codes.ALPHABET,
         "damm": codes.DAMM,
         "scan_messages": scan_messages(),
+        "max_sessions": redemption.MAX_CODES,
     })
 
 
 def scan_messages():
-    """What scan.js says, in the page's language ({count}, {total}, {code}, {status} are
+    """What scan.js says, in the page's language ({count}, {total}, {code}, {status}… are
     filled in by the script; "one"/"other" are the singular and plural)."""
     return {
         "cheques": {"one": _("{count} chèque"), "other": _("{count} chèques")},
-        "no_common_service": _("Aucun service de ce lieu n’est accepté par tous les chèques "
-                               "du panier."),
+        "service_option": _("{service} — {price}"),
         "to_redeem": _("à encaisser"),
         "checking": _("vérification…"),
+        "refused": _("Refusé"),
         "remove": _("Retirer"),
         "remove_cheque": _("Retirer le chèque {code}"),
         "error_status": _("Erreur {status}"),
@@ -64,18 +67,49 @@ def scan_messages():
         "bad_characters": _("Ce code contient des caractères qui n’existent pas sur les "
                             "chèques."),
         "bad_length": _("Un code compte 13 caractères (XXXX-XXXX-XXXX-X)."),
+        # The price of the chosen service, as the basket grows.
+        "price_rule": _("{service} : {price} par séance."),
+        "price_multiple": _("Le panier doit compter un multiple de {price} ({choices}…)."),
+        "price_sessions": {"one": _("Pour {count} séance, il faut {expected}."),
+                           "other": _("Pour {count} séances, il faut {expected}.")},
+        "basket_count": {"one": _("Le panier compte {count} chèque."),
+                         "other": _("Le panier compte {count} chèques.")},
+        "price_ok": {"one": _("Le compte est bon : {count} séance."),
+                     "other": _("Le compte est bon : {count} séances.")},
+        # Why the button is disabled.
+        "why_empty": _("Ajoutez au moins un chèque au panier."),
+        "why_no_service": _("Choisissez le service rendu."),
+        "why_checking": _("Vérification des chèques en cours…"),
+        "why_refused": {"one": _("Retirez le chèque refusé pour encaisser les autres."),
+                        "other": _("Retirez les {count} chèques refusés pour encaisser les "
+                                   "autres.")},
+        "why_sessions": _("Corrigez le nombre de séances."),
+        "why_count": _("Le panier doit compter {expected} pour ce service : il en compte "
+                       "{count}."),
+        "or": _("{a} ou {b}"),
+        "sessions_invalid": _("Indiquez un nombre entier de séances, de 1 à {max}."),
+        # What the screen reader hears.
+        "added": _("Chèque {code} ajouté au panier."),
+        "accepted": _("Chèque {code} : à encaisser. {basket}"),
+        "refused_row": _("Chèque {code} refusé : {reason}"),
+        "removed": _("Chèque {code} retiré du panier."),
+        "basket_total": {"one": _("{count} chèque, {total}."),
+                         "other": _("{count} chèques, {total}.")},
         "redeeming": _("Encaissement en cours…"),
-        "redeemed": {"one": _("{count} chèque encaissé — total {total}."),
-                     "other": _("{count} chèques encaissés — total {total}.")},
+        "redeemed": {"one": _("{count} chèque encaissé"),
+                     "other": _("{count} chèques encaissés")},
+        "redeemed_for": _("pour « {service} »"),
         "see_history": _("Voir l’historique"),
         "offline_basket": _("Pas de connexion : le panier est gardé et sera envoyé dès le "
                             "retour du réseau."),
-        "camera_needs_https": _("La caméra n’est disponible que sur une connexion sécurisée "
-                                "(HTTPS) ou sur localhost. Saisissez le code à la main."),
+        "camera_needs_https": _("La caméra ne fonctionne que sur une connexion sécurisée "
+                                "(HTTPS). Saisissez le code à la main, ou ouvrez le site en "
+                                "https://."),
         "camera_opening": _("Ouverture de la caméra…"),
         "camera_ready": _("Présentez le QR code du chèque devant la caméra."),
         "cheque_added": _("Chèque {code} ajouté."),
         "camera_failed": _("Impossible d’utiliser la caméra. Saisissez le code à la main."),
+        "camera_stopped": _("Caméra arrêtée."),
     }
 
 
@@ -124,12 +158,24 @@ def _csv(redemptions):
 
 
 @login_required
-@require_POST
 def undo(request, pk):
     found = access.visible_redemption(request.user, pk)
-    return perform(request, lambda: redemption.undo(redemption=found, user=request.user),
-                   _("L’encaissement du chèque %(number)s est annulé.")
-                   % {"number": found.cheque.number}, reverse("redemption-history"))
+    history = reverse("redemption-history")
+    asked = confirm_first(
+        request, title=_("Annuler l’encaissement du chèque %(number)s ?")
+        % {"number": found.cheque.number},
+        consequence=_("L’encaissement du %(date)s à %(place)s (%(service)s, %(amount)s) sera "
+                      "annulé : le chèque redevient utilisable et le lieu ne sera pas "
+                      "remboursé pour cet encaissement.") % {
+            "date": date_format(timezone.localtime(found.redeemed_at),
+                                "SHORT_DATETIME_FORMAT"),
+            "place": found.place.name, "service": found.service.label,
+            "amount": format_euros(found.amount_cents)},
+        button=_("Annuler l’encaissement"), cancel=history)
+    return asked or perform(
+        request, lambda: redemption.undo(redemption=found, user=request.user),
+        _("L’encaissement du chèque %(number)s est annulé.") % {"number": found.cheque.number},
+        history)
 
 
 def public_cheque(request, code):

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from aptic.errors import DomainError
 from aptic.http import attachment
 from aptic.permissions import is_operator
-from aptic.web import perform, show_refusal
+from aptic.templatetags.money import format_euros
+from aptic.web import confirm_first, perform, show_refusal
 
 from .. import access, reimbursement
 from ..models import PaymentBatch, Statement
@@ -122,9 +123,15 @@ def batch_sepa(request, pk):
 
 
 @login_required
-@require_POST
 def batch_paid(request, pk):
     batch = _batch(request, pk)
-    return perform(request, lambda: reimbursement.mark_paid(batch, actor=request.user),
-                   _("Lot n° %(id)s payé : les chèques sont remboursés.") % {"id": batch.pk},
-                   reverse("reimbursement-home"))
+    asked = confirm_first(
+        request, title=_("Marquer payé le lot n° %(id)s ?") % {"id": batch.pk},
+        consequence=_("Confirmez seulement si la banque a exécuté les virements de ce lot "
+                      "(%(count)s, %(total)s) : ses relevés seront payés et leurs chèques "
+                      "remboursés.")
+        % {"count": batch.transfers, "total": format_euros(batch.total_cents)},
+        button=_("Marquer payé"), cancel=reverse("reimbursement-home"))
+    return asked or perform(request, lambda: reimbursement.mark_paid(batch, actor=request.user),
+                            _("Lot n° %(id)s payé : les chèques sont remboursés.")
+                            % {"id": batch.pk}, reverse("reimbursement-home"))

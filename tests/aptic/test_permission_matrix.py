@@ -37,6 +37,7 @@ from places import claims, publication, signup
 from places.models import ChangeRequest, StructureSignup
 from tests.cheques.reimbursement_support import bank, redeem
 from tests.factories import OrganisationFactory, make_order, make_place, member
+from tests.helpers import CONFIRMED
 
 ROLES = ("anon", "funderA", "funderB", "prescriberA", "managerX", "mediatorX", "mediatorY",
          "operator")
@@ -172,7 +173,7 @@ MATRIX = {
     "commandes/<int:pk>/facture.pdf": row(kwargs=ORDER_A, others=403, anon=LOGIN,
                                           funderA=200, funderB=404, operator=200),
     "commandes/<int:pk>/annuler/": row(
-        "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN,
+        "POST", kwargs=SUBMITTED_A, data=CONFIRMED, others=403, anon=LOGIN,
         funderA="→/commandes/{submitted_a}/", funderB=404),
     # The live price of the order form (cheques.pricing, formatted by the server).
     "commandes/nouvelle/prix.json": row(
@@ -185,11 +186,11 @@ MATRIX = {
         anon=LOGIN, funderB=404, operator="→/commandes/{order_a}/"),
     "operateur/commandes/": row(others=403, anon=LOGIN, operator=200),
     "operateur/commandes/<int:pk>/valider/": row(
-        "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN, funderB=404,
+        "POST", kwargs=SUBMITTED_A, data=CONFIRMED, others=403, anon=LOGIN, funderB=404,
         operator="→/operateur/commandes/"),
     "operateur/commandes/<int:pk>/refuser/": row(
-        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget"}, others=403, anon=LOGIN,
-        funderB=404, operator="→/operateur/commandes/"),
+        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget", **CONFIRMED}, others=403,
+        anon=LOGIN, funderB=404, operator="→/operateur/commandes/"),
     "carnets/remise/": row(others=200, anon=LOGIN, places=403),
     "carnets/annulation/": row(others=403, anon=LOGIN, funders=200, operator=200),
 
@@ -219,8 +220,8 @@ MATRIX = {
     "encaissements/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X,
                           shown_to=AT_X),
     "encaissements/<int:pk>/annuler/": row(
-        "POST", kwargs={"pk": "{recent_redemption}"}, others=403, anon=LOGIN,
-        managerX="→/encaissements/", mediatorX="→/encaissements/", mediatorY=404),
+        "POST", kwargs={"pk": "{recent_redemption}"}, data=CONFIRMED, others=403,
+        anon=LOGIN, managerX="→/encaissements/", mediatorX="→/encaissements/", mediatorY=404),
     # The QR code's page is public; a mediator's phone goes straight to the scan page.
     "c/<str:code>": row(kwargs={"code": "{cheque_code}"}, query={"s": "{cheque_signature}"},
                         others=200, places="→/encaisser/"),
@@ -252,7 +253,8 @@ MATRIX = {
                                 anon=LOGIN, operator="→/remboursements/"),
     "remboursements/lots/<int:pk>/sepa.xml": row(kwargs=BATCH, others=403, anon=LOGIN,
                                                  operator=200),
-    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, others=403, anon=LOGIN,
+    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, data=CONFIRMED,
+                                               others=403, anon=LOGIN,
                                                operator="→/remboursements/"),
 
     # --- API: orders, booklets, cheques ---------------------------------------------------

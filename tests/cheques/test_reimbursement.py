@@ -10,7 +10,7 @@ from aptic.models import AuditEvent
 from cheques import ledger, redemption, reimbursement
 from cheques.models import Cheque, Redemption, Statement
 from services.models import Service
-from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
+from tests.cheques.reimbursement_support import BIC_B, IBAN_B, SERVICE, bank, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,13 @@ def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_tot
     assert [line.cheque_number for line in lines] == numbers[:3]
     assert {line.place_name for line in lines} == {place.name}
     assert lines[0].mediator_name == "Maya Médiatrice"
-    assert lines[0].service_label == Service.objects.get(slug="outils-atelier").label
+    assert lines[0].service_label == Service.objects.get(slug=SERVICE).label
     assert [line.amount_cents for line in lines] == [1000, 1000, 1000]
     assert timezone.localdate(lines[0].redeemed_at) == clock.last_month(3).date()
     totals = reimbursement.totals(mine)
     assert totals.by_place == [(place.name, 3, 3000)]
     assert sorted(totals.by_service) == sorted([
-        (Service.objects.get(slug="outils-atelier").label, 2, 2000),
+        (Service.objects.get(slug=SERVICE).label, 2, 2000),
         (Service.objects.get(slug="demarches-accompagnement").label, 1, 1000)])
     assert set(Redemption.objects.values_list("statement", flat=True)) == {mine.pk, theirs.pk}
     assert AuditEvent.objects.filter(action="statement.created", actor=operator).count() == 2

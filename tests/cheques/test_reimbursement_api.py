@@ -10,7 +10,7 @@ from cheques.models import PaymentBatch, Statement
 from places.models import Place
 from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 from tests.factories import member
-from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
+from tests.helpers import CONFIRMED, HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +190,7 @@ def test_the_operator_page_runs_validates_and_pays(clock, client, issued, place,
     client.post("/remboursements/lots/", {"statements": [statement.pk]})
     batch = PaymentBatch.objects.get()
     assert client.get(f"/remboursements/lots/{batch.pk}/sepa.xml").status_code == 200
-    client.post(f"/remboursements/lots/{batch.pk}/payer/")
+    client.post(f"/remboursements/lots/{batch.pk}/payer/", CONFIRMED)
     statement.refresh_from_db()
     assert statement.state == Statement.State.PAID
 
