@@ -108,10 +108,6 @@ class Status:
     label: str
     detail: str
 
-    @property
-    def usable(self):
-        return self.code == "usable"
-
 
 def status(cheque, today=None):
     """The cheque's state in plain French, judged by `refusal`: the public page of a cheque

@@ -20,6 +20,7 @@ inline SVG QR codes) to measure this path against it.
 
 import hashlib
 import io
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -293,6 +294,12 @@ HOW_TO = (
 )
 
 
+def _services(booklet):
+    """The allowed services, « (2 h) » never split across two lines."""
+    return " ; ".join(re.sub(r"(\d) h\b", "\\1\u00a0h", label)
+                      for label in booklet.allowed_services)
+
+
 def cover_texts(booklet):
     """The words of the cover's flow: the funder's wording, where to go, every rule that
     applies (services, territory, activation, validity) and how to use the cheques."""
@@ -302,7 +309,7 @@ def cover_texts(booklet):
              "numérique, mairie…",
              "La carte montre les lieux où vos chèques sont acceptés :"]
     rules = [
-        ("Vos chèques paient seulement : " + " ; ".join(booklet.allowed_services) + "."
+        ("Vos chèques paient seulement : " + _services(booklet) + "."
          if booklet.allowed_services else
          "Vos chèques paient tous les accompagnements au numérique des lieux #APTIC."),
         ("Ils sont acceptés seulement dans les départements : "
@@ -322,7 +329,7 @@ def cover_texts(booklet):
 
 def cheque_rules(booklet):
     """The rules printed on every cheque, one sentence each."""
-    rules = [("Uniquement pour : " + " ; ".join(booklet.allowed_services) + "."
+    rules = [("Uniquement pour : " + _services(booklet) + "."
               if booklet.allowed_services else
               "Pour tout accompagnement au numérique dans un lieu #APTIC.")]
     if booklet.territory:

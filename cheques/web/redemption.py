@@ -170,9 +170,9 @@ def _printable(code):
     return codes.format_code(code) if codes.is_well_formed(code) else ""
 
 
-def _check_form(request, form, *, status=None, tampered=False, code=200):
+def _check_form(request, form, *, checked=None, tampered=False, http_status=200):
     return render(request, "cheques/redemption/cheque_check.html", {
-        "form": form, "status": status, "tampered": tampered}, status=code)
+        "form": form, "checked": checked, "tampered": tampered}, status=http_status)
 
 
 @ratelimit.limited("cheque_lookup", gettext_lazy(
@@ -185,14 +185,14 @@ def cheque_check(request):
         return _check_form(request, CodeForm())
     form = CodeForm(request.POST)
     if not form.is_valid():
-        return _check_form(request, form, code=400)
+        return _check_form(request, form, http_status=400)
     try:
         with guard.counting_failures(request):
             cheque = lifecycle.lookup_cheque(form.cleaned_data["code"])
     except DomainError as error:
         form_error(form, "code", error)
-        return _check_form(request, form, code=error.status)
-    return _check_form(request, CodeForm(), status={
+        return _check_form(request, form, http_status=error.status)
+    return _check_form(request, CodeForm(), checked={
         "code": cheque.display_code, "value": cheque.face_value_cents,
         "valid_until": cheque.order.valid_until, "accepted_until": cheque.order.expiry_date,
         "state": lifecycle.status(cheque)})

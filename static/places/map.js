@@ -305,7 +305,7 @@
     /* A filtered map (a booklet's QR code) opens on the places it keeps. */
     if (form.dataset.extent) {
       var e = form.dataset.extent.split(",").map(Number);
-      map.fitBounds([[e[0], e[1]], [e[2], e[3]]], {padding: [30, 30], maxZoom: 13});
+      map.fitBounds([[e[0], e[1]], [e[2], e[3]]], {padding: [30, 30], maxZoom: 13, animate: false});
     }
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(loadViewport, 200); });
