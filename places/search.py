@@ -3,8 +3,8 @@
 Distance search = a bounding-box prefilter on the indexed latitude/longitude columns, then the
 exact great-circle (haversine) distance, computed in SQL with portable functions (Postgres, and
 SQLite where Django registers SIN, COS, ASIN…) for ordering, and again in Python for the
-`distance_km` shown. Filters that SQL can express (service, specific support, free of charge)
-run in the query; "open now" is evaluated in Python on the prefiltered, ordered rows
+`distance_km` shown. Filters that SQL can express (services, départements, specific support,
+free of charge) run in the query; "open now" is evaluated in Python on the prefiltered, ordered rows
 (`Place.is_open_at`), fetched in batches until `limit` places are found.
 
 The viewport query returns points while the viewport holds at most `MAX_FEATURES` places; past

@@ -1,16 +1,18 @@
 """Print-ready PDF cheque books.
 
-A booklet prints as a cover page (funder, booklet number, value, validity, where to use the
-cheques, plain-French instructions) followed by its cheques, five per A4 page between dashed
-cut lines.
+A booklet prints as a cover page (funder, booklet number and its barcode, value, validity,
+every rule that applies, the QR code of the map of the places that take the cheques,
+plain-French instructions) followed by its cheques, five per A4 page between dashed cut
+lines; each cheque repeats the rules. Texts of any length fit their boxes: the font sizes
+are chosen beforehand (cover_layout, cheque_layout, with cheques.pdf.fitting).
 
-The fast path: the fixed design of a booklet (everything but the booklet number, the cheque
-numbers, the codes and the QR codes) is rendered ONCE by WeasyPrint from
-``templates/cheques/print/``, per layout (same funder, wording, value, validity, services,
+The fast path: the fixed design of a booklet (everything but the booklet number and its
+barcode, the cheque numbers, the codes and the QR codes) is rendered ONCE by WeasyPrint
+from ``templates/cheques/print/``, per layout (same funder, wording, value, validity, rules,
 map and number of cheques). Every page of every booklet then draws that design as a Form
 XObject and stamps its variable parts on top with ``cheques/pdf/stamp.py``: text in embedded
-DejaVu fonts, QR codes as vector rectangles. The output stays a vector PDF with embedded
-fonts, at thousands of cheques per second and constant memory.
+DejaVu fonts, QR codes and the Code 128 barcode as vector rectangles. The output stays a
+vector PDF with embedded fonts, at thousands of cheques per second and constant memory.
 
 Work is split in chunks: `render_booklets(booklets, path)` writes one chunk file and is
 deterministic (a retried chunk rewrites the same bytes), `merge_chunks(paths, out)` joins

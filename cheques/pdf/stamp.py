@@ -3,7 +3,7 @@
 The printing engine renders each fixed design once with WeasyPrint, then writes every page
 of an order with this module: the design becomes a Form XObject written once per file, and
 each page is a short content stream that draws the design, then stamps the variable parts
-on top (text in an embedded font, QR codes as filled vector rectangles).
+on top (text in an embedded font, QR and Code 128 barcodes as filled vector rectangles).
 
 Objects are written to the output as soon as they are made, so memory does not grow with
 the number of pages (only one integer offset per object is kept). Objects copied from other
