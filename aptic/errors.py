@@ -24,12 +24,13 @@ STATUS = {
     # The object is not, or no longer, in a state that allows it.
     "already_redeemed": 409, "already_undone": 409, "undo_window_closed": 409,
     "in_statement": 409, "invalid_status": 409, "already_printing": 409, "not_printed": 409,
-    "booklet_not_printable": 409, "not_approved": 409, "not_issued": 409, "not_running": 409,
+    "booklet_not_printable": 409, "booklet_handed_out": 409, "booklet_not_replaceable": 409,
+    "nothing_to_replace": 409, "not_approved": 409, "not_issued": 409, "not_running": 409,
     "not_stalled": 409, "already_in_batch": 409, "already_paid": 409,
     "blocked_structures": 409, "empty_statement": 409, "inconsistent": 409, "not_draft": 409,
     "not_validated": 409,
     # Gone for good.
-    "expired": 410, "cancelled": 410,
+    "expired": 410, "cancelled": 410, "replaced": 410,
     # Slow down.
     "too_many_failures": 429, "throttled": 429, "locked_out": 429,
     # Ours to fix (a file we produced does not validate, the operator's account is wrong).

@@ -131,6 +131,11 @@ def may_cancel(user, order):
     return is_operator(user) or may_act_for_funder(user, order.funder_id)
 
 
+def may_replace(user):
+    """Replace a damaged or lost booklet (new codes, printed): the operator, who prints."""
+    return is_operator(user)
+
+
 def may_look_up(user):
     """Any mediator checks any cheque a beneficiary brings; so does the operator."""
     return is_operator(user) or bool(roles_of(user) & {Role.MEDIATOR, Role.PLACE_MANAGER})

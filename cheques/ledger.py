@@ -10,6 +10,9 @@ Buckets, in cents, per order:
 - ``credited``: cheques cancelled (lost, stolen) or expired, credited back to the funder
   (``expired`` is the part of it that expired: the credit note of the end of validity).
 
+A replaced cheque (cheques.replacement) counts nowhere: its value moved, still outstanding, to
+the cheque that replaces it, so a replacement writes no entry.
+
 Invariant: prepaid = outstanding + redeemed_unpaid + paid + credited. Each entry balances on
 its own (a database CHECK constraint), entries are append-only (a trigger), and they are
 written by the functions below, which the state changes call INSIDE their transaction.
@@ -34,6 +37,9 @@ BUCKET_OF_STATE = {
     Cheque.State.REIMBURSED: "paid_cents",
     Cheque.State.CANCELLED: "credited_cents",
     Cheque.State.EXPIRED: "credited_cents",
+    # A replaced cheque's value is carried by its replacement (cheques.replacement): it
+    # counts nowhere, and a replacement moves no money.
+    Cheque.State.REPLACED: None,
 }
 
 
@@ -164,8 +170,11 @@ def expected_from_cheques(order_ids=None):
     for row in cheques.values("order_id", "state").annotate(
         cents=Sum("face_value_cents"), n=Count("id")
     ).order_by():
+        bucket = BUCKET_OF_STATE[row["state"]]
+        if bucket is None:
+            continue
         amounts = expected[row["order_id"]]
-        amounts[BUCKET_OF_STATE[row["state"]]] += row["cents"]
+        amounts[bucket] += row["cents"]
         amounts["prepaid_cents"] += row["cents"]
         if row["state"] == Cheque.State.EXPIRED:
             amounts["expired_cents"] += row["cents"]

@@ -7,12 +7,13 @@ conditional update on the current state, inside a transaction that writes the au
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
@@ -73,6 +74,11 @@ def refusal(cheque, today=None, *, user=None):
     if cheque.state == Cheque.State.CANCELLED:
         return DomainError("cancelled", _(
             "Ce chèque a été annulé (perte ou vol) : il ne peut pas être encaissé."))
+    if cheque.state == Cheque.State.REPLACED:
+        number = replacement_number(cheque.booklet_id)
+        return DomainError("replaced", _("Ce chèque a été remplacé par le carnet %(number)s : "
+                                         "il n’est plus valable.") % {"number": number},
+                           replacement=number)
     if cheque.state in (Cheque.State.REDEEMED, Cheque.State.REIMBURSED):
         return _already_redeemed(cheque, user)
     if cheque.state == Cheque.State.EXPIRED or today > order.expiry_date:
@@ -112,6 +118,45 @@ def ensure_redeemable(cheque, today=None):
     if error:
         raise error
     return cheque
+
+
+def replacement_number(booklet_id):
+    """The number of the booklet that replaced this one (cheques.replacement), or ""."""
+    return Booklet.objects.filter(replaces_id=booklet_id).values_list(
+        "number", flat=True).first() or ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a cheque stands, as its holder reads it: `code` (usable, to_activate, used,
+    expired, cancelled, replaced), a short `label` and a sentence that says what to do."""
+
+    code: str
+    label: str
+    detail: str
+
+
+def status(cheque, today=None):
+    """The cheque's state in plain French, judged by `refusal`: the public page of a cheque
+    says what the scan page would answer."""
+    today = today or timezone.localdate()
+    error = refusal(cheque, today)
+    if error is None:
+        return Status("usable", _("Utilisable"), _(
+            "Présentez-le dans un lieu #APTIC : une médiatrice ou un médiateur numérique vous "
+            "aidera (démarches en ligne, ordinateur, smartphone…)."))
+    if error.code == "not_activated":
+        return Status("to_activate", _("À faire activer"), _(
+            "Ce chèque doit d’abord être activé : demandez à la personne qui vous a remis "
+            "le carnet d’enregistrer sa remise."))
+    if error.code == "already_redeemed":
+        used = (cheque.redemptions.filter(undone_at=None).values_list("redeemed_at", flat=True)
+                .first() or cheque.state_changed_at)
+        return Status("used", _("Utilisé le %(date)s") % {
+            "date": formats.date_format(timezone.localtime(used), "DATE_FORMAT")},
+            _("Ce chèque a déjà servi : il ne peut plus être utilisé."))
+    labels = {"expired": _("Expiré"), "cancelled": _("Annulé"), "replaced": _("Remplacé")}
+    return Status(error.code, labels.get(error.code, _("Inutilisable")), error.detail)
 
 
 

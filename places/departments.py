@@ -27,6 +27,11 @@ DEPARTMENTS = {
 }
 
 
+def named(code):
+    """« Gironde (33) »: a département as people read it."""
+    return f"{DEPARTMENTS.get(code, code)} ({code})"
+
+
 def department_of(insee_or_postcode):
     """The département code of an INSEE code (or, failing that, a postcode)."""
     code = (insee_or_postcode or "").strip().upper()

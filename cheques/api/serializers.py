@@ -12,6 +12,7 @@ from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     MAX_FACE_VALUE_CENTS,
+    MAX_WORDING_LENGTH,
     Booklet,
     Cheque,
     Order,
@@ -39,7 +40,8 @@ class OrderCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=sorted(DEPARTMENTS)), required=False)
     target_public = serializers.CharField(required=False, allow_blank=True, max_length=300)
     requires_activation = serializers.BooleanField(default=False)
-    custom_wording = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    custom_wording = serializers.CharField(required=False, allow_blank=True,
+                                           max_length=MAX_WORDING_LENGTH)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)

@@ -7,6 +7,7 @@ from .orders import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     MAX_FACE_VALUE_CENTS,
+    MAX_WORDING_LENGTH,
     Booklet,
     BookletSequence,
     Cheque,
@@ -19,8 +20,8 @@ from .redemptions import IdempotentResponse, Redemption
 from .reimbursement import PaymentBatch, Statement, StatementLine
 
 __all__ = [
-    "MAX_BOOKLETS_PER_ORDER", "MAX_CHEQUES_PER_BOOKLET", "MAX_FACE_VALUE_CENTS", "Booklet",
-    "BookletSequence", "Cheque", "IdempotentResponse", "Invoice", "InvoiceSequence",
-    "LedgerEntry", "Order", "PaymentBatch", "PricingSettings", "PrintChunk", "PrintJob",
-    "Redemption", "Statement", "StatementLine", "YearlySequence",
+    "MAX_BOOKLETS_PER_ORDER", "MAX_CHEQUES_PER_BOOKLET", "MAX_FACE_VALUE_CENTS",
+    "MAX_WORDING_LENGTH", "Booklet", "BookletSequence", "Cheque", "IdempotentResponse",
+    "Invoice", "InvoiceSequence", "LedgerEntry", "Order", "PaymentBatch", "PricingSettings",
+    "PrintChunk", "PrintJob", "Redemption", "Statement", "StatementLine", "YearlySequence",
 ]

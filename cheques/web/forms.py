@@ -21,6 +21,7 @@ from .. import logos
 from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
+    MAX_WORDING_LENGTH,
     Booklet,
 )
 from ..validity import default_valid_until, validate_valid_until
@@ -109,8 +110,10 @@ class OrderForm(OrderPriceForm):
         label=_("Logo (PNG ou SVG, 1 Mo au plus)"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}))
     custom_wording = forms.CharField(
-        label=_("Mention personnalisée"), required=False, max_length=200,
-        help_text=_("Une ligne imprimée sur chaque carnet."))
+        label=_("Mention personnalisée"), required=False, max_length=MAX_WORDING_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Un texte imprimé sur la couverture de chaque carnet (500 caractères au "
+                    "plus)."))
     contact_name = forms.CharField(label=_("Nom du contact"), max_length=200)
     contact_email = forms.EmailField(label=_("E-mail du contact"))
     contact_phone = forms.CharField(label=_("Téléphone du contact"), required=False,
@@ -209,3 +212,14 @@ class CancelForm(forms.Form):
 
 def default_extension(order):
     return order.valid_until + datetime.timedelta(days=90)
+
+
+class CodeForm(forms.Form):
+    """A cheque's code, typed by the person who holds the cheque."""
+
+    code = forms.CharField(
+        label=_("Code du chèque"), max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "autocapitalize": "characters",
+                                      "placeholder": "XXXX-XXXX-XXXX-X"}),
+        help_text=_("Les 13 caractères imprimés à côté de « Code » sur le chèque."))

@@ -228,7 +228,8 @@ def order_detail(request, pk):
         and access.may_withdraw(request.user, order),
         "reject_form": OrderDecisionForm(),
         "extend_form": ExtendValidityForm(initial={"valid_until": default_extension(order)}),
-        "booklets": order.booklet_set.order_by("number")[:50],
+        "booklets": order.booklet_set.select_related("replaces")
+        .prefetch_related("replacements").order_by("number")[:50],
         "territory_names": [f"{code} {name}" for code, name in
                             _departments({"territory": order.territory})],
         "quote_number": invoicing.quote_number(order),

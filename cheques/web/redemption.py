@@ -1,5 +1,6 @@
-"""Web pages of redemption: the mediator's scan page, the place's history (with CSV), and
-the public page a phone camera opens from a cheque's QR code."""
+"""Web pages of redemption: the mediator's scan page, the place's history (with CSV), the
+public page a phone camera opens from a cheque's QR code, and the form that checks a code
+typed without its QR code."""
 
 import itertools
 
@@ -11,14 +12,18 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from aptic import ratelimit
+from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
 from aptic.templatetags.money import format_euros
-from aptic.web import confirm_first, perform
+from aptic.web import confirm_first, form_error, perform
 from places.access import places_for_redemption
 
-from .. import access, codes, redemption
+from .. import access, codes, guard, lifecycle, redemption
 from ..models import Cheque
+from .forms import CodeForm
 
 
 @login_required
@@ -179,19 +184,61 @@ def undo(request, pk):
 
 
 def public_cheque(request, code):
-    """What a phone shows when it scans a cheque: its value and validity, and where to use
-    it; never who holds it or where it was used. Only for a valid signature."""
+    """What a phone shows when it scans a cheque: its state, judged as the scan page judges
+    it (cheques.lifecycle.status), its value, the services and the territory where it is
+    accepted, its last day, and the map of the places that take it; never who holds it or
+    where it was used. Only for a valid signature: without one, the form that asks for the
+    code (cheque_check)."""
     signature = request.GET.get("s", "")
     if not codes.verify_signature(code, signature):  # before any database query
-        raise Http404
+        return _check_form(request, CodeForm(initial={"code": _printable(code)}),
+                           tampered=bool(signature))
     if request.user.is_authenticated and places_for_redemption(request.user).exists():
         return redirect(f"{reverse('redemption-scan')}?{urlencode({'code': code, 's': signature})}")
     cheque = (Cheque.objects.select_related("order", "order__funder")
               .filter(code=codes.normalise(code)).first())
     if cheque is None:
         raise Http404
+    order = cheque.order
     return render(request, "cheques/redemption/public_cheque.html", {
         "cheque": cheque,
-        "usable": cheque.state in Cheque.OPEN_STATES
-        and timezone.localdate() <= cheque.order.expiry_date,
+        "status": lifecycle.status(cheque),
+        "services": list(order.allowed_services.order_by("category__position", "position")
+                         .values_list("label", flat=True)),
+        "territory": order.territory_names,
+        "map_path": order.map_path,
     })
+
+
+def _printable(code):
+    """A code from the address, as printed, when it looks like one; else nothing."""
+    code = codes.normalise(code)
+    return codes.format_code(code) if codes.is_well_formed(code) else ""
+
+
+def _check_form(request, form, *, checked=None, tampered=False, http_status=200):
+    return render(request, "cheques/redemption/cheque_check.html", {
+        "form": form, "checked": checked, "tampered": tampered}, status=http_status)
+
+
+@ratelimit.limited("cheque_lookup", gettext_lazy(
+    "Trop de vérifications de chèques depuis votre connexion."))
+def cheque_check(request):
+    """A code typed without its QR signature: throttled like every look-up (per address, or
+    per account when signed in, and the failures counted by cheques.guard), it tells only
+    the cheque's value, validity and state."""
+    if request.method != "POST":
+        return _check_form(request, CodeForm())
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        return _check_form(request, form, http_status=400)
+    try:
+        with guard.counting_failures(request):
+            cheque = lifecycle.lookup_cheque(form.cleaned_data["code"])
+    except DomainError as error:
+        form_error(form, "code", error)
+        return _check_form(request, form, http_status=error.status)
+    return _check_form(request, CodeForm(), checked={
+        "code": cheque.display_code, "value": cheque.face_value_cents,
+        "valid_until": cheque.order.valid_until, "accepted_until": cheque.order.expiry_date,
+        "state": lifecycle.status(cheque)})

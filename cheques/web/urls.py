@@ -5,10 +5,12 @@ from django.urls import path
 from . import orders, printing, redemption, reimbursement, reporting
 
 urlpatterns = [
-    # Redemption: the scan page, the history, the public page of a cheque.
+    # Redemption: the scan page, the history, the public page of a cheque and the form that
+    # checks a typed code.
     path("encaisser/", redemption.scan, name="redemption-scan"),
     path("encaissements/", redemption.history, name="redemption-history"),
     path("encaissements/<int:pk>/annuler/", redemption.undo, name="redemption-undo"),
+    path("c/", redemption.cheque_check, name="cheque-check"),
     path("c/<str:code>", redemption.public_cheque, name="public-cheque"),
     # Reporting: the funders' and the operator's dashboards.
     path("financeur/tableau-de-bord/", reporting.funder_dashboard, name="funder-dashboard"),
@@ -46,6 +48,8 @@ urlpatterns = [
          name="print-restart"),
     path("commandes/<int:pk>/reimprimer-un-carnet/", printing.print_reprint,
          name="print-reprint"),
+    path("commandes/<int:pk>/remplacer-un-carnet/", printing.print_replace,
+         name="print-replace"),
     path("impressions/<int:job_pk>/pdf/", printing.print_job_download,
          name="print-job-download"),
     # Reimbursement of places.

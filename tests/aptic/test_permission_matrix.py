@@ -209,6 +209,10 @@ MATRIX = {
     # to restart; funder A sees the order but may not restart its printing.
     "commandes/<int:pk>/impression/relancer/": row(
         "POST", kwargs=ORDER_A, others=403, anon=403, funderB=404, operator=409),
+    # Replacing a booklet of order A (handed out or not): the operator's alone.
+    "commandes/<int:pk>/remplacer-un-carnet/": row(
+        "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=403, anon=403,
+        funderB=404, operator="→/commandes/{order_a}/impression/"),
     "commandes/<int:pk>/reimprimer-un-carnet/": row(
         "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=403, anon=403,
         funderB=404, operator="→/commandes/{order_a}/impression/"),
@@ -225,6 +229,8 @@ MATRIX = {
     # The QR code's page is public; a mediator's phone goes straight to the scan page.
     "c/<str:code>": row(kwargs={"code": "{cheque_code}"}, query={"s": "{cheque_signature}"},
                         others=200, places="→/encaisser/"),
+    # A code typed without its QR code: a form for anyone (throttled when sent).
+    "c/": public(),
 
     # --- cheques: dashboards (web) --------------------------------------------------------
     "financeur/tableau-de-bord/": row(others=403, anon=LOGIN, funders=200, operator=200,

@@ -415,11 +415,13 @@ def test_the_public_cheque_page_shows_value_and_validity_but_never_where_it_was_
     assert place.name not in page and "Maya" not in page
 
 
-def test_a_forged_qr_signature_gets_a_404_before_any_query(client, issued):
+def test_a_forged_qr_signature_gets_the_typed_code_form_before_any_query(client, issued):
     code = codes_of(issued, 1)[0]
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/c/{code}?s=k1.forgedforgedforged")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert "n’est pas celui d’un QR code" in response.content.decode()
+    assert "Financeur A" not in response.content.decode()
     assert not [q for q in queries if "cheques_cheque" in q["sql"]]
 
 

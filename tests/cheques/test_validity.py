@@ -117,7 +117,7 @@ def test_the_public_cheque_page_gives_the_last_day_of_acceptance(clock, client, 
     page = client.get(f"/c/{cheque.code}?s={codes.sign(cheque.code)}",
                       HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     last_day = validity.last_day_of_acceptance(issued.valid_until)
-    assert "Accepté jusqu’au" in page
+    assert "Dernier jour d’acceptation" in page
     assert f"{last_day.day} " in page and str(last_day.year) in page
 
 
