@@ -200,6 +200,12 @@ def may_see_statements(user):
     return is_operator(user) or organisations_for(user, Role.PLACE_MANAGER).exists()
 
 
+def may_correct_redemptions(user):
+    """Correct a wrong redemption after its statement, grant a goodwill payment, read the
+    bank's files: the operator (or the platform itself)."""
+    return may_act_as_platform(user)
+
+
 def may_see_ledger(user, order):
     return is_operator(user) or may_act_for_funder(user, order.funder_id)
 

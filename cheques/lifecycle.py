@@ -91,6 +91,19 @@ def ensure_redeemable(cheque, today=None):
 # --- booklets ------------------------------------------------------------------------------
 
 
+def booklet_after_undo(booklet_id, *, now):
+    """A redemption of the booklet was undone: with no other cheque used, the booklet is no
+    longer started (handed out again, or issued if it never was)."""
+    if Cheque.objects.filter(booklet_id=booklet_id, state__in=(
+            Cheque.State.REDEEMED, Cheque.State.REIMBURSED)).exists():
+        return
+    state = (Booklet.State.DISTRIBUTED
+             if Booklet.objects.filter(pk=booklet_id, distributed_at__isnull=False).exists()
+             else Booklet.State.ISSUED)
+    Booklet.objects.filter(pk=booklet_id, state=Booklet.State.STARTED).update(
+        state=state, state_changed_at=now)
+
+
 def get_booklet(number, *, for_update=False):
     number = (number or "").strip().upper().replace(" ", "")
     queryset = Booklet.objects.select_related("order", "order__funder")

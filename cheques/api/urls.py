@@ -39,6 +39,8 @@ urlpatterns = [
          name="api-statement-validate"),
     path("payouts/", reimbursement.PayoutList.as_view(), name="api-payouts"),
     path("payouts/<int:pk>/", reimbursement.PayoutDetail.as_view(), name="api-payout"),
+    path("payouts/bank-files/", reimbursement.BankFileUpload.as_view(),
+         name="api-payout-bank-files"),
     path("payouts/<int:pk>/sepa.xml", reimbursement.PayoutSepa.as_view(),
          name="api-payout-sepa"),
     path("payouts/<int:pk>/paid/", reimbursement.PayoutPaid.as_view(), name="api-payout-paid"),

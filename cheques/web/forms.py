@@ -209,3 +209,46 @@ class CancelForm(forms.Form):
 
 def default_extension(order):
     return order.valid_until + datetime.timedelta(days=90)
+
+
+# --- reimbursement: the bank's files, corrections, goodwill --------------------------------
+
+
+class BankFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier de la banque (XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+        help_text=_("Rapport d’état pain.002, avis d’opération camt.054 ou relevé de compte "
+                    "camt.053. Un fichier déjà lu ne change plus rien."))
+
+
+class CorrectionForm(forms.Form):
+    cheque = forms.CharField(
+        label=_("Numéro du chèque encaissé à tort"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "2025-000001-01"}))
+    reason = forms.CharField(
+        label=_("Motif de la correction"), max_length=300,
+        help_text=_("Par exemple : chèque d’un autre financeur, lieu non qualifié ce jour-là. "
+                    "Le chèque est annulé et son montant déduit du prochain relevé."))
+
+    def clean_cheque(self):
+        number = re.sub(r"\s+", "", self.cleaned_data["cheque"]).upper()
+        if not re.fullmatch(r"\d{4}-\d{6}-\d{2}", number):
+            raise forms.ValidationError(_("Un numéro de chèque s’écrit AAAA-NNNNNN-NN."))
+        return number
+
+
+class GoodwillForm(forms.Form):
+    structure = forms.ModelChoiceField(
+        label=_("Structure"), queryset=Organisation.objects.filter(
+            kind=Organisation.Kind.STRUCTURE).order_by("name"))
+    amount = EurosField(
+        label=_("Montant (€)"), max_digits=9, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"), _("Le montant doit être positif.")),
+                    MaxValueValidator(Decimal("10000"), _("Au plus 10 000 €."))],
+        widget=forms.NumberInput(attrs={"step": "0.01"}))
+    reason = forms.CharField(label=_("Motif du geste commercial"), max_length=300)
+
+    def clean_amount(self):
+        return int(self.cleaned_data["amount"] * 100)

@@ -24,7 +24,7 @@ def assert_invariant():
 def test_every_state_change_writes_its_entry(clock, issued, place, mediator_x, manager_a):
     assert ledger.balance(issued) == {
         "prepaid_cents": 10000, "outstanding_cents": 10000, "redeemed_unpaid_cents": 0,
-        "paid_cents": 0, "credited_cents": 0, "expired_cents": 0}
+        "paid_cents": 0, "credited_cents": 0, "recoverable_cents": 0, "expired_cents": 0}
     result = redeem(issued, mediator_x, place, 2, now=clock.now)
     assert ledger.balance(issued)["redeemed_unpaid_cents"] == 2000
     redemption.undo(redemption=result.redemptions[0], user=mediator_x)
