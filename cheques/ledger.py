@@ -181,7 +181,10 @@ def balances(order_ids=None):
     entries = LedgerEntry.objects.all()
     if order_ids is not None:
         order_ids = list(order_ids)
-        entries = entries.filter(order_id__in=order_ids)
+        wanted = Q(order_id__in=[pk for pk in order_ids if pk is not None])
+        if None in order_ids:  # the operator's own money
+            wanted |= Q(order_id__isnull=True)
+        entries = entries.filter(wanted)
     rows = entries.values("order_id").annotate(
         **{f"total_{bucket}": Sum(bucket) for bucket in BUCKETS},
         total_expired_cents=Sum("credited_cents", filter=Q(kind=LedgerEntry.Kind.EXPIRE)),
@@ -259,9 +262,16 @@ def expected(order_ids=None):
             s=Sum("amount_cents")).order_by():
         if kind == Adjustment.Kind.CORRECTION:
             wanted[order_id]["recoverable_cents"] -= cents
-        else:  # goodwill: prepaid by the operator, owed until a paid statement carries it
+        else:  # goodwill: prepaid by the operator, owed until a statement carries it
             wanted[order_id]["prepaid_cents"] += cents
             wanted[order_id]["redeemed_unpaid_cents"] += cents
+    if order_ids is None:  # goodwill on a statement is counted with the statement's lines
+        from .models import StatementLine
+
+        carried = StatementLine.objects.filter(kind=StatementLine.Kind.GOODWILL).aggregate(
+            s=Sum("amount_cents"))["s"] or 0
+        if carried:
+            wanted[None]["redeemed_unpaid_cents"] -= carried
     return wanted
 
 

@@ -126,7 +126,9 @@ def run(*, until=None, actor=None, today=None):
             "ou aujourd’hui.") % {"until": until.strftime("%d/%m/%Y")})
     structure_ids = set(pending_redemptions(until).order_by()
                         .values_list("structure_id", flat=True).distinct())
-    structure_ids |= {adjustment.structure_id for adjustment in pending_adjustments()}
+    # A debit alone waits: it joins the structure's next statement with something to pay.
+    structure_ids |= {adjustment.structure_id for adjustment in pending_adjustments()
+                      if adjustment.kind == Adjustment.Kind.GOODWILL}
     created = []
     for structure_id in sorted(structure_ids):
         statement = _draw_up(structure_id, until, actor)
@@ -195,7 +197,8 @@ def _draw_up(structure_id, until, actor):
         list(Adjustment.objects.select_for_update().filter(structure_id=structure_id)
              .order_by("pk").values_list("pk", flat=True))
         adjustments = pending_adjustments(structure_id)
-        if not attached and not adjustments:  # a concurrent run took them all
+        if not attached and not any(a.kind == Adjustment.Kind.GOODWILL for a in adjustments):
+            # A concurrent run took them all (a debit alone waits for something to pay).
             transaction.set_rollback(True)
             return None
         redemptions = list(

@@ -283,7 +283,8 @@ def test_the_same_file_twice_changes_nothing_the_second_time(batch, operator, ot
     assert third.duplicate and BankFile.objects.count() == 1
 
 
-def test_a_transfer_returned_after_it_was_paid_is_to_pay_again(batch, operator, place, issued, read):
+def test_a_transfer_returned_after_it_was_paid_is_to_pay_again(batch, operator, place, issued,
+                                                               read):
     x = transfer_of(batch, place.structure)
     read(bank_files.notification([x], booked=BOOKED), operator)
     x.refresh_from_db()
