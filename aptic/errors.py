@@ -25,7 +25,8 @@ STATUS = {
     # The bank's files: one that is not what we read, or that concerns no transfer of ours.
     "empty_file": 422, "file_too_large": 422, "malformed_file": 422, "unknown_format": 422,
     "unknown_batch": 422, "unknown_transfer": 422, "other_account": 422,
-    "amount_mismatch": 422, "invalid_amount": 422,
+    "amount_mismatch": 422, "invalid_amount": 422, "no_booklets": 422,
+    "too_many_booklets": 422,
     # The object is not, or no longer, in a state that allows it.
     "already_redeemed": 409, "already_undone": 409, "undo_window_closed": 409,
     "in_statement": 409, "invalid_status": 409, "already_printing": 409, "not_printed": 409,

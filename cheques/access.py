@@ -122,6 +122,26 @@ def may_distribute(user, order):
     return is_operator(user) or may_act_for_funder(user, order.funder_id, distribute=True)
 
 
+def may_move_booklets(user):
+    """Move undistributed booklets between prescribers: funder managers (their funder's
+    booklets) and the operator."""
+    return is_operator(user) or may_order(user)
+
+
+def may_move(user, order):
+    return is_operator(user) or may_act_for_funder(user, order.funder_id)
+
+
+def movable_to(user):
+    """The prescriber organisations this user may move booklets to: those attached to the
+    funders they manage (every one for the operator)."""
+    prescribers = Organisation.objects.filter(kind=Organisation.Kind.PRESCRIBER)
+    if is_operator(user):
+        return prescribers.select_related("funder").order_by("name")
+    return prescribers.filter(funder__in=managed_funders(user)).select_related(
+        "funder").order_by("name")
+
+
 def may_cancel_cheques(user):
     """Funder managers cancel their funder's booklets and cheques; so does the operator."""
     return is_operator(user) or may_order(user)

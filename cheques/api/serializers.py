@@ -145,6 +145,15 @@ class DistributeSerializer(serializers.Serializer):
                                         allow_blank=True)
 
 
+class MoveSerializer(serializers.Serializer):
+    booklets = serializers.ListField(
+        child=serializers.RegexField(r"^\d{4}-\d{6}$", max_length=11), min_length=1,
+        max_length=500, help_text="Numéros des carnets (AAAA-NNNNNN), pas encore remis.")
+    prescriber = serializers.IntegerField(
+        allow_null=True, min_value=1,
+        help_text="Le prescripteur qui les détiendra ; null : le stock du financeur.")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
@@ -155,7 +164,11 @@ class BookletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booklet
         fields = ["number", "order", "state", "distributed_at", "age_bracket", "postcode",
-                  "situation", "cancellation_reason"]
+                  "situation", "cancellation_reason", "holder", "held_since", "department",
+                  "commune"]
+
+    holder = serializers.IntegerField(source="holder_id", allow_null=True,
+                                      help_text="Le prescripteur qui détient le carnet.")
 
 
 class OrganisationRefSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/<int:pk>/cheques/", orders.OrderCheques.as_view(), name="api-order-cheques"),
     path("booklets/<str:number>/distribute/", orders.BookletDistribute.as_view(),
          name="api-booklet-distribute"),
+    path("booklets/move/", orders.BookletMove.as_view(), name="api-booklets-move"),
     path("booklets/<str:number>/cancel/", orders.BookletCancel.as_view(),
          name="api-booklet-cancel"),
     path("cheques/<str:code>/", orders.ChequeLookup.as_view(), name="api-cheque"),

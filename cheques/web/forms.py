@@ -252,3 +252,33 @@ class GoodwillForm(forms.Form):
 
     def clean_amount(self):
         return int(self.cleaned_data["amount"] * 100)
+
+
+class MoveForm(forms.Form):
+    """Booklets not yet handed out, moved to another prescriber of their funder."""
+
+    numbers = forms.CharField(
+        label=_("Numéros des carnets"), max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false",
+                                     "placeholder": "2025-000001 2025-000002"}),
+        help_text=_("Séparés par des espaces, des virgules ou des retours à la ligne. Seuls "
+                    "les carnets pas encore remis changent de prescripteur."))
+    holder = forms.ChoiceField(label=_("Nouveau détenteur"))
+
+    def __init__(self, *args, prescribers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = [
+            ("", _("Le stock du financeur (aucun prescripteur)")),
+            *[(str(p.pk), f"{p.name} ({p.funder.name})" if p.funder_id else p.name)
+              for p in prescribers]]
+        self.fields["holder"].required = False
+
+    def clean_numbers(self):
+        numbers = [n.upper() for n in re.split(r"[\s,;]+", self.cleaned_data["numbers"]) if n]
+        bad = [n for n in numbers if not re.fullmatch(r"\d{4}-\d{6}", n)]
+        if bad:
+            raise forms.ValidationError(_("Numéro de carnet invalide : %(list)s (AAAA-NNNNNN).")
+                                        % {"list": ", ".join(bad[:5])})
+        if not numbers:
+            raise forms.ValidationError(_("Indiquez au moins un numéro de carnet."))
+        return numbers

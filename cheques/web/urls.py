@@ -14,6 +14,7 @@ urlpatterns = [
     path("financeur/tableau-de-bord/", reporting.funder_dashboard, name="funder-dashboard"),
     path("financeur/tableau-de-bord/commande/<int:pk>/", reporting.order_dashboard,
          name="funder-order-dashboard"),
+    path("financeur/entonnoir/", reporting.funnel_page, name="funder-funnel"),
     path("financeur/tableau-de-bord/lieux.json", reporting.places_json,
          name="funder-dashboard-places"),
     path("operateur/tableau-de-bord/", reporting.operator_dashboard,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("operateur/commandes/<int:pk>/refuser/", orders.order_reject, name="order-reject"),
     path("carnets/remise/", orders.booklet_distribute, name="booklet-distribute"),
     path("carnets/annulation/", orders.booklet_cancel, name="booklet-cancel"),
+    path("carnets/deplacer/", orders.booklet_move, name="booklet-move"),
     # Printing.
     path("commandes/<int:pk>/impression/", printing.print_order, name="print-order"),
     path("commandes/<int:pk>/impression/etat.json", printing.print_status,
