@@ -16,7 +16,7 @@ from aptic.http import spreadsheet_csv
 from aptic.web import perform
 from places.access import places_for_redemption
 
-from .. import access, codes, redemption
+from .. import access, codes, redemption, reimbursement
 from ..models import Cheque
 
 
@@ -111,14 +111,19 @@ def history(request):
 
 
 def _csv(redemptions):
+    """The history as CSV: each redemption with its statement, the statement's date and
+    the day the structure was paid (cheques.reimbursement.payment_dates)."""
     header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
-              _("montant (€)"), _("annulé le")]
+              _("montant (€)"), _("annulé le"), _("relevé"),
+              *reimbursement.PAYMENT_DATE_HEADERS]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
          r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
          f"{r.amount_cents / 100:.2f}".replace(".", ","),
-         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
-        for r in redemptions.iterator()
+         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
+         r.statement.reference if r.statement_id else "",
+         *reimbursement.payment_dates(r.statement)]
+        for r in redemptions.select_related("statement").iterator()
     )
     return spreadsheet_csv("encaissements.csv", itertools.chain([header], rows))
 
