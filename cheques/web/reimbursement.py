@@ -181,13 +181,18 @@ def corrections_home(request):
     payment, and what is still to carry on the structures' next statements."""
     access.require(access.may_correct_redemptions(request.user),
                    _("Seul l’opérateur peut faire cela."))
+    return _corrections_page(request)
+
+
+def _corrections_page(request, *, correction_form=None, goodwill_form=None, status=200):
     return render(request, "cheques/reimbursement/corrections.html", {
-        "correction_form": CorrectionForm(), "goodwill_form": GoodwillForm(),
+        "correction_form": correction_form or CorrectionForm(),
+        "goodwill_form": goodwill_form or GoodwillForm(),
         "pending": reimbursement.pending_adjustments(),
         "adjustments": Adjustment.objects.select_related(
             "structure", "redemption__cheque", "original_statement", "created_by")
         .order_by("-created_at", "-pk")[:100],
-    })
+    }, status=status)
 
 
 @login_required
@@ -198,9 +203,7 @@ def correct_redemption(request):
     back = reverse("reimbursement-corrections")
     form = CorrectionForm(request.POST)
     if not form.is_valid():
-        return render(request, "cheques/reimbursement/corrections.html", {
-            "correction_form": form, "goodwill_form": GoodwillForm(),
-            "pending": reimbursement.pending_adjustments(), "adjustments": []}, status=400)
+        return _corrections_page(request, correction_form=form, status=400)
     found = (Redemption.objects.filter(cheque__number=form.cleaned_data["cheque"],
                                        undone_at=None).first())
     if found is None:
@@ -226,9 +229,7 @@ def grant_goodwill(request):
     back = reverse("reimbursement-corrections")
     form = GoodwillForm(request.POST)
     if not form.is_valid():
-        return render(request, "cheques/reimbursement/corrections.html", {
-            "correction_form": CorrectionForm(), "goodwill_form": form,
-            "pending": reimbursement.pending_adjustments(), "adjustments": []}, status=400)
+        return _corrections_page(request, goodwill_form=form, status=400)
     data = form.cleaned_data
     return perform(
         request, lambda: corrections.goodwill(data["structure"], amount_cents=data["amount"],

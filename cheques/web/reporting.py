@@ -35,6 +35,17 @@ def funder_scope(request):
     return orders, funders, chosen
 
 
+def narrowed_to_order(request, orders):
+    """The one order of `?order=` among `orders` (404 for a malformed or unseen one), or
+    `orders` as they are without it."""
+    raw = request.GET.get("order") or ""
+    if not raw:
+        return orders
+    if parse_int(raw) is None:
+        raise Http404
+    return Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+
+
 def dashboard_data(orders):
     places = reporting.by_place(orders)
     return {
@@ -61,8 +72,14 @@ def _nice_ceiling(value):
     return value
 
 
+def _label_every(months):
+    """One month in so many is named under the bars: twelve names at most."""
+    return max(1, math.ceil(len(months) / 12))
+
+
 def month_chart(months, *, width=720, height=260):
-    """Bars of redemptions per month: geometry for templates/cheques/reporting/_bars.svg."""
+    """Bars of redemptions per month: geometry for templates/cheques/reporting/
+    _month_bars.html."""
     if not months:
         return None
     left, right, top, bottom = 48, 8, 12, 40
@@ -76,18 +93,18 @@ def month_chart(months, *, width=720, height=260):
             "x": round(left + index * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1),
             "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
             "label_x": round(left + index * slot + slot / 2, 1),
-            "month": month, "n": n, "cents": cents,
+            "month": month, "n": n, "cents": cents, "series": None,
+            "label": index % _label_every(months) == 0,
         })
     ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
              for i in range(5)]
     return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "ticks": ticks,
-            "label_every": max(1, math.ceil(len(months) / 12))}
+            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
 
 
 def grouped_month_chart(months, *, width=720, height=260):
     """Bars of several series per month ([(month, a, b, c)]): geometry for the funnel's
-    chart (templates/cheques/reporting/funnel.html)."""
+    chart (templates/cheques/reporting/_month_bars.html, one colour per series)."""
     if not months:
         return None
     left, right, top, bottom = 48, 8, 12, 40
@@ -104,14 +121,13 @@ def grouped_month_chart(months, *, width=720, height=260):
                 "x": round(left + index * slot + slot * 0.1 + number * bar_w, 1),
                 "w": round(bar_w, 1), "y": round(top + plot_h - bar_h, 1),
                 "h": round(bar_h, 1), "series": number, "month": month, "n": value,
-                "label_x": round(left + index * slot + slot / 2, 1), "first": number == 0,
-                "index": index,
+                "label_x": round(left + index * slot + slot / 2, 1),
+                "label": number == 0 and index % _label_every(months) == 0,
             })
     ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
              for i in range(5)]
     return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "ticks": ticks,
-            "label_every": max(1, math.ceil(len(months) / 12))}
+            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -264,11 +280,7 @@ def funnel_page(request):
     """/financeur/entonnoir/: issued → handed out → started → fully used, per order,
     prescriber and territory, by month, with CSV exports and the idle stock."""
     orders, funders, chosen = funder_scope(request)
-    raw = request.GET.get("order") or ""
-    if raw:
-        if parse_int(raw) is None:
-            raise Http404
-        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+    orders = narrowed_to_order(request, orders)
     data = funnel.report(orders)
     table = request.GET.get("format") == "csv" and request.GET.get("table")
     if table:
@@ -292,11 +304,7 @@ def funnel_page(request):
 def places_json(request):
     """GeoJSON of redemptions by place, for the dashboard map (the table says the same)."""
     orders, _funders, _chosen = funder_scope(request)
-    raw = request.GET.get("order") or ""
-    if raw:
-        if parse_int(raw) is None:
-            raise Http404
-        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+    orders = narrowed_to_order(request, orders)
     features = [
         {"type": "Feature",
          "geometry": {"type": "Point",
