@@ -383,6 +383,15 @@ INVOICE_LEGAL_MENTION = env(
     "Montants nets, sans TVA : la valeur des chèques est un bon à usages multiples.",
 )
 
+# Idle stock (cheques.funnel): booklets held by a prescriber (or the funder) and not handed
+# out for more than IDLE_STOCK_HELD_DAYS, and booklets handed out and not started for more
+# than IDLE_STOCK_UNSTARTED_DAYS, shown on the dashboard and in the weekly digest.
+IDLE_STOCK_HELD_DAYS = envint("IDLE_STOCK_HELD_DAYS", 60)
+IDLE_STOCK_UNSTARTED_DAYS = envint("IDLE_STOCK_UNSTARTED_DAYS", 90)
+if min(IDLE_STOCK_HELD_DAYS, IDLE_STOCK_UNSTARTED_DAYS) < 1:
+    # Zero would flag every booklet the day it arrives: the digest would mean nothing.
+    refuse_to_start("IDLE_STOCK_HELD_DAYS and IDLE_STOCK_UNSTARTED_DAYS must be positive.")
+
 # Printing (cheques.printing): cheques per chunk task (chunks of whole booklets).
 PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)
 # A print job with no progress for this long is stalled (a chunk takes seconds): the
@@ -403,6 +412,12 @@ CELERY_BEAT_SCHEDULE = {
     "cheques-monthly-reimbursement": {
         "task": "cheques.tasks.monthly_reimbursement_task",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
+    # The weekly digest of idle stock to funders and prescribers (Mondays at 7:30; sent
+    # once per organisation and week, whatever runs the job again).
+    "cheques-idle-stock-digest": {
+        "task": "cheques.tasks.idle_stock_digest_task",
+        "schedule": crontab(minute=30, hour=7, day_of_week=1),
     },
     # Print jobs with no progress for PRINT_STALL_MINUTES, restarted (every minute).
     "cheques-resume-stalled-printing": {

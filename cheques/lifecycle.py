@@ -163,6 +163,19 @@ def status(cheque, today=None):
 # --- booklets ------------------------------------------------------------------------------
 
 
+def booklet_after_undo(booklet_id, *, now):
+    """A redemption of the booklet was undone: with no other cheque used, the booklet is no
+    longer started (handed out again, or issued if it never was)."""
+    if Cheque.objects.filter(booklet_id=booklet_id, state__in=(
+            Cheque.State.REDEEMED, Cheque.State.REIMBURSED)).exists():
+        return
+    state = (Booklet.State.DISTRIBUTED
+             if Booklet.objects.filter(pk=booklet_id, distributed_at__isnull=False).exists()
+             else Booklet.State.ISSUED)
+    Booklet.objects.filter(pk=booklet_id, state=Booklet.State.STARTED).update(
+        state=state, state_changed_at=now)
+
+
 def get_booklet(number, *, for_update=False):
     number = (number or "").strip().upper().replace(" ", "")
     queryset = Booklet.objects.select_related("order", "order__funder")
@@ -202,10 +215,14 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
                 "Les remises sont closes : la fin de validité (%(date)s) est trop proche."
             ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
         now = timezone.now()
+        department, commune = territory_of(postcode)
+        holder = booklet.holder_id or handing_prescriber(actor, order)
         Booklet.objects.filter(pk=booklet.pk, state=Booklet.State.ISSUED).update(
             state=Booklet.State.DISTRIBUTED, state_changed_at=now, distributed_at=now,
             distributed_by=actor if actor and actor.is_authenticated else None,
             age_bracket=age_bracket or "", postcode=postcode or "", situation=situation or "",
+            department=department, commune=commune, holder_id=holder,
+            held_since=booklet.held_since or (now if holder else None),
         )
         count = Cheque.objects.filter(booklet=booklet, state=Cheque.State.ISSUED).update(
             state=Cheque.State.DISTRIBUTED, state_changed_at=now, activated_at=now,
@@ -215,6 +232,99 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
                      Booklet.State.DISTRIBUTED, cheques=count, age_bracket=age_bracket,
                      postcode=postcode, situation=situation)
     return booklet
+
+
+def territory_of(postcode):
+    """(département, commune) of a beneficiary's postcode, as the funnel groups hand-overs:
+    the commune when the gazetteer knows only one for the postcode."""
+    from places.departments import department_of
+    from places.models import Commune
+
+    if not postcode:
+        return "", ""
+    names = list(Commune.objects.filter(postcode=postcode).values_list("name", flat=True)
+                 .distinct()[:2])
+    return department_of(postcode), (names[0][:150] if len(names) == 1 else "")
+
+
+def handing_prescriber(actor, order):
+    """The prescriber organisation of the funder's that `actor` hands booklets for (the
+    booklet's holder from now on), or None (the funder itself, the operator)."""
+    from aptic.models import Organisation, Role
+    from aptic.permissions import organisations_for
+
+    return (organisations_for(actor, Role.PRESCRIBER)
+            .filter(kind=Organisation.Kind.PRESCRIBER, funder_id=order.funder_id)
+            .order_by("pk").values_list("pk", flat=True).first())
+
+
+MAX_MOVED = 500
+
+
+def move_booklets(numbers, *, to_holder, actor):
+    """Move undistributed booklets to another prescriber of their funder (`to_holder`, an
+    organisation or its id; None: back to the funder's own stock). All or nothing: a
+    booklet already handed out (or cancelled, expired) is refused, and so is a booklet of
+    another funder than the actor's (as an unknown one). Audited and counted."""
+    from aptic.models import Organisation
+
+    from .models import BookletMove
+
+    if not access.may_move_booklets(actor):
+        raise DomainError("forbidden", _("Réservé aux financeurs et à l’opérateur."))
+    wanted = []
+    for number in numbers or ():
+        number = (str(number) or "").strip().upper().replace(" ", "")
+        if number and number not in wanted:
+            wanted.append(number)
+    if not wanted:
+        raise DomainError("no_booklets", _("Indiquez au moins un numéro de carnet."))
+    if len(wanted) > MAX_MOVED:
+        raise DomainError("too_many_booklets", _("Au plus %(max)s carnets à la fois.")
+                          % {"max": MAX_MOVED})
+    target = None
+    if to_holder not in (None, ""):
+        target_id = getattr(to_holder, "pk", to_holder)
+        target = Organisation.objects.filter(pk=target_id,
+                                             kind=Organisation.Kind.PRESCRIBER).first() \
+            if str(target_id).isdigit() else None
+        if target is None:
+            raise DomainError("unknown_prescriber", _("Prescripteur inconnu."))
+    now = timezone.now()
+    with transaction.atomic():
+        booklets = list(Booklet.objects.select_for_update(of=("self",))
+                        .select_related("order").filter(number__in=wanted).order_by("pk"))
+        found = {booklet.number: booklet for booklet in booklets}
+        for number in wanted:
+            booklet = found.get(number)
+            if booklet is None or not access.may_move(actor, booklet.order):
+                raise unknown_booklet(number)
+            if target is not None and target.funder_id != booklet.order.funder_id:
+                raise DomainError("unknown_prescriber", _(
+                    "Ce prescripteur ne distribue pas les carnets de ce financeur."))
+            if booklet.state != Booklet.State.ISSUED:
+                raise DomainError("already_handed_out", _(
+                    "Le carnet %(number)s est « %(state)s » : seul un carnet pas encore remis "
+                    "change de prescripteur.") % {"number": booklet.number,
+                                                   "state": booklet.get_state_display()})
+        moving = [b for b in booklets if b.holder_id != (target.pk if target else None)]
+        if not moving:
+            return []
+        Booklet.objects.filter(pk__in=[b.pk for b in moving],
+                               state=Booklet.State.ISSUED).update(
+            holder=target, held_since=now)
+        BookletMove.objects.bulk_create([
+            BookletMove(booklet=b, order_id=b.order_id, from_holder_id=b.holder_id,
+                        to_holder=target, at=now,
+                        actor=actor if getattr(actor, "is_authenticated", False) else None)
+            for b in moving])
+        for holder in {b.holder_id for b in moving}:
+            audit.record_many(actor, [b for b in moving if b.holder_id == holder],
+                              "booklet.moved", Booklet.State.ISSUED, Booklet.State.ISSUED,
+                              from_holder=holder, to_holder=target.pk if target else None)
+        for booklet in moving:
+            booklet.holder, booklet.held_since = target, now
+    return moving
 
 
 def _cancellation_reason(actor, reason):

@@ -31,7 +31,7 @@ from places.models import Place
 from services.models import Service
 
 from . import access, fraud, guard, ledger
-from .lifecycle import parse_code, refusal
+from .lifecycle import booklet_after_undo, parse_code, refusal
 from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
 MAX_CODES = 50
@@ -270,7 +270,11 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
 
 
 def undo(*, redemption, user, now=None):
-    """Cancel a redemption within 24 hours, if it is not yet in a reimbursement statement."""
+    """Cancel a redemption within 24 hours. Once it is in a reimbursement statement, the
+    undo becomes a correction (cheques.corrections): the cheque comes back all the same,
+    and the structure owes the amount back on its next statement."""
+    from . import corrections
+
     now = now or timezone.now()
     if not access.may_undo(user, redemption):
         raise DomainError("forbidden", _(
@@ -281,27 +285,23 @@ def undo(*, redemption, user, now=None):
         raise DomainError("undo_window_closed", _(
             "Un encaissement ne peut être annulé que dans les 24 heures."))
     if getattr(redemption, "statement_id", None):
-        raise DomainError("in_statement", _(
-            "Cet encaissement figure déjà dans un relevé de remboursement."))
+        return corrections.undo_after_statement(redemption, user=user, now=now)
     with transaction.atomic():
         undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None, statement=None).update(
             undone_at=now, undone_by=user)
+        if not undone:
+            fresh = Redemption.objects.filter(pk=redemption.pk).first()
+            if fresh is not None and fresh.undone_at is None and fresh.statement_id:
+                # Put in a statement since this copy was loaded: a correction after all.
+                return corrections.undo_after_statement(fresh, user=user, now=now)
+            raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
         reverted = Cheque.objects.filter(
             pk=redemption.cheque_id, state=Cheque.State.REDEEMED
         ).update(state=redemption.previous_state, state_changed_at=now)
-        if not (undone and reverted):
+        if not reverted:
             raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
         cheque = redemption.cheque
-        booklet_has_others = Cheque.objects.filter(
-            booklet_id=cheque.booklet_id, state__in=(Cheque.State.REDEEMED,
-                                                     Cheque.State.REIMBURSED)).exists()
-        if not booklet_has_others:
-            booklet_state = (Booklet.State.DISTRIBUTED
-                             if Booklet.objects.filter(pk=cheque.booklet_id,
-                                                       distributed_at__isnull=False).exists()
-                             else Booklet.State.ISSUED)
-            Booklet.objects.filter(pk=cheque.booklet_id, state=Booklet.State.STARTED).update(
-                state=booklet_state, state_changed_at=now)
+        booklet_after_undo(cheque.booklet_id, now=now)
         audit.record(user, cheque, "cheque.redemption_undone", Cheque.State.REDEEMED,
                      redemption.previous_state, redemption=redemption.pk)
         ledger.undone(redemption, actor=user)

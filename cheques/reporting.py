@@ -336,7 +336,7 @@ def operator_overview():
         "places_waiting": {"count": places.count(),
                            "rows": list(places.order_by("updated_at", "pk")[:20])},
         "statements": _queue(_optional_model("Statement"), "draft"),
-        "batches": _queue(_optional_model("PaymentBatch"), "exported"),
+        "batches": _queue(_optional_model("PaymentBatch"), "sent"),
         "blocked": blocked_structures(),
         "signals": fraud.signals(),
         "fraud_settings": {

@@ -18,6 +18,7 @@ from .serializers import (
     ChequeLookupSerializer,
     ChequeRowSerializer,
     DistributeSerializer,
+    MoveSerializer,
     OrderCreateSerializer,
     OrderSerializer,
     ReasonSerializer,
@@ -113,6 +114,24 @@ class BookletDistribute(APIView):
             booklet = lifecycle.distribute_booklet(number, actor=request.user,
                                                    **serializer.validated_data)
         return Response(BookletSerializer(booklet).data)
+
+
+class BookletMove(APIView):
+    """POST {"booklets": ["2025-000001", …], "prescriber": id or null}: move booklets not
+    yet handed out to another prescriber of their funder (null: back to the funder's own
+    stock). All or nothing; 409 for a booklet already handed out, 404 for one of another
+    funder."""
+
+    @extend_schema(request=MoveSerializer,
+                   responses={200: BookletSerializer(many=True), **error_responses(409)})
+    def post(self, request):
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with guard.counting_failures(request):
+            moved = lifecycle.move_booklets(serializer.validated_data["booklets"],
+                                            to_holder=serializer.validated_data["prescriber"],
+                                            actor=request.user)
+        return Response(BookletSerializer(moved, many=True).data)
 
 
 class BookletCancel(APIView):

@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -6,7 +8,7 @@ from rest_framework import serializers
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from .. import codes, issuance, printing, reimbursement
+from .. import bank_reasons, codes, issuance, printing, reimbursement
 from ..lifecycle import refusal
 from ..models import (
     MAX_BOOKLETS_PER_ORDER,
@@ -19,6 +21,7 @@ from ..models import (
     PaymentBatch,
     Statement,
     StatementLine,
+    Transfer,
 )
 from ..ordering import validate_order_terms
 
@@ -161,6 +164,15 @@ class DistributeSerializer(serializers.Serializer):
                                         allow_blank=True)
 
 
+class MoveSerializer(serializers.Serializer):
+    booklets = serializers.ListField(
+        child=serializers.RegexField(r"^\d{4}-\d{6}$", max_length=11), min_length=1,
+        max_length=500, help_text="Numéros des carnets (AAAA-NNNNNN), pas encore remis.")
+    prescriber = serializers.IntegerField(
+        allow_null=True, min_value=1,
+        help_text="Le prescripteur qui les détiendra ; null : le stock du financeur.")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
@@ -171,7 +183,11 @@ class BookletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booklet
         fields = ["number", "order", "state", "distributed_at", "age_bracket", "postcode",
-                  "situation", "cancellation_reason"]
+                  "situation", "cancellation_reason", "holder", "held_since", "department",
+                  "commune"]
+
+    holder = serializers.IntegerField(source="holder_id", allow_null=True,
+                                      help_text="Le prescripteur qui détient le carnet.")
 
 
 class OrganisationRefSerializer(serializers.Serializer):
@@ -191,7 +207,14 @@ class StatementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Statement
         fields = ["id", "reference", "structure", "until", "state", "line_count",
-                  "total_cents", "created_at", "validated_at", "paid_at", "batch", "pdf", "csv"]
+                  "total_cents", "created_at", "statement_date", "validated_at", "paid_at",
+                  "paid_on", "batch", "pdf", "csv"]
+
+    statement_date = serializers.SerializerMethodField(
+        help_text="Date du relevé (jour où il a été dressé, heure de Paris).")
+
+    def get_statement_date(self, statement) -> datetime.date:
+        return reimbursement.statement_date(statement)
 
     def get_pdf(self, statement) -> str:
         return f"/api/v1/statements/{statement.pk}.pdf"
@@ -201,16 +224,19 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
-    redemption = serializers.IntegerField(source="redemption_id")
-    place = serializers.IntegerField(source="place_id")
+    """A line: a redemption, or a signed adjustment (correction, carry-over, goodwill) with
+    its label."""
+
+    redemption = serializers.IntegerField(source="redemption_id", allow_null=True)
+    place = serializers.IntegerField(source="place_id", allow_null=True)
     cheque = serializers.CharField(source="cheque_number")
     service = serializers.CharField(source="service_label")
     mediator = serializers.CharField(source="mediator_name")
 
     class Meta:
         model = StatementLine
-        fields = ["id", "redemption", "redeemed_at", "place", "place_name", "cheque",
-                  "service", "mediator", "amount_cents"]
+        fields = ["id", "kind", "redemption", "redeemed_at", "place", "place_name", "cheque",
+                  "service", "mediator", "label", "amount_cents"]
 
 
 class StatementTotalsSerializer(serializers.Serializer):
@@ -247,19 +273,39 @@ class StatementDetailSerializer(StatementSerializer):
         return StatementLineSerializer(lines, many=True).data
 
 
+class TransferSerializer(serializers.ModelSerializer):
+    """One transfer of a batch and what the bank said of it."""
+
+    statement = serializers.IntegerField(source="statement_id")
+    structure = serializers.IntegerField(source="structure_id")
+    reason = serializers.SerializerMethodField(help_text="Motif du rejet, en clair.")
+
+    class Meta:
+        model = Transfer
+        fields = ["end_to_end_id", "statement", "structure", "amount_cents", "state",
+                  "reason_code", "reason", "reason_detail", "bank_details_to_fix", "paid_on"]
+
+    def get_reason(self, transfer) -> str:
+        return (str(bank_reasons.label(transfer.reason_code))
+                if transfer.state == Transfer.State.REJECTED else "")
+
+
 class PaymentBatchSerializer(serializers.ModelSerializer):
-    """A payment batch: validated statements paid by one SEPA credit-transfer file."""
+    """A payment batch: statements paid by one SEPA credit-transfer file, its transfers and
+    their states as the bank's files told them."""
 
     statements = serializers.SerializerMethodField()
     sepa = serializers.SerializerMethodField()
+    credit_transfers = TransferSerializer(many=True, read_only=True)
 
     class Meta:
         model = PaymentBatch
         fields = ["id", "state", "total_cents", "transfers", "execution_date", "message_id",
-                  "created_at", "paid_at", "statements", "sepa"]
+                  "created_at", "sent_at", "paid_at", "statements", "credit_transfers", "sepa"]
 
     def get_statements(self, batch) -> list[int]:
-        return list(batch.statements.order_by("pk").values_list("pk", flat=True))
+        return list(batch.credit_transfers.order_by("pk").values_list("statement_id",
+                                                                       flat=True))
 
     def get_sepa(self, batch) -> str:
         return f"/api/v1/payouts/{batch.pk}/sepa.xml"

@@ -260,6 +260,19 @@ class Booklet(models.Model):
         on_delete=models.PROTECT, related_name="replacements", db_index=False,
         db_constraint=False,
     )
+    # The prescriber organisation that holds the booklet until it is handed out (none: the
+    # funder's own stock). Moved by cheques.lifecycle.move_booklets; indexed only where set.
+    holder = models.ForeignKey(
+        "aptic.Organisation", verbose_name=_("prescripteur détenteur"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="held_booklets", db_index=False,
+    )
+    held_since = models.DateTimeField(_("détenu depuis le"), null=True, blank=True)
+    # The territory recorded at hand-over (the beneficiary's postcode, through the
+    # gazetteer). Database defaults: issuance inserts booklets with raw SQL.
+    department = models.CharField(_("département de remise"), max_length=3, blank=True,
+                                  db_default="")
+    commune = models.CharField(_("commune de remise"), max_length=150, blank=True,
+                               db_default="")
 
     class Meta:
         verbose_name = _("carnet")
@@ -272,7 +285,9 @@ class Booklet(models.Model):
                                     condition=models.Q(replaces__isnull=False)),
         ]
         indexes = [models.Index(fields=["distributed_by"], name="booklet_distributed_by",
-                                condition=models.Q(distributed_by__isnull=False))]
+                                condition=models.Q(distributed_by__isnull=False)),
+                   models.Index(fields=["holder"], name="booklet_holder",
+                                condition=models.Q(holder__isnull=False))]
 
     def __str__(self):
         return _("Carnet %(number)s") % {"number": self.number}

@@ -26,6 +26,7 @@ from .forms import (
     CancelForm,
     DistributeForm,
     ExtendValidityForm,
+    MoveForm,
     OrderDecisionForm,
     OrderForm,
     OrderPriceForm,
@@ -385,6 +386,30 @@ def booklet_distribute(request):
         if done:
             return done
     return render(request, "cheques/orders/distribute.html", {"form": form})
+
+
+@login_required
+def booklet_move(request):
+    """/carnets/deplacer/: a funder (or the operator) moves booklets not yet handed out
+    from one prescriber to another (cheques.lifecycle.move_booklets)."""
+    access.require(access.may_move_booklets(request.user),
+                   _("Réservé aux financeurs et à l’opérateur."))
+    prescribers = list(access.movable_to(request.user))
+    form = MoveForm(request.POST or None, prescribers=prescribers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def move():
+            with guard.counting_failures(request):
+                return lifecycle.move_booklets(data["numbers"], to_holder=data["holder"] or None,
+                                               actor=request.user)
+
+        done = submit(request, form, "numbers", move,
+                      lambda moved: _("%(count)s carnet(s) déplacé(s).") % {"count": len(moved)},
+                      reverse("booklet-move"))
+        if done:
+            return done
+    return render(request, "cheques/orders/move.html", {"form": form})
 
 
 @login_required

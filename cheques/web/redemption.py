@@ -21,7 +21,7 @@ from aptic.templatetags.money import format_euros
 from aptic.web import confirm_first, form_error, perform
 from places.access import places_for_redemption
 
-from .. import access, codes, guard, lifecycle, redemption
+from .. import access, codes, guard, lifecycle, redemption, reimbursement
 from ..models import Cheque
 from .forms import CodeForm
 
@@ -150,14 +150,19 @@ def history(request):
 
 
 def _csv(redemptions):
+    """The history as CSV: each redemption with its statement, the statement's date and
+    the day the structure was paid (cheques.reimbursement.payment_dates)."""
     header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
-              _("montant (€)"), _("annulé le")]
+              _("montant (€)"), _("annulé le"), _("relevé"),
+              *reimbursement.PAYMENT_DATE_HEADERS]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
          r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
          f"{r.amount_cents / 100:.2f}".replace(".", ","),
-         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
-        for r in redemptions.iterator()
+         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
+         r.statement.reference if r.statement_id else "",
+         *reimbursement.payment_dates(r.statement)]
+        for r in redemptions.select_related("statement").iterator()
     )
     return spreadsheet_csv("encaissements.csv", itertools.chain([header], rows))
 

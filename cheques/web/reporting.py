@@ -14,7 +14,7 @@ from aptic.http import spreadsheet_csv
 from aptic.inputs import parse_int
 from aptic.permissions import is_operator
 
-from .. import access, reporting
+from .. import access, funnel, reporting
 from ..models import Order
 
 CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments", "profile")
@@ -35,9 +35,21 @@ def funder_scope(request):
     return orders, funders, chosen
 
 
+def narrowed_to_order(request, orders):
+    """The one order of `?order=` among `orders` (404 for a malformed or unseen one), or
+    `orders` as they are without it."""
+    raw = request.GET.get("order") or ""
+    if not raw:
+        return orders
+    if parse_int(raw) is None:
+        raise Http404
+    return Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+
+
 def dashboard_data(orders):
     places = reporting.by_place(orders)
     return {
+        "idle": funnel.idle_stock(orders),
         "summary": reporting.summary(orders),
         "months": reporting.by_month(orders),
         "services": reporting.by_service(orders),
@@ -60,8 +72,14 @@ def _nice_ceiling(value):
     return value
 
 
+def _label_every(months):
+    """One month in so many is named under the bars: twelve names at most."""
+    return max(1, math.ceil(len(months) / 12))
+
+
 def month_chart(months, *, width=720, height=260):
-    """Bars of redemptions per month: geometry for templates/cheques/reporting/_bars.svg."""
+    """Bars of redemptions per month: geometry for templates/cheques/reporting/
+    _month_bars.html."""
     if not months:
         return None
     left, right, top, bottom = 48, 8, 12, 40
@@ -75,13 +93,41 @@ def month_chart(months, *, width=720, height=260):
             "x": round(left + index * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1),
             "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
             "label_x": round(left + index * slot + slot / 2, 1),
-            "month": month, "n": n, "cents": cents,
+            "month": month, "n": n, "cents": cents, "series": None,
+            "label": index % _label_every(months) == 0,
         })
     ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
              for i in range(5)]
     return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "ticks": ticks,
-            "label_every": max(1, math.ceil(len(months) / 12))}
+            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
+
+
+def grouped_month_chart(months, *, width=720, height=260):
+    """Bars of several series per month ([(month, a, b, c)]): geometry for the funnel's
+    chart (templates/cheques/reporting/_month_bars.html, one colour per series)."""
+    if not months:
+        return None
+    left, right, top, bottom = 48, 8, 12, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    series = len(months[0]) - 1
+    ceiling = _nice_ceiling(max(max(row[1:]) for row in months))
+    slot = plot_w / len(months)
+    bar_w = slot * 0.8 / series
+    bars = []
+    for index, (month, *values) in enumerate(months):
+        for number, value in enumerate(values):
+            bar_h = plot_h * value / ceiling
+            bars.append({
+                "x": round(left + index * slot + slot * 0.1 + number * bar_w, 1),
+                "w": round(bar_w, 1), "y": round(top + plot_h - bar_h, 1),
+                "h": round(bar_h, 1), "series": number, "month": month, "n": value,
+                "label_x": round(left + index * slot + slot / 2, 1),
+                "label": number == 0 and index % _label_every(months) == 0,
+            })
+    ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
+             for i in range(5)]
+    return {"width": width, "height": height, "left": left, "right": width - right,
+            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -140,6 +186,49 @@ def csv_rows(table, data, rows_of_orders):
                 yield [names[key], row.label, row.count]
 
 
+FUNNEL_TABLES = ("orders", "prescribers", "territories", "months")
+
+
+def _funnel_cells(figures):
+    counts, rates, delays = figures.counts, figures.rates, figures.delays
+
+    def number(value):
+        return "" if value is None else str(value).replace(".", ",")
+
+    return [counts["issued"], counts["handed_out"], number(rates["handed_out"]),
+            number(delays["handed_out"]), counts["started"], number(rates["started"]),
+            number(delays["started"]), counts["completed"], number(rates["completed"]),
+            number(delays["completed"]), figures.moved]
+
+
+def _funnel_header():
+    return [_("carnets émis"), _("remis"), _("taux de remise (%)"),
+            _("délai médian de remise (jours)"), _("entamés"), _("taux d’entame (%)"),
+            _("délai médian remise → 1er chèque (jours)"), _("entièrement utilisés"),
+            _("taux d’utilisation complète (%)"),
+            _("délai médian 1er → dernier chèque (jours)"), _("carnets déplacés")]
+
+
+def funnel_csv_rows(table, data):
+    if table == "orders":
+        yield [_("commande"), _("financeur"), *_funnel_header()]
+        for order, figures in data["orders"]:
+            yield [order.pk, order.funder.name, *_funnel_cells(figures)]
+    elif table == "prescribers":
+        yield [_("prescripteur"), *_funnel_header(), _("carnets reçus"), _("carnets cédés")]
+        for label, _organisation, figures in data["prescribers"]:
+            yield [label, *_funnel_cells(figures), figures.moved_in, figures.moved_out]
+    elif table == "territories":
+        yield [_("département"), _("commune"), *_funnel_header()]
+        for department, commune, _label, figures in data["territories"]:
+            yield [department, commune, *_funnel_cells(figures)]
+    elif table == "months":
+        yield [_("mois"), _("carnets remis"), _("carnets entamés"),
+               _("carnets entièrement utilisés")]
+        for month, handed, started, completed in data["months"]:
+            yield [month.strftime("%Y-%m"), handed, started, completed]
+
+
 def csv_response(table, data, rows_of_orders, name):
     return spreadsheet_csv(f"{name}-{table}.csv", csv_rows(table, data, rows_of_orders))
 
@@ -187,14 +276,35 @@ def order_dashboard(request, pk):
 
 
 @login_required
+def funnel_page(request):
+    """/financeur/entonnoir/: issued → handed out → started → fully used, per order,
+    prescriber and territory, by month, with CSV exports and the idle stock."""
+    orders, funders, chosen = funder_scope(request)
+    orders = narrowed_to_order(request, orders)
+    data = funnel.report(orders)
+    table = request.GET.get("format") == "csv" and request.GET.get("table")
+    if table:
+        if table not in FUNNEL_TABLES:
+            raise Http404
+        return spreadsheet_csv(f"entonnoir-{table}.csv", funnel_csv_rows(table, data))
+    query = {k: v for k, v in request.GET.items() if k in ("funder", "order")}
+    return render(request, "cheques/reporting/funnel.html", {
+        **data,
+        "idle": funnel.idle_stock(orders),
+        "funders": list(funders), "chosen": chosen,
+        "show_funder_filter": is_operator(request.user) or len(funders) > 1,
+        "chart": grouped_month_chart(data["months"]),
+        "csv_urls": {name: "?" + urlencode({**query, "format": "csv", "table": name})
+                     for name in FUNNEL_TABLES},
+        "may_move": access.may_move_booklets(request.user),
+    })
+
+
+@login_required
 def places_json(request):
     """GeoJSON of redemptions by place, for the dashboard map (the table says the same)."""
     orders, _funders, _chosen = funder_scope(request)
-    raw = request.GET.get("order") or ""
-    if raw:
-        if parse_int(raw) is None:
-            raise Http404
-        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+    orders = narrowed_to_order(request, orders)
     features = [
         {"type": "Feature",
          "geometry": {"type": "Point",

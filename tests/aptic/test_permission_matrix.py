@@ -89,6 +89,8 @@ BATCH = {"pk": "{batch}"}
 FUNDER_A = ("funderA", "operator")
 ORDER_A_LINK = '"/commandes/{order_a}/"'
 DASHBOARD_A_LINK = '"/financeur/tableau-de-bord/commande/{order_a}/"'
+# The funnel names funder A's order: a text no other funder may see.
+DASHBOARD_A_FUNNEL = "Commande n° {order_a}<"
 PLACE_X = "Lieu Xylophone"
 AT_X = ("managerX", "mediatorX")
 STATEMENT_X_READERS = ("managerX", "operator")
@@ -193,6 +195,7 @@ MATRIX = {
         anon=LOGIN, funderB=404, operator="→/operateur/commandes/"),
     "carnets/remise/": row(others=200, anon=LOGIN, places=403),
     "carnets/annulation/": row(others=403, anon=LOGIN, funders=200, operator=200),
+    "carnets/deplacer/": row(others=403, anon=LOGIN, funders=200, operator=200),
 
     # --- cheques: printing (web). Anonymous visitors get a 403, not the login page: these
     # are downloads and JSON polled by scripts (cheques/web/printing.py). ------------------
@@ -241,6 +244,8 @@ MATRIX = {
         query={"order": "{order_a}"}, others=403, anon=LOGIN, funderA=200, funderB=404,
         operator=200),
     "operateur/tableau-de-bord/": row(others=403, anon=LOGIN, operator=200),
+    "financeur/entonnoir/": row(others=403, anon=LOGIN, funders=200, operator=200,
+                                secret=DASHBOARD_A_FUNNEL, shown_to=FUNDER_A),
 
     # --- cheques: reimbursement (web) -----------------------------------------------------
     "remboursements/": row(others=403, anon=LOGIN, managerX=200, operator=200,
@@ -262,6 +267,15 @@ MATRIX = {
     "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, data=CONFIRMED,
                                                others=403, anon=LOGIN,
                                                operator="→/remboursements/"),
+    "remboursements/lots/<int:pk>/": row(kwargs=BATCH, others=403, anon=LOGIN, operator=200),
+    # Without a file: the operator is told on the page it came from.
+    "remboursements/fichiers-banque/": row("POST", others=403, anon=LOGIN,
+                                           operator="→/remboursements/"),
+    "remboursements/corrections/": row(others=403, anon=LOGIN, operator=200),
+    "remboursements/corrections/encaissement/": row("POST", others=403, anon=LOGIN,
+                                                    operator=400),
+    "remboursements/corrections/geste-commercial/": row("POST", others=403, anon=LOGIN,
+                                                        operator=400),
 
     # --- API: orders, booklets, cheques ---------------------------------------------------
     # Lists are scoped to the caller (an empty list for a role with nothing to see).
@@ -278,6 +292,10 @@ MATRIX = {
     "api/v1/booklets/<str:number>/distribute/": row(
         "POST", kwargs={"number": "{booklet_a}"}, others=403, anon=401, funderA=200,
         prescriberA=200, operator=200, funderB=404),
+    # Back to the funder's own stock (where it is): nothing moves, nothing is refused.
+    "api/v1/booklets/move/": row(
+        "POST", data={"booklets": ["{booklet_a}"], "prescriber": None}, others=403, anon=401,
+        funderA=200, funderB=404, operator=200),
     "api/v1/booklets/<str:number>/cancel/": row(
         "POST", kwargs={"number": "{booklet_a}"}, data={"reason": "Perdu"}, others=403,
         anon=401, funderA=200, operator=200, funderB=404),
@@ -319,6 +337,8 @@ MATRIX = {
                                             operator=200),
     "api/v1/payouts/<int:pk>/paid/": row("POST", kwargs=BATCH, others=403, anon=401,
                                          operator=200),
+    # A file is sent as multipart: JSON is not a file (415) once past the permission.
+    "api/v1/payouts/bank-files/": row("POST", others=403, anon=401, operator=415),
 }
 
 
@@ -349,6 +369,8 @@ def representative_url(key, row, world):
 
 
 def fill(value, world):
+    if isinstance(value, list):
+        return [fill(item, world) for item in value]
     return value.format(**world) if isinstance(value, str) else value
 
 

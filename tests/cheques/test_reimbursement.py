@@ -122,21 +122,24 @@ def test_only_the_operator_runs_and_validates(month, manager_x, operator):
     assert statement.state == Statement.State.DRAFT
 
 
-def test_undo_is_refused_once_the_redemption_is_in_a_statement(clock, issued, place, mediator_x,
-                                                               operator):
+def test_an_undo_once_the_redemption_is_in_a_statement_becomes_a_correction(
+    clock, issued, place, mediator_x, operator
+):
     result = redeem(issued, mediator_x, place, 1, now=clock.now)
-    reimbursement.run(until=clock.today, actor=operator)
+    [statement] = reimbursement.run(until=clock.today, actor=operator)
     found = Redemption.objects.get(pk=result.redemptions[0].pk)
-    with pytest.raises(DomainError) as caught:
-        redemption.undo(redemption=found, user=mediator_x)
-    assert caught.value.code == "in_statement"
-    # Even with a stale copy loaded before the run, the conditional update refuses.
-    stale = result.redemptions[0]
-    with pytest.raises(DomainError):
-        redemption.undo(redemption=stale, user=mediator_x)
+    redemption.undo(redemption=found, user=mediator_x)
     found.refresh_from_db()
-    assert found.undone_at is None
-    assert found.cheque.state == Cheque.State.REDEEMED
+    assert found.undone_at is not None and found.correction.amount_cents == 1000
+    assert found.cheque.state == Cheque.State.ISSUED
+    # The statement keeps its line; the debit waits for the next one.
+    statement.refresh_from_db()
+    assert statement.line_count == 1 and statement.total_cents == 1000
+    # A stale copy loaded before the run is refused as already undone.
+    with pytest.raises(DomainError) as caught:
+        redemption.undo(redemption=result.redemptions[0], user=mediator_x)
+    assert caught.value.code == "already_undone"
+    assert ledger.check() == []
 
 
 def test_paying_a_batch_reimburses_the_cheques_and_moves_the_ledger(month, place, other_place,

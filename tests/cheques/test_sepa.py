@@ -50,7 +50,7 @@ def test_the_sepa_file_validates_against_the_xsd_and_sums_the_statements(
     debtor = root.find(".//p:PmtInf/p:DbtrAcct/p:Id/p:IBAN", NS).text
     assert debtor == settings.OPERATOR_IBAN
     assert set(Statement.objects.values_list("batch", flat=True)) == {batch.pk}
-    assert AuditEvent.objects.filter(action="payment_batch.exported").count() == 1
+    assert AuditEvent.objects.filter(action="payment_batch.created").count() == 1
 
 
 def test_a_structure_without_bank_details_is_blocked_with_its_reason_and_nothing_changes(
