@@ -2,10 +2,19 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
 from .logins import LoginDelayed
 from .models import Organisation, normalise_siret
+
+
+class FormRenderer(TemplatesSetting):
+    """Every field of every form through one template, templates/forms/field.html: label,
+    widget, help and errors, the last two under the ids that the widget's aria-describedby
+    names."""
+
+    field_template_name = "forms/field.html"
 
 
 class DelayedLoginMixin:

@@ -10,7 +10,7 @@ the place of the euro sign from `CURRENCY`. Dates and times use Django's named f
 from decimal import Decimal
 
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 # Where the euro sign goes, by language ({} is the amount); the same for the percent sign.
 CURRENCY = {"fr": "{}\u00a0€", "en": "€{}"}
@@ -73,3 +73,10 @@ def format_decimal(cents):
     """An amount of cents as a plain number of euros for a CSV cell: « 1234,50 »,
     « 1234.50 » (no grouping, no currency)."""
     return format_plain(Decimal(int(cents or 0)).scaleb(-2), 2)
+
+
+def translated_label(value):
+    """A French label kept as data (a service of the nomenclature, a word of the national
+    standard, copied onto a statement line) in the active language, through the catalogue;
+    text the catalogue does not know (a label the operator wrote) stays as written."""
+    return gettext(value) if value else value

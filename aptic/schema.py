@@ -27,6 +27,8 @@ ERROR_SCHEMA = {
             "permission_denied, forbidden, not_found, throttled, invalid_format, "
             "bad_check_character, bad_signature, unknown_cheque, not_activated, cancelled, "
             "expired, already_redeemed, service_not_allowed, territory_not_allowed, "
+            "wrong_cheque_count (le panier ne paie pas un nombre entier de séances : "
+            "`expected` donne les nombres de chèques admis), "
             "idempotency_key_reused, too_many_failures, server_error…")},
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": True,

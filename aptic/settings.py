@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for aptic.forms.FormRenderer
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -109,6 +110,9 @@ TEMPLATES = [
     },
 ]
 
+# One template for every form field (labels, help and errors tied to their inputs).
+FORM_RENDERER = "aptic.forms.FormRenderer"
+
 DEMO_DATABASE_FILE = BASE_DIR / "var" / "demo.sqlite3"
 # Connections are kept for a minute between requests; a kept connection is checked before
 # its first use in a request, so that one the database dropped (a restart, a failover,
@@ -158,6 +162,9 @@ if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Where the open-data files of places are published (/donnees/, places.publication): written
+# by the Celery worker, served by the web process, so on storage both share.
+OPEN_DATA_ROOT = Path(env("OPEN_DATA_ROOT", str(MEDIA_ROOT / "donnees")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -386,6 +393,15 @@ INVOICE_LEGAL_MENTION = env(
     "Montants nets, sans TVA : la valeur des chèques est un bon à usages multiples.",
 )
 
+# Idle stock (cheques.funnel): booklets held by a prescriber (or the funder) and not handed
+# out for more than IDLE_STOCK_HELD_DAYS, and booklets handed out and not started for more
+# than IDLE_STOCK_UNSTARTED_DAYS, shown on the dashboard and in the weekly digest.
+IDLE_STOCK_HELD_DAYS = envint("IDLE_STOCK_HELD_DAYS", 60)
+IDLE_STOCK_UNSTARTED_DAYS = envint("IDLE_STOCK_UNSTARTED_DAYS", 90)
+if min(IDLE_STOCK_HELD_DAYS, IDLE_STOCK_UNSTARTED_DAYS) < 1:
+    # Zero would flag every booklet the day it arrives: the digest would mean nothing.
+    refuse_to_start("IDLE_STOCK_HELD_DAYS and IDLE_STOCK_UNSTARTED_DAYS must be positive.")
+
 # Printing (cheques.printing): cheques per chunk task (chunks of whole booklets).
 PRINT_CHUNK_CHEQUES = envint("PRINT_CHUNK_CHEQUES", 500)
 # A print job with no progress for this long is stalled (a chunk takes seconds): the
@@ -407,10 +423,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cheques.tasks.monthly_reimbursement_task",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
+    # The weekly digest of idle stock to funders and prescribers (Mondays at 7:30; sent
+    # once per organisation and week, whatever runs the job again).
+    "cheques-idle-stock-digest": {
+        "task": "cheques.tasks.idle_stock_digest_task",
+        "schedule": crontab(minute=30, hour=7, day_of_week=1),
+    },
     # Print jobs with no progress for PRINT_STALL_MINUTES, restarted (every minute).
     "cheques-resume-stalled-printing": {
         "task": "cheques.tasks.resume_stalled_print_jobs_task",
         "schedule": 60,
+    },
+    # The open-data files of qualified places (/donnees/), daily at 4:30.
+    "places-publish-open-data": {
+        "task": "places.tasks.publish_open_data_task",
+        "schedule": crontab(minute=30, hour=4),
     },
 }
 

@@ -46,6 +46,23 @@ def perform(request, action, done, back):
     return redirect(back)
 
 
+CONFIRMED = "confirmed"
+
+
+def confirm_first(request, *, title, consequence, button, cancel, carry=None):
+    """What cannot be taken back is confirmed first, on a step that works without
+    JavaScript: a GET, or a POST without `confirmed` (the button of a list), answers a page
+    that says what will happen (`consequence`) with a form that posts again, carrying the
+    fields `carry` (name → value), and a way back (`cancel`). Returns that page, or None
+    once the person confirmed: then the view acts."""
+    if request.method == "POST" and request.POST.get(CONFIRMED) == "yes":
+        return None
+    return render(request, "confirm.html", {
+        "title": title, "consequence": consequence, "button": button, "cancel": cancel,
+        "carry": carry or {}, "confirmed_field": CONFIRMED,
+    })
+
+
 def form_error(form, field, error):
     form.add_error(field, error.detail)
 

@@ -175,8 +175,12 @@ def write_design_pictures(directory):
 
     booklet = dataclasses.replace(
         make_booklet_sample(), logo_bytes=sample_logo(), logo_content_type="image/png",
-        allowed_services=["Aide aux démarches administratives",
-                          "Maîtrise des outils numériques du quotidien"])
+        allowed_services=["Accompagnement individuel aux démarches en ligne (1 h)",
+                          "Atelier collectif démarches en ligne (2 h)",
+                          "Prendre en main un smartphone ou une tablette (1 h)"],
+        territory=["Gironde (33)"], requires_activation=True,
+        map_url="https://aptic.example.org/lieux/?service=demarches-accompagnement,"
+                "demarches-atelier,outils-smartphone&department=33")
     with tempfile.TemporaryDirectory() as workdir:
         path = os.path.join(workdir, "sample.pdf")
         render_booklets([booklet], path)

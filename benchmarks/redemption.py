@@ -118,7 +118,7 @@ def queries_per_redemption(user, place, code):
     client.force_authenticate(user)
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/api/v1/redemptions/", {"code": code, "place": place.pk,
-                                                       "service": "outils-atelier"},
+                                                       "service": "acces-poste"},
                                format="json", HTTP_IDEMPOTENCY_KEY="bench-1")
     assert response.status_code == 201, response.content
     return len(queries)
@@ -205,7 +205,7 @@ def main():
             ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
              "--latency", "-s", str(workdir / "redeem.lua"),
              f"http://127.0.0.1:{port}/api/v1/redemptions/", "--",
-             str(args.threads), str(place.pk), "outils-atelier", key,
+             str(args.threads), str(place.pk), "acces-poste", key,
              str(workdir / "codes.txt")],
             capture_output=True, text=True, check=True)
     finally:

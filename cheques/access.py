@@ -122,6 +122,26 @@ def may_distribute(user, order):
     return is_operator(user) or may_act_for_funder(user, order.funder_id, distribute=True)
 
 
+def may_move_booklets(user):
+    """Move undistributed booklets between prescribers: funder managers (their funder's
+    booklets) and the operator."""
+    return is_operator(user) or may_order(user)
+
+
+def may_move(user, order):
+    return is_operator(user) or may_act_for_funder(user, order.funder_id)
+
+
+def movable_to(user):
+    """The prescriber organisations this user may move booklets to: those attached to the
+    funders they manage (every one for the operator)."""
+    prescribers = Organisation.objects.filter(kind=Organisation.Kind.PRESCRIBER)
+    if is_operator(user):
+        return prescribers.select_related("funder").order_by("name")
+    return prescribers.filter(funder__in=managed_funders(user)).select_related(
+        "funder").order_by("name")
+
+
 def may_cancel_cheques(user):
     """Funder managers cancel their funder's booklets and cheques; so does the operator."""
     return is_operator(user) or may_order(user)
@@ -129,6 +149,11 @@ def may_cancel_cheques(user):
 
 def may_cancel(user, order):
     return is_operator(user) or may_act_for_funder(user, order.funder_id)
+
+
+def may_replace(user):
+    """Replace a damaged or lost booklet (new codes, printed): the operator, who prints."""
+    return is_operator(user)
 
 
 def may_look_up(user):
@@ -198,6 +223,12 @@ def visible_batch(user, pk):
 
 def may_see_statements(user):
     return is_operator(user) or organisations_for(user, Role.PLACE_MANAGER).exists()
+
+
+def may_correct_redemptions(user):
+    """Correct a wrong redemption after its statement, grant a goodwill payment, read the
+    bank's files: the operator (or the platform itself)."""
+    return may_act_as_platform(user)
 
 
 def may_see_ledger(user, order):

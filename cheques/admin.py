@@ -2,7 +2,17 @@ from django.contrib import admin
 
 from aptic.admin import ReadOnlyAdmin
 
-from .models import Booklet, Cheque, Invoice, Order, PricingSettings
+from .models import (
+    Adjustment,
+    BankFile,
+    Booklet,
+    BookletMove,
+    Cheque,
+    Invoice,
+    Order,
+    PricingSettings,
+    Transfer,
+)
 
 
 @admin.register(PricingSettings)
@@ -66,3 +76,31 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ["number", "order", "funder_name", "total_cents", "issued_at"]
     search_fields = ["number", "funder_name"]
     list_select_related = ["order"]
+
+
+# Money records change through cheques.reimbursement, cheques.bank_reports and
+# cheques.corrections (audited, in the ledger), never by hand.
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ["end_to_end_id", "batch", "structure", "amount_cents", "state",
+                    "reason_code", "paid_on"]
+    list_filter = ["state"]
+    search_fields = ["end_to_end_id", "structure__name"]
+
+
+@admin.register(BankFile)
+class BankFileAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "message_id", "uploaded_at", "uploaded_by"]
+    list_filter = ["kind"]
+    search_fields = ["message_id"]
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "structure", "amount_cents", "reason", "created_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(BookletMove)
+class BookletMoveAdmin(ReadOnlyAdmin):
+    list_display = ["booklet", "from_holder", "to_holder", "at", "actor"]

@@ -7,16 +7,18 @@ conditional update on the current state, inside a transaction that writes the au
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.permissions import may_act_for_place
 
 from . import access, codes, ledger, validity
 from .models import Booklet, Cheque, Order
@@ -63,21 +65,52 @@ def unknown_booklet(number):
                        % {"number": number})
 
 
-def refusal(cheque, today=None):
-    """Why this cheque cannot be redeemed today, as a DomainError, or None if it can."""
+def refusal(cheque, today=None, *, user=None):
+    """Why this cheque cannot be redeemed today, as a DomainError, or None if it can. Each
+    refusal says what to do; an earlier redemption says when, and where when `user` acts
+    for that place (another structure learns the date only)."""
     today = today or timezone.localdate()
     order = cheque.order
     if cheque.state == Cheque.State.CANCELLED:
-        return DomainError("cancelled", _("Ce chèque a été annulé (perte ou vol)."))
+        return DomainError("cancelled", _(
+            "Ce chèque a été annulé (perte ou vol) : il ne peut pas être encaissé."))
+    if cheque.state == Cheque.State.REPLACED:
+        number = replacement_number(cheque.booklet_id)
+        return DomainError("replaced", _("Ce chèque a été remplacé par le carnet %(number)s : "
+                                         "il n’est plus valable.") % {"number": number},
+                           replacement=number)
     if cheque.state in (Cheque.State.REDEEMED, Cheque.State.REIMBURSED):
-        return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+        return _already_redeemed(cheque, user)
     if cheque.state == Cheque.State.EXPIRED or today > order.expiry_date:
-        return DomainError("expired", _("Ce chèque n’est plus valable depuis le %(date)s.")
-                           % {"date": order.valid_until.strftime("%d/%m/%Y")})
+        return DomainError("expired", _(
+            "Ce chèque a expiré : il était accepté jusqu’au %(date)s inclus."
+        ) % {"date": validity.short(order.expiry_date)},
+            accepted_until=order.expiry_date.isoformat())
     if order.requires_activation and cheque.activated_at is None:
         return DomainError("not_activated", _(
-            "Ce chèque n’a pas encore été activé : sa remise doit d’abord être enregistrée."))
+            "Ce chèque n’est pas encore activé : sa remise n’a pas été enregistrée. "
+            "Invitez la personne à demander au prescripteur qui lui a remis le carnet "
+            "d’enregistrer cette remise."))
     return None
+
+
+def _already_redeemed(cheque, user):
+    live = cheque.redemptions.filter(undone_at=None).select_related("place").first()
+    if live is None:
+        return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
+    when = timezone.localtime(live.redeemed_at)
+    extra = {"redeemed_at": live.redeemed_at.isoformat()}
+    if user is not None and may_act_for_place(user, live.place):
+        extra["place"] = {"id": live.place_id, "name": live.place.name}
+        return DomainError("already_redeemed", _(
+            "Ce chèque a déjà été encaissé le %(date)s à %(time)s, ici : %(place)s. "
+            "Un chèque ne se paie qu’une fois ; voyez l’historique des encaissements."
+        ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
+             "place": live.place.name}, **extra)
+    return DomainError("already_redeemed", _(
+        "Ce chèque a déjà été encaissé le %(date)s, dans un autre lieu : il ne peut pas "
+        "être payé une seconde fois."
+    ) % {"date": validity.short(when.date())}, **extra)
 
 
 def ensure_redeemable(cheque, today=None):
@@ -87,8 +120,60 @@ def ensure_redeemable(cheque, today=None):
     return cheque
 
 
+def replacement_number(booklet_id):
+    """The number of the booklet that replaced this one (cheques.replacement), or ""."""
+    return Booklet.objects.filter(replaces_id=booklet_id).values_list(
+        "number", flat=True).first() or ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a cheque stands, as its holder reads it: `code` (usable, to_activate, used,
+    expired, cancelled, replaced), a short `label` and a sentence that says what to do."""
+
+    code: str
+    label: str
+    detail: str
+
+
+def status(cheque, today=None):
+    """The cheque's state in plain French, judged by `refusal`: the public page of a cheque
+    says what the scan page would answer."""
+    today = today or timezone.localdate()
+    error = refusal(cheque, today)
+    if error is None:
+        return Status("usable", _("Utilisable"), _(
+            "Présentez-le dans un lieu #APTIC : une médiatrice ou un médiateur numérique vous "
+            "aidera (démarches en ligne, ordinateur, smartphone…)."))
+    if error.code == "not_activated":
+        return Status("to_activate", _("À faire activer"), _(
+            "Ce chèque doit d’abord être activé : demandez à la personne qui vous a remis "
+            "le carnet d’enregistrer sa remise."))
+    if error.code == "already_redeemed":
+        used = (cheque.redemptions.filter(undone_at=None).values_list("redeemed_at", flat=True)
+                .first() or cheque.state_changed_at)
+        return Status("used", _("Utilisé le %(date)s") % {
+            "date": formats.date_format(timezone.localtime(used), "DATE_FORMAT")},
+            _("Ce chèque a déjà servi : il ne peut plus être utilisé."))
+    labels = {"expired": _("Expiré"), "cancelled": _("Annulé"), "replaced": _("Remplacé")}
+    return Status(error.code, labels.get(error.code, _("Inutilisable")), error.detail)
+
+
 
 # --- booklets ------------------------------------------------------------------------------
+
+
+def booklet_after_undo(booklet_id, *, now):
+    """A redemption of the booklet was undone: with no other cheque used, the booklet is no
+    longer started (handed out again, or issued if it never was)."""
+    if Cheque.objects.filter(booklet_id=booklet_id, state__in=(
+            Cheque.State.REDEEMED, Cheque.State.REIMBURSED)).exists():
+        return
+    state = (Booklet.State.DISTRIBUTED
+             if Booklet.objects.filter(pk=booklet_id, distributed_at__isnull=False).exists()
+             else Booklet.State.ISSUED)
+    Booklet.objects.filter(pk=booklet_id, state=Booklet.State.STARTED).update(
+        state=state, state_changed_at=now)
 
 
 def get_booklet(number, *, for_update=False):
@@ -130,10 +215,14 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
                 "Les remises sont closes : la fin de validité (%(date)s) est trop proche."
             ) % {"date": order.valid_until.strftime("%d/%m/%Y")})
         now = timezone.now()
+        department, commune = territory_of(postcode)
+        holder = booklet.holder_id or handing_prescriber(actor, order)
         Booklet.objects.filter(pk=booklet.pk, state=Booklet.State.ISSUED).update(
             state=Booklet.State.DISTRIBUTED, state_changed_at=now, distributed_at=now,
             distributed_by=actor if actor and actor.is_authenticated else None,
             age_bracket=age_bracket or "", postcode=postcode or "", situation=situation or "",
+            department=department, commune=commune, holder_id=holder,
+            held_since=booklet.held_since or (now if holder else None),
         )
         count = Cheque.objects.filter(booklet=booklet, state=Cheque.State.ISSUED).update(
             state=Cheque.State.DISTRIBUTED, state_changed_at=now, activated_at=now,
@@ -143,6 +232,99 @@ def distribute_booklet(number, *, actor, age_bracket="", postcode="", situation=
                      Booklet.State.DISTRIBUTED, cheques=count, age_bracket=age_bracket,
                      postcode=postcode, situation=situation)
     return booklet
+
+
+def territory_of(postcode):
+    """(département, commune) of a beneficiary's postcode, as the funnel groups hand-overs:
+    the commune when the gazetteer knows only one for the postcode."""
+    from places.departments import department_of
+    from places.models import Commune
+
+    if not postcode:
+        return "", ""
+    names = list(Commune.objects.filter(postcode=postcode).values_list("name", flat=True)
+                 .distinct()[:2])
+    return department_of(postcode), (names[0][:150] if len(names) == 1 else "")
+
+
+def handing_prescriber(actor, order):
+    """The prescriber organisation of the funder's that `actor` hands booklets for (the
+    booklet's holder from now on), or None (the funder itself, the operator)."""
+    from aptic.models import Organisation, Role
+    from aptic.permissions import organisations_for
+
+    return (organisations_for(actor, Role.PRESCRIBER)
+            .filter(kind=Organisation.Kind.PRESCRIBER, funder_id=order.funder_id)
+            .order_by("pk").values_list("pk", flat=True).first())
+
+
+MAX_MOVED = 500
+
+
+def move_booklets(numbers, *, to_holder, actor):
+    """Move undistributed booklets to another prescriber of their funder (`to_holder`, an
+    organisation or its id; None: back to the funder's own stock). All or nothing: a
+    booklet already handed out (or cancelled, expired) is refused, and so is a booklet of
+    another funder than the actor's (as an unknown one). Audited and counted."""
+    from aptic.models import Organisation
+
+    from .models import BookletMove
+
+    if not access.may_move_booklets(actor):
+        raise DomainError("forbidden", _("Réservé aux financeurs et à l’opérateur."))
+    wanted = []
+    for number in numbers or ():
+        number = (str(number) or "").strip().upper().replace(" ", "")
+        if number and number not in wanted:
+            wanted.append(number)
+    if not wanted:
+        raise DomainError("no_booklets", _("Indiquez au moins un numéro de carnet."))
+    if len(wanted) > MAX_MOVED:
+        raise DomainError("too_many_booklets", _("Au plus %(max)s carnets à la fois.")
+                          % {"max": MAX_MOVED})
+    target = None
+    if to_holder not in (None, ""):
+        target_id = getattr(to_holder, "pk", to_holder)
+        target = Organisation.objects.filter(pk=target_id,
+                                             kind=Organisation.Kind.PRESCRIBER).first() \
+            if str(target_id).isdigit() else None
+        if target is None:
+            raise DomainError("unknown_prescriber", _("Prescripteur inconnu."))
+    now = timezone.now()
+    with transaction.atomic():
+        booklets = list(Booklet.objects.select_for_update(of=("self",))
+                        .select_related("order").filter(number__in=wanted).order_by("pk"))
+        found = {booklet.number: booklet for booklet in booklets}
+        for number in wanted:
+            booklet = found.get(number)
+            if booklet is None or not access.may_move(actor, booklet.order):
+                raise unknown_booklet(number)
+            if target is not None and target.funder_id != booklet.order.funder_id:
+                raise DomainError("unknown_prescriber", _(
+                    "Ce prescripteur ne distribue pas les carnets de ce financeur."))
+            if booklet.state != Booklet.State.ISSUED:
+                raise DomainError("already_handed_out", _(
+                    "Le carnet %(number)s est « %(state)s » : seul un carnet pas encore remis "
+                    "change de prescripteur.") % {"number": booklet.number,
+                                                   "state": booklet.get_state_display()})
+        moving = [b for b in booklets if b.holder_id != (target.pk if target else None)]
+        if not moving:
+            return []
+        Booklet.objects.filter(pk__in=[b.pk for b in moving],
+                               state=Booklet.State.ISSUED).update(
+            holder=target, held_since=now)
+        BookletMove.objects.bulk_create([
+            BookletMove(booklet=b, order_id=b.order_id, from_holder_id=b.holder_id,
+                        to_holder=target, at=now,
+                        actor=actor if getattr(actor, "is_authenticated", False) else None)
+            for b in moving])
+        for holder in {b.holder_id for b in moving}:
+            audit.record_many(actor, [b for b in moving if b.holder_id == holder],
+                              "booklet.moved", Booklet.State.ISSUED, Booklet.State.ISSUED,
+                              from_holder=holder, to_holder=target.pk if target else None)
+        for booklet in moving:
+            booklet.holder, booklet.held_since = target, now
+    return moving
 
 
 def _cancellation_reason(actor, reason):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +49,8 @@ from .pdf import booklets as booklet_pdf
 logger = logging.getLogger(__name__)
 
 STALE_QUEUED_JOB = datetime.timedelta(minutes=15)
-NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED)
+NOT_PRINTED_BOOKLET_STATES = (Booklet.State.CANCELLED, Booklet.State.EXPIRED,
+                              Booklet.State.REPLACED)
 # A chunk started this many times without being counted kills its worker each time (say
 # out of memory): the job fails instead of being restarted for ever.
 MAX_CHUNK_ATTEMPTS = 5
@@ -185,13 +186,18 @@ def start_printing(order, *, actor=None, booklet=None):
                     "Le carnet %(number)s est « %(state)s » : il ne peut pas être "
                     "réimprimé.") % {"number": booklet.number,
                                       "state": booklet.get_state_display()})
+            if not _may_print_again(booklet):
+                raise DomainError("booklet_handed_out", _(
+                    "Le carnet %(number)s a été remis : le réimprimer ferait circuler deux "
+                    "exemplaires des mêmes chèques. Remplacez-le : ses chèques inutilisés "
+                    "seront annulés et un nouveau carnet imprimé.") % {
+                    "number": booklet.number})
         elif _active_jobs(order).exists():
             raise DomainError("already_printing", _(
                 "L’impression de cette commande est déjà en cours."))
         job = PrintJob.objects.create(
             order=order, booklet=booklet, requested_by=_user(actor),
-            total=(order.cheques_per_booklet if booklet is not None
-                   else order.issued_cheques),
+            total=(booklet.cheques.count() if booklet is not None else order.issued_cheques),
         )
         if booklet is not None:
             audit.record(actor, booklet, "booklet.reprint_requested", "", job.state,
@@ -200,6 +206,15 @@ def start_printing(order, *, actor=None, booklet=None):
             audit.record(actor, order, "order.print_requested", "", job.state, job=job.pk)
     transaction.on_commit(lambda: send("cheques.tasks.print_job_task", job.pk))
     return job
+
+
+def _may_print_again(booklet):
+    """A booklet in someone's hands is replaced, never reprinted (cheques.replacement). A
+    replacement is handed out from the start: it is printed until one printing succeeds."""
+    if booklet.distributed_at is None:
+        return True
+    return booklet.replaces_id is not None and not booklet.print_jobs.filter(
+        state=PrintJob.State.PRINTED).exists()
 
 
 def _active_jobs(order):
@@ -246,19 +261,22 @@ def plan_job(job_id):
                 state__in=NOT_PRINTED_BOOKLET_STATES)
             if job.booklet_id:
                 booklets = booklets.filter(pk=job.booklet_id)
-            rows = list(booklets.order_by("number").values_list("pk", "number"))
+            rows = list(booklets.order_by("number").values_list("pk", "number", "replaces"))
             per_booklet = order.cheques_per_booklet
+            # A replacement holds only the cheques its booklet had left; the others are full.
+            sizes = _replacement_sizes([pk for pk, _number, replaces in rows if replaces])
+            counts = [sizes.get(pk, per_booklet) for pk, _number, _replaces in rows]
             per_chunk = max(1, settings.PRINT_CHUNK_CHEQUES // per_booklet)
             chunks = []
             for index, start in enumerate(range(0, len(rows), per_chunk)):
                 part = rows[start:start + per_chunk]
                 chunks.append(PrintChunk(
-                    job=job, index=index, booklet_ids=[pk for pk, _number in part],
+                    job=job, index=index, booklet_ids=[row[0] for row in part],
                     first_booklet=part[0][1], last_booklet=part[-1][1],
-                    cheques=len(part) * per_booklet))
+                    cheques=sum(counts[start:start + per_chunk])))
             PrintChunk.objects.bulk_create(chunks, batch_size=1000)
-            job.total = len(rows) * per_booklet
-            job.pages = len(rows) * _pages_of(per_booklet)
+            job.total = sum(counts)
+            job.pages = sum(_pages_of(count) for count in counts)
             job.chunk_count = len(chunks)
             job.state = PrintJob.State.RENDERING if chunks else PrintJob.State.FAILED
             job.error = "" if chunks else _("Aucun carnet à imprimer.")
@@ -268,6 +286,14 @@ def plan_job(job_id):
             return []
         return list(job.chunks.filter(state=PrintChunk.State.PENDING)
                     .order_by("index").values_list("pk", flat=True))
+
+
+def _replacement_sizes(booklet_ids):
+    """{booklet id: number of cheques} of these replacement booklets."""
+    if not booklet_ids:
+        return {}
+    return dict(Cheque.objects.filter(booklet_id__in=booklet_ids).values("booklet_id")
+                .annotate(n=Count("id")).order_by().values_list("booklet_id", "n"))
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -292,7 +318,8 @@ def booklet_data(order, booklet_ids):
     """The engine's input for these booklets of `order`, in booklet number order."""
     logo, content_type = _logo(order)
     services = sorted(order.allowed_services.values_list("label", flat=True))
-    map_url = settings.SITE_URL + reverse("public-map")
+    cover_map_url = settings.SITE_URL + order.map_path
+    territory = order.territory_names
     cheques = {}
     for booklet_id, number, code in (Cheque.objects.filter(booklet_id__in=booklet_ids)
                                      .order_by("number")
@@ -303,11 +330,12 @@ def booklet_data(order, booklet_ids):
         booklet_pdf.BookletData(
             number=number, funder_name=order.funder.name,
             face_value_cents=order.face_value_cents, valid_until=order.valid_until,
-            map_url=map_url, cheques=cheques.get(pk, []), logo_bytes=logo,
+            map_url=cover_map_url, cheques=cheques.get(pk, []), logo_bytes=logo,
             logo_content_type=content_type, custom_wording=order.custom_wording,
-            allowed_services=services)
-        for pk, number in Booklet.objects.filter(pk__in=booklet_ids)
-        .order_by("number").values_list("pk", "number")
+            allowed_services=services, territory=territory,
+            requires_activation=order.requires_activation, replaces=replaces or "")
+        for pk, number, replaces in Booklet.objects.filter(pk__in=booklet_ids)
+        .order_by("number").values_list("pk", "number", "replaces__number")
     ]
 
 

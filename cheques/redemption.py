@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -25,11 +26,12 @@ from aptic import audit
 from aptic.errors import DomainError
 from aptic.permissions import may_act_for_place
 from places.access import places_for_redemption
+from places.departments import department_name
 from places.models import Place
 from services.models import Service
 
 from . import access, fraud, guard, ledger
-from .lifecycle import parse_code, refusal
+from .lifecycle import booklet_after_undo, parse_code, refusal
 from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
 MAX_CODES = 50
@@ -109,25 +111,81 @@ def parse_basket(raw_codes, signatures=None):
 
 
 def _check_cheque(cheque, *, place, service, user, today, allowed_services):
-    error = refusal(cheque, today)
+    """Raise why `cheque` cannot pay `service` at `place` (either may be None when not yet
+    chosen: only what is known is checked)."""
+    error = refusal(cheque, today, user=user)
     if error is not None:
-        extra = {"cheque": cheque.display_code}
-        if error.code == "already_redeemed":
-            live = cheque.redemptions.filter(undone_at=None).select_related("place").first()
-            if live is not None:
-                extra["redeemed_at"] = live.redeemed_at.isoformat()
-                if may_act_for_place(user, live.place):
-                    extra["place"] = {"id": live.place_id, "name": live.place.name}
-        raise DomainError(error.code, error.detail, **extra)
+        raise DomainError(error.code, error.detail, cheque=cheque.display_code, **error.extra)
     order = cheque.order
     allowed = allowed_services.get(order.pk)
-    if allowed and service.pk not in allowed:
+    if service is not None and allowed and service.pk not in allowed:
+        labels = list(Service.objects.filter(pk__in=allowed).order_by("label")
+                      .values_list("label", flat=True))
         raise DomainError("service_not_allowed", _(
-            "Le financeur de ce chèque n’accepte pas ce service."), cheque=cheque.display_code)
-    if order.territory and place.department not in order.territory:
+            "Le financeur de ce chèque ne paie pas « %(service)s ». Il accepte : %(list)s.")
+            % {"service": service.label, "list": ", ".join(labels)},
+            cheque=cheque.display_code)
+    if place is not None and order.territory and place.department not in order.territory:
         raise DomainError("territory_not_allowed", _(
-            "Ce chèque n’est valable que dans les départements %(list)s.")
-            % {"list": ", ".join(order.territory)}, cheque=cheque.display_code)
+            "Ce chèque n’est accepté que dans ces départements : %(list)s. Ce lieu est dans "
+            "le département %(place)s.")
+            % {"list": ", ".join(department_name(code) for code in order.territory),
+               "place": department_name(place.department) if place.department else "—"},
+            cheque=cheque.display_code, territory=list(order.territory))
+
+
+def basket_refusal(cheque, *, user, place=None, service=None, today=None):
+    """Why `cheque`, once in a basket for `service` at `place`, would be refused (a
+    DomainError), or None: what the scan page shows on each row before redeeming."""
+    today = today or timezone.localdate()
+    try:
+        _check_cheque(cheque, place=place, service=service, user=user, today=today,
+                      allowed_services=_allowed_services({cheque.order_id}))
+    except DomainError as error:
+        return error
+    return None
+
+
+# --- the price of a service ----------------------------------------------------------------
+
+
+def cheques_per_session(service):
+    """What one session of `service` costs, in cheques (at least one)."""
+    return max(service.default_cheques, 1)
+
+
+def check_price(service, count, sessions=None):
+    """A basket pays for whole sessions: its `count` of cheques is a multiple of the
+    service's price, and exactly `sessions` × price when the caller states `sessions`."""
+    price = cheques_per_session(service)
+    if sessions is not None:
+        if isinstance(sessions, bool) or not isinstance(sessions, int) or sessions < 1:
+            raise DomainError("invalid", _("Le nombre de séances doit être un entier positif."))
+        expected = sessions * price
+        if count != expected:
+            raise DomainError("wrong_cheque_count", _(
+                "« %(service)s » coûte %(price)s par séance : pour %(sessions)s, le panier "
+                "doit compter %(expected)s ; il en compte %(count)s.") % {
+                    "service": service.label, "price": _cheques(price),
+                    "sessions": ngettext("%(n)s séance", "%(n)s séances", sessions)
+                    % {"n": sessions},
+                    "expected": _cheques(expected), "count": count},
+                expected=[expected], cheques_per_session=price)
+        return
+    if count % price:
+        lower = count - count % price
+        expected = [n for n in (lower, lower + price) if n]
+        raise DomainError("wrong_cheque_count", _(
+            "« %(service)s » coûte %(price)s par séance : le panier doit en compter un "
+            "multiple. Il en compte %(count)s ; il en faut %(expected)s.") % {
+                "service": service.label, "price": _cheques(price), "count": count,
+                "expected": (_("%(a)s ou %(b)s") % {"a": expected[0], "b": expected[1]}
+                             if len(expected) == 2 else expected[0])},
+            expected=expected, cheques_per_session=price)
+
+
+def _cheques(count):
+    return ngettext("%(n)s chèque", "%(n)s chèques", count) % {"n": count}
 
 
 def _allowed_services(order_ids):
@@ -140,17 +198,19 @@ def _allowed_services(order_ids):
     return allowed
 
 
-def redeem(*, user, place, service, codes, signatures=None, now=None):
+def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=None):
     """Redeem every cheque of the basket for `service` at `place`, or none of them.
 
-    `place` and `service` are ids/slugs (or objects already checked). Raises DomainError
-    (with .code, .detail, .status and .extra) on the first refusal; nothing is written then.
+    `place` and `service` are ids/slugs (or objects already checked); `sessions`, when the
+    caller states it, is how many sessions the basket pays for. Raises DomainError (with
+    .code, .detail, .status and .extra) on the first refusal; nothing is written then.
     """
     parsed = parse_basket(codes, signatures)
     if not isinstance(place, Place):
         place = place_for_redemption(user, place)
     if not isinstance(service, Service):
         service = service_for_redemption(place, service)
+    check_price(service, len(parsed), sessions)
     now = now or timezone.now()
     today = timezone.localdate(now)
     basket = uuid.uuid4()
@@ -210,7 +270,11 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
 
 
 def undo(*, redemption, user, now=None):
-    """Cancel a redemption within 24 hours, if it is not yet in a reimbursement statement."""
+    """Cancel a redemption within 24 hours. Once it is in a reimbursement statement, the
+    undo becomes a correction (cheques.corrections): the cheque comes back all the same,
+    and the structure owes the amount back on its next statement."""
+    from . import corrections
+
     now = now or timezone.now()
     if not access.may_undo(user, redemption):
         raise DomainError("forbidden", _(
@@ -221,27 +285,23 @@ def undo(*, redemption, user, now=None):
         raise DomainError("undo_window_closed", _(
             "Un encaissement ne peut être annulé que dans les 24 heures."))
     if getattr(redemption, "statement_id", None):
-        raise DomainError("in_statement", _(
-            "Cet encaissement figure déjà dans un relevé de remboursement."))
+        return corrections.undo_after_statement(redemption, user=user, now=now)
     with transaction.atomic():
         undone = Redemption.objects.filter(pk=redemption.pk, undone_at=None, statement=None).update(
             undone_at=now, undone_by=user)
+        if not undone:
+            fresh = Redemption.objects.filter(pk=redemption.pk).first()
+            if fresh is not None and fresh.undone_at is None and fresh.statement_id:
+                # Put in a statement since this copy was loaded: a correction after all.
+                return corrections.undo_after_statement(fresh, user=user, now=now)
+            raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
         reverted = Cheque.objects.filter(
             pk=redemption.cheque_id, state=Cheque.State.REDEEMED
         ).update(state=redemption.previous_state, state_changed_at=now)
-        if not (undone and reverted):
+        if not reverted:
             raise DomainError("already_undone", _("Cet encaissement a déjà été annulé."))
         cheque = redemption.cheque
-        booklet_has_others = Cheque.objects.filter(
-            booklet_id=cheque.booklet_id, state__in=(Cheque.State.REDEEMED,
-                                                     Cheque.State.REIMBURSED)).exists()
-        if not booklet_has_others:
-            booklet_state = (Booklet.State.DISTRIBUTED
-                             if Booklet.objects.filter(pk=cheque.booklet_id,
-                                                       distributed_at__isnull=False).exists()
-                             else Booklet.State.ISSUED)
-            Booklet.objects.filter(pk=cheque.booklet_id, state=Booklet.State.STARTED).update(
-                state=booklet_state, state_changed_at=now)
+        booklet_after_undo(cheque.booklet_id, now=now)
         audit.record(user, cheque, "cheque.redemption_undone", Cheque.State.REDEEMED,
                      redemption.previous_state, redemption=redemption.pk)
         ledger.undone(redemption, actor=user)
@@ -322,7 +382,8 @@ def _store(user, key, digest, status_code, body):
                                       status_code=status_code, body=body)
 
 
-def redeem_once(*, user, ip_address, key, payload, place, service, codes, signatures=None):
+def redeem_once(*, user, ip_address, key, payload, place, service, codes, signatures=None,
+                sessions=None):
     """Redeem a basket once per (user, Idempotency-Key): a retry with the same request gets
     the first outcome again, a reuse of the key for another request is refused. The outcome
     is stored in the transaction of the redemption itself, so a crash cannot separate them.
@@ -337,7 +398,7 @@ def redeem_once(*, user, ip_address, key, payload, place, service, codes, signat
     try:
         with transaction.atomic():
             summary = summary_of(redeem(user=user, place=place, service=service, codes=codes,
-                                        signatures=signatures))
+                                        signatures=signatures, sessions=sessions))
             if key:
                 _store(user, key, digest, 201, summary)
         return summary

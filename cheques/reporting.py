@@ -47,8 +47,9 @@ def cheque_counts(orders):
     counts = {order_id: dict.fromkeys(CLOSED_STATES + ("open",), 0) for order_id in totals}
     if not totals:
         return counts
+    # Replaced cheques live on in their replacements, which are counted instead.
     rows = (Cheque.objects.filter(order_id__in=list(totals))
-            .exclude(state__in=Cheque.OPEN_STATES)
+            .exclude(state__in=(*Cheque.OPEN_STATES, Cheque.State.REPLACED))
             .values_list("order_id", "state").annotate(n=Count("*")).order_by())
     for order_id, state, n in rows:
         counts[order_id][state] = n
@@ -58,7 +59,9 @@ def cheque_counts(orders):
 
 
 def booklet_counts(order_ids):
-    row = Booklet.objects.filter(order_id__in=order_ids).aggregate(
+    # A replaced booklet lives on in its replacement, which carries its hand-over.
+    row = Booklet.objects.filter(order_id__in=order_ids).exclude(
+        state=Booklet.State.REPLACED).aggregate(
         issued=Count("pk"),
         handed_out=Count("pk", filter=Q(distributed_at__isnull=False)),
         started=Count("pk", filter=Q(state=Booklet.State.STARTED)),
@@ -243,7 +246,8 @@ def beneficiary_profile(orders):
     """Counts of handed-out booklets by age bracket, situation and département of the
     postcode given at hand-over. Counts only: nothing else is kept about beneficiaries."""
     order_ids = _ids(orders)
-    handed = Booklet.objects.filter(order_id__in=order_ids, distributed_at__isnull=False)
+    handed = Booklet.objects.filter(order_id__in=order_ids, distributed_at__isnull=False) \
+        .exclude(state=Booklet.State.REPLACED)
     unknown = str(_("Non renseigné"))
 
     def grouped(field, labels):
@@ -332,7 +336,7 @@ def operator_overview():
         "places_waiting": {"count": places.count(),
                            "rows": list(places.order_by("updated_at", "pk")[:20])},
         "statements": _queue(_optional_model("Statement"), "draft"),
-        "batches": _queue(_optional_model("PaymentBatch"), "exported"),
+        "batches": _queue(_optional_model("PaymentBatch"), "sent"),
         "blocked": blocked_structures(),
         "signals": fraud.signals(),
         "fraud_settings": {

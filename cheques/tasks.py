@@ -49,6 +49,15 @@ def monthly_reimbursement_task():
     return [statement.pk for statement in run()]
 
 
+@shared_task
+def idle_stock_digest_task():
+    """Weekly (Mondays): the digest of idle stock to each funder and prescriber concerned;
+    sent once per organisation and ISO week, however often the job runs."""
+    from .funnel import send_idle_stock_digests
+
+    return send_idle_stock_digests()
+
+
 # --- printing ------------------------------------------------------------------------------
 
 

@@ -27,6 +27,11 @@ DEPARTMENTS = {
 }
 
 
+def named(code):
+    """« Gironde (33) »: a département as people read it."""
+    return f"{DEPARTMENTS.get(code, code)} ({code})"
+
+
 def department_of(insee_or_postcode):
     """The département code of an INSEE code (or, failing that, a postcode)."""
     code = (insee_or_postcode or "").strip().upper()
@@ -37,3 +42,9 @@ def department_of(insee_or_postcode):
     if code[:2] == "20" and code.isdigit():  # a Corsican postcode
         return "2A" if code < "20200" else "2B"
     return code[:2]
+
+
+def department_name(code):
+    """A département as people read it: « 33 (Gironde) »."""
+    name = DEPARTMENTS.get(code)
+    return f"{code} ({name})" if name else code

@@ -3,8 +3,8 @@
 Distance search = a bounding-box prefilter on the indexed latitude/longitude columns, then the
 exact great-circle (haversine) distance, computed in SQL with portable functions (Postgres, and
 SQLite where Django registers SIN, COS, ASIN…) for ordering, and again in Python for the
-`distance_km` shown. Filters that SQL can express (service, specific support, free of charge)
-run in the query; "open now" is evaluated in Python on the prefiltered, ordered rows
+`distance_km` shown. Filters that SQL can express (services, départements, specific support,
+free of charge) run in the query; "open now" is evaluated in Python on the prefiltered, ordered rows
 (`Place.is_open_at`), fetched in batches until `limit` places are found.
 
 The viewport query returns points while the viewport holds at most `MAX_FEATURES` places; past
@@ -19,6 +19,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -28,6 +29,8 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -44,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import hours
+from .departments import DEPARTMENTS
 from .models import Place
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
@@ -144,16 +148,17 @@ def _json_list_contains(field_name, item):
 
 
 class OffersService(Func):
-    """`EXISTS` one of the place's services whose slug, or whose category's slug, is `slug`:
-    the service filter as a single correlated subquery, written out (like `DistanceKm`) to
-    spare the ORM from resolving a subquery inside a subquery on every search."""
+    """`EXISTS` one of the place's services whose slug, or whose category's slug, is one of
+    `slugs`: the service filter as a single correlated subquery, written out (like
+    `DistanceKm`) to spare the ORM from resolving a subquery inside a subquery on every
+    search."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, slug):
+    def __init__(self, slugs):
         super().__init__(F("pk"))
-        self.slug = slug
+        self.slugs = list(slugs)
 
     def as_sql(self, compiler, connection, **extra_context):
         from services.models import Category, Service
@@ -161,34 +166,45 @@ class OffersService(Func):
         pk, pk_params = compiler.compile(self.source_expressions[0])
         name = connection.ops.quote_name
         through = name(Place.services.through._meta.db_table)
+        marks = ", ".join(["%s"] * len(self.slugs))
         sql = (f"EXISTS (SELECT 1 FROM {through} ps"
                f" INNER JOIN {name(Service._meta.db_table)} s ON s.id = ps.service_id"
                f" INNER JOIN {name(Category._meta.db_table)} c ON c.id = s.category_id"
-               f" WHERE ps.place_id = {pk} AND (s.slug = %s OR c.slug = %s))")
-        return sql, (*pk_params, self.slug, self.slug)
+               f" WHERE ps.place_id = {pk} AND (s.slug IN ({marks}) OR c.slug IN ({marks})))")
+        return sql, (*pk_params, *self.slugs, *self.slugs)
 
 
 @dataclass
 class Filters:
+    # A service or category slug, or several separated by commas: places offering any.
     service: str = ""
     supports: list = field(default_factory=list)
     free: bool = False
     open_now: bool = False
+    # Département codes (places.departments); empty: everywhere.
+    departments: list = field(default_factory=list)
+
+    @property
+    def services(self):
+        return [slug for slug in (part.strip() for part in self.service.split(",")) if slug]
 
     def check(self):
         """Raise SearchError for an unknown service (checked only when nothing was found,
         to spare a query on the hot path)."""
         from services.models import Category, Service
 
-        if self.service and not (Service.objects.filter(slug=self.service).exists()
-                                 or Category.objects.filter(slug=self.service).exists()):
-            raise SearchError("unknown_service",
-                              _("Service inconnu : « %(slug)s ».") % {"slug": self.service})
+        for slug in self.services:
+            if not (Service.objects.filter(slug=slug).exists()
+                    or Category.objects.filter(slug=slug).exists()):
+                raise SearchError("unknown_service",
+                                  _("Service inconnu : « %(slug)s ».") % {"slug": slug})
 
     def apply(self, queryset):
         """The SQL part of the filters (all but `open_now`)."""
-        if self.service:
-            queryset = queryset.filter(OffersService(self.service))
+        if self.services:
+            queryset = queryset.filter(OffersService(self.services))
+        if self.departments:
+            queryset = queryset.filter(department__in=self.departments)
         json_filters = [("specific_support", SUPPORTS[code]) for code in self.supports]
         if self.free:
             json_filters.append(("fees", FREE_OF_CHARGE))
@@ -213,6 +229,43 @@ def parse_supports(values):
                 ) % {"code": code, "codes": ", ".join(SUPPORTS)})
             codes.append(code)
     return codes
+
+
+def parse_departments(values):
+    """`department=33,24` (or repeated) → a list of known département codes."""
+    found = []
+    for value in values:
+        for code in (part.strip().upper() for part in value.split(",")):
+            if not code:
+                continue
+            if code not in DEPARTMENTS:
+                raise SearchError("unknown_department", _(
+                    "Département inconnu : « %(code)s ».") % {"code": code})
+            found.append(code)
+    return found
+
+
+def map_query(*, services=(), departments=()):
+    """The query string of the public map (/lieux/) filtered to places offering one of
+    `services` (slugs) in one of `departments`: what a booklet's QR code opens, and what the
+    map page, its list and the search API honour."""
+    params = {}
+    if services:
+        params["service"] = ",".join(services)
+    if departments:
+        params["department"] = ",".join(departments)
+    return urlencode(params, safe=",")
+
+
+def extent(filters):
+    """(south, west, north, east) of the qualified places these filters keep, or None: where
+    a filtered map opens."""
+    row = filters.apply(Place.objects.qualified()).filter(latitude__isnull=False).aggregate(
+        south=Min("latitude"), north=Max("latitude"), west=Min("longitude"),
+        east=Max("longitude"))
+    if row["south"] is None:
+        return None
+    return row["south"], row["west"], row["north"], row["east"]
 
 
 # What a distance search reads of each place: plain values, not model instances (this is the
@@ -381,7 +434,7 @@ def in_viewport(*, west, south, east, north, filters=None, moment=None,
     key = "places:viewport:" + hashlib.sha256(repr((
         data_version(), round(west, 6), round(south, 6), round(east, 6), round(north, 6),
         size, max_features, filters.service, sorted(filters.supports), filters.free,
-        minute)).encode()).hexdigest()
+        sorted(filters.departments), minute)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:
         viewport = _viewport(west, south, east, north, filters, moment, max_features, size)

@@ -197,32 +197,79 @@ def celery_worker(transactional_db, settings):
         app.conf.task_always_eager = True
 
 
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+def fake_camera_flags(video):
+    """Chromium's flags for a camera that films `video` (a .y4m file), granted without asking."""
+    return ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright (no browser download)."""
+def playwright_driver():
+    """Playwright, once per session (its sync API allows one instance at a time)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package.")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
-        yield chromium
+        yield playwright
+
+
+def launch_chromium(playwright, *flags):
+    """Debian's Chromium driven by Playwright (no browser download), with extra `flags`."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=[*CHROMIUM_FLAGS, *flags])
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    chromium = launch_chromium(playwright_driver)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def chromium_with(playwright_driver):
+    """`chromium_with(*flags)`: a Chromium of this test's own, started with command-line
+    flags (a fake camera: `fake_camera_flags(video)`; a host name mapped to this machine)."""
+    started = []
+
+    def launch(*flags):
+        started.append(launch_chromium(playwright_driver, *flags))
+        return started[-1]
+
+    yield launch
+    for chromium in started:
         chromium.close()
+
+
+def open_page(browser, base_url, request, **context_options):
+    """A new page in a new context of `browser`, in French; the page's scripts see the
+    test's time when the test has a clock (timers keep running)."""
+    context = browser.new_context(locale="fr-FR", base_url=base_url, **context_options)
+    if "clock" in request.fixturenames:
+        context.clock.set_fixed_time(request.getfixturevalue("clock").now)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    return page
 
 
 @pytest.fixture
 def page(browser, live_server, request):
-    context = browser.new_context(locale="fr-FR", base_url=live_server.url)
-    if "clock" in request.fixturenames:
-        # The page's scripts see the test's time too (timers keep running).
-        context.clock.set_fixed_time(request.getfixturevalue("clock").now)
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = open_page(browser, live_server.url, request)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server, request):
+    """A page on a 360 × 740 phone screen, with touch. (Not `is_mobile`: a mobile viewport
+    widens itself to a page that is too wide, and would hide the fault.)"""
+    page = open_page(browser, live_server.url, request, viewport={"width": 360, "height": 740},
+                     device_scale_factor=2, has_touch=True)
+    yield page
+    page.context.close()

@@ -74,3 +74,86 @@ def signed_in(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+# --- a camera filming a printed cheque -----------------------------------------------------
+
+
+def qr_video_from_pdf(pdf, video, *, page_index=1, size=(640, 480), frames=4):
+    """Film the first QR code of page `page_index` of a printed PDF: the page is rendered
+    (pypdfium2), cut around the QR code the way a phone frames it, and written as a
+    YUV4MPEG2 video that Chromium's fake camera plays in a loop. Returns the QR's text."""
+    import pypdfium2
+    import zxingcpp
+    from PIL import Image
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        image = document[page_index].render(scale=3).to_pil().convert("RGB")
+    finally:
+        document.close()
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found, f"no QR code on page {page_index + 1} of {pdf}"
+    barcode = min(found, key=lambda b: (b.position.top_left.y, b.position.top_left.x))
+    corners = [barcode.position.top_left, barcode.position.top_right,
+               barcode.position.bottom_right, barcode.position.bottom_left]
+    left, right = min(p.x for p in corners), max(p.x for p in corners)
+    top, bottom = min(p.y for p in corners), max(p.y for p in corners)
+    side = max(right - left, bottom - top)
+    margin = side // 2
+    crop = image.crop((left - margin, top - margin, right + margin, bottom + margin))
+    frame = Image.new("RGB", size, (235, 235, 228))  # a table under the paper
+    scale = (size[1] * 0.8) / crop.height
+    crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.LANCZOS)
+    frame.paste(crop, ((size[0] - crop.width) // 2, (size[1] - crop.height) // 2))
+    write_y4m(frame, video, frames=frames)
+    return barcode.text
+
+
+def write_y4m(image, path, *, frames=1):
+    """One RGB image as a YUV4MPEG2 video (4:2:0, full-range JPEG colours, as Pillow's
+    YCbCr): a header, then each frame's Y, Cb and Cr planes."""
+    from PIL import Image
+
+    width, height = image.size
+    assert width % 2 == 0 and height % 2 == 0
+    luma, blue, red = image.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = (b"FRAME\n" + luma.tobytes() + blue.resize(half, Image.BILINEAR).tobytes()
+             + red.resize(half, Image.BILINEAR).tobytes())
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + frame * frames)
+
+
+# --- pages as people use them --------------------------------------------------------------
+
+
+def scrolls_sideways(page):
+    """How many CSS pixels the page is wider than the screen (0 when it fits)."""
+    return page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - window.innerWidth")
+
+
+def serious_accessibility_violations(page):
+    """axe-core's violations of impact "serious" or "critical" on the page as it is now:
+    [(rule, impact, help, [targets])]."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [(v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+# What a person sends from the confirmation page of an action that cannot be taken back
+# (aptic.web.confirm_first).
+CONFIRMED = {"confirmed": "yes"}
+
+
+def widest_elements(page, count=5):
+    """The elements that reach furthest right (to find what makes a page too wide)."""
+    return page.evaluate("""(count) => [...document.querySelectorAll("body *")]
+        .map(e => [Math.round(e.getBoundingClientRect().right), e.tagName + "#" + e.id + "."
+                   + [...e.classList].join(".")])
+        .sort((a, b) => b[0] - a[0]).slice(0, count)""", count)

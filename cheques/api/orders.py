@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,13 +11,14 @@ from aptic.errors import DomainError
 from aptic.schema import error_responses
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
-from .. import access, guard, lifecycle, ordering
+from .. import access, guard, lifecycle, ordering, redemption
 from ..models import Cheque
 from .serializers import (
     BookletSerializer,
     ChequeLookupSerializer,
     ChequeRowSerializer,
     DistributeSerializer,
+    MoveSerializer,
     OrderCreateSerializer,
     OrderSerializer,
     ReasonSerializer,
@@ -115,6 +116,24 @@ class BookletDistribute(APIView):
         return Response(BookletSerializer(booklet).data)
 
 
+class BookletMove(APIView):
+    """POST {"booklets": ["2025-000001", …], "prescriber": id or null}: move booklets not
+    yet handed out to another prescriber of their funder (null: back to the funder's own
+    stock). All or nothing; 409 for a booklet already handed out, 404 for one of another
+    funder."""
+
+    @extend_schema(request=MoveSerializer,
+                   responses={200: BookletSerializer(many=True), **error_responses(409)})
+    def post(self, request):
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with guard.counting_failures(request):
+            moved = lifecycle.move_booklets(serializer.validated_data["booklets"],
+                                            to_holder=serializer.validated_data["prescriber"],
+                                            actor=request.user)
+        return Response(BookletSerializer(moved, many=True).data)
+
+
 class BookletCancel(APIView):
     @extend_schema(request=ReasonSerializer,
                    responses={200: BookletSerializer, **error_responses(410)})
@@ -128,15 +147,33 @@ class BookletCancel(APIView):
 
 
 class ChequeLookup(APIView):
-    """What a mediator needs before accepting a cheque. Throttled."""
+    """What a mediator needs before accepting a cheque. Throttled. With `place` and
+    `service`, the refusal also covers what the funder allows there (service, territory)."""
 
     throttle_classes = PER_ACCOUNT_AND_ADDRESS
     throttle_scope = "cheque_lookup"
 
-    @extend_schema(responses={200: ChequeLookupSerializer, **error_responses(422)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("s", str, description="Signature du QR code scanné."),
+            OpenApiParameter("place", int, description=(
+                "Facultatif : le lieu (identifiant) où le chèque serait encaissé.")),
+            OpenApiParameter("service", str, description=(
+                "Facultatif : le service (identifiant) qu’il paierait.")),
+        ],
+        responses={200: ChequeLookupSerializer, **error_responses(422)})
     def get(self, request, code):
         access.require(access.may_look_up(request.user),
                        _("Réservé aux médiateurs et à l’opérateur."))
         with guard.counting_failures(request):
             cheque = lifecycle.lookup_cheque(code, request.query_params.get("s"))
-        return Response(ChequeLookupSerializer(cheque).data)
+        place = service = None
+        if request.query_params.get("place"):
+            place = redemption.place_for_redemption(request.user,
+                                                    request.query_params["place"])
+            if request.query_params.get("service"):
+                service = redemption.service_for_redemption(place,
+                                                            request.query_params["service"])
+        refusal = redemption.basket_refusal(cheque, user=request.user, place=place,
+                                            service=service)
+        return Response(ChequeLookupSerializer(cheque, context={"refusal": refusal}).data)

@@ -1,5 +1,6 @@
 """Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -26,6 +27,16 @@ class RedemptionCreateSerializer(serializers.Serializer):
     signatures = serializers.DictField(child=serializers.CharField(max_length=100),
                                        required=False,
                                        help_text="Signature du QR code, par code scanné.")
+    sessions = serializers.IntegerField(
+        required=False, min_value=1, max_value=redemption.MAX_CODES,
+        help_text="Facultatif : le nombre de séances que le panier paie. Le panier doit alors "
+                  "compter exactement séances × prix du service (en chèques) ; sans lui, un "
+                  "multiple du prix.",
+        error_messages={
+            "invalid": _("Indiquez un nombre entier de séances."),
+            "min_value": _("Au moins {min_value} séance."),
+            "max_value": _("Au plus {max_value} séances."),
+        })
 
     def validate(self, data):
         codes = list(data.get("codes") or [])
@@ -96,7 +107,7 @@ class RedemptionListCreate(generics.ListAPIView):
         summary = redemption.redeem_once(
             user=request.user, ip_address=client_ip(request), key=key, payload=request.data,
             place=data["place"], service=data["service"], codes=data["codes"],
-            signatures=data.get("signatures"),
+            signatures=data.get("signatures"), sessions=data.get("sessions"),
         )
         return Response(summary, status=status.HTTP_201_CREATED)
 

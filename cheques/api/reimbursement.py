@@ -6,16 +6,18 @@ and ``/api/v1/payouts/{id}/sepa.xml``.
 """
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.http import attachment
 from aptic.schema import error_responses
 
-from .. import access, ledger, reimbursement
+from .. import access, bank_reports, ledger, reimbursement
 from ..models import PaymentBatch, Statement
 from .serializers import PaymentBatchSerializer, StatementDetailSerializer, StatementSerializer
 
@@ -140,7 +142,57 @@ class PayoutSepa(APIView):
         responses={(200, "application/xml"): OpenApiTypes.STR}
     )
     def get(self, request, pk):
-        return attachment(*reimbursement.sepa_download(access.visible_batch(request.user, pk)))
+        """The batch's SEPA file: downloading it sends a draft batch (state ``sent``)."""
+        batch = access.visible_batch(request.user, pk)
+        response = attachment(*reimbursement.sepa_download(batch))
+        reimbursement.mark_sent(batch, actor=request.user)
+        return response
+
+
+class BankFileUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="Rapport d’état pain.002.001.03, avis camt.054.001.02 ou relevé "
+                  "camt.053.001.02 (XML, 5 Mo au plus).")
+
+
+class BankFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="file.pk")
+    kind = serializers.CharField(source="file.kind")
+    message_id = serializers.CharField(source="file.message_id")
+    read_at = serializers.DateTimeField(source="file.uploaded_at")
+    duplicate = serializers.BooleanField(
+        help_text="Fichier déjà lu : rien n’a changé cette fois.")
+    counts = inline_serializer("BankFileCounts", {
+        "accepted": serializers.IntegerField(), "paid": serializers.IntegerField(),
+        "rejected": serializers.IntegerField(), "unchanged": serializers.IntegerField()})
+    batches = serializers.SerializerMethodField()
+
+    def get_batches(self, outcome) -> list[int]:
+        return sorted(outcome.file.batches.values_list("pk", flat=True))
+
+
+class BankFileUpload(APIView):
+    """POST (operator, multipart ``file``): read a file of the bank. 201 with what it
+    changed; 200 with ``duplicate`` when the same file was already read (nothing changes);
+    422 for a malformed file or one that concerns no batch of the platform."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(operation_id="v1_payouts_bank_files",
+                   request={"multipart/form-data": BankFileUploadSerializer},
+                   responses={201: BankFileSerializer, 200: BankFileSerializer,
+                              **error_responses(422)})
+    def post(self, request):
+        access.require(access.may_correct_redemptions(request.user),
+                       _("Seul l’opérateur dépose les fichiers de la banque."))
+        payload = BankFileUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        upload = payload.validated_data["file"]
+        outcome = bank_reports.read(upload.read(bank_reports.MAX_BYTES + 1),
+                                    actor=request.user, name=upload.name)
+        return Response(BankFileSerializer(outcome).data,
+                        status=status.HTTP_200_OK if outcome.duplicate
+                        else status.HTTP_201_CREATED)
 
 
 class PayoutPaid(APIView):

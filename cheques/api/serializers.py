@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -6,18 +8,20 @@ from rest_framework import serializers
 from places.departments import DEPARTMENTS
 from services.models import Service
 
-from .. import codes, issuance, printing, reimbursement
+from .. import bank_reasons, codes, issuance, printing, reimbursement
 from ..lifecycle import refusal
 from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
     MAX_FACE_VALUE_CENTS,
+    MAX_WORDING_LENGTH,
     Booklet,
     Cheque,
     Order,
     PaymentBatch,
     Statement,
     StatementLine,
+    Transfer,
 )
 from ..ordering import validate_order_terms
 
@@ -39,7 +43,8 @@ class OrderCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=sorted(DEPARTMENTS)), required=False)
     target_public = serializers.CharField(required=False, allow_blank=True, max_length=300)
     requires_activation = serializers.BooleanField(default=False)
-    custom_wording = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    custom_wording = serializers.CharField(required=False, allow_blank=True,
+                                           max_length=MAX_WORDING_LENGTH)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
@@ -126,12 +131,29 @@ class ChequeLookupSerializer(serializers.ModelSerializer):
     def get_allowed_services(self, cheque) -> list[str]:
         return list(cheque.order.allowed_services.values_list("slug", flat=True))
 
-    def get_redeemable(self, cheque) -> bool:
-        return refusal(cheque) is None
+    def _refusal(self, cheque):
+        """The refusal the view worked out for its caller (cheques.redemption.basket_refusal),
+        or the cheque's own state."""
+        if "refusal" in self.context:
+            return self.context["refusal"]
+        return refusal(cheque)
 
-    def get_refusal(self, cheque) -> dict | None:
-        error = refusal(cheque)
-        return {"code": error.code, "detail": str(error.detail)} if error else None
+    def get_redeemable(self, cheque) -> bool:
+        return self._refusal(cheque) is None
+
+    @extend_schema_field(inline_serializer("ChequeRefusal", {
+        "code": serializers.CharField(), "detail": serializers.CharField(),
+        "redeemed_at": serializers.DateTimeField(required=False),
+        "place": serializers.DictField(required=False),
+        "accepted_until": serializers.DateField(required=False),
+        "territory": serializers.ListField(child=serializers.CharField(), required=False),
+    }, allow_null=True))
+    def get_refusal(self, cheque):
+        error = self._refusal(cheque)
+        if error is None:
+            return None
+        extra = {key: value for key, value in error.extra.items() if key != "cheque"}
+        return {"code": error.code, "detail": str(error.detail), **extra}
 
 
 class DistributeSerializer(serializers.Serializer):
@@ -140,6 +162,15 @@ class DistributeSerializer(serializers.Serializer):
     postcode = serializers.RegexField(r"^\d{5}$", required=False, allow_blank=True)
     situation = serializers.ChoiceField(choices=Booklet.Situation.choices, required=False,
                                         allow_blank=True)
+
+
+class MoveSerializer(serializers.Serializer):
+    booklets = serializers.ListField(
+        child=serializers.RegexField(r"^\d{4}-\d{6}$", max_length=11), min_length=1,
+        max_length=500, help_text="Numéros des carnets (AAAA-NNNNNN), pas encore remis.")
+    prescriber = serializers.IntegerField(
+        allow_null=True, min_value=1,
+        help_text="Le prescripteur qui les détiendra ; null : le stock du financeur.")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -152,7 +183,11 @@ class BookletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booklet
         fields = ["number", "order", "state", "distributed_at", "age_bracket", "postcode",
-                  "situation", "cancellation_reason"]
+                  "situation", "cancellation_reason", "holder", "held_since", "department",
+                  "commune"]
+
+    holder = serializers.IntegerField(source="holder_id", allow_null=True,
+                                      help_text="Le prescripteur qui détient le carnet.")
 
 
 class OrganisationRefSerializer(serializers.Serializer):
@@ -172,7 +207,14 @@ class StatementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Statement
         fields = ["id", "reference", "structure", "until", "state", "line_count",
-                  "total_cents", "created_at", "validated_at", "paid_at", "batch", "pdf", "csv"]
+                  "total_cents", "created_at", "statement_date", "validated_at", "paid_at",
+                  "paid_on", "batch", "pdf", "csv"]
+
+    statement_date = serializers.SerializerMethodField(
+        help_text="Date du relevé (jour où il a été dressé, heure de Paris).")
+
+    def get_statement_date(self, statement) -> datetime.date:
+        return reimbursement.statement_date(statement)
 
     def get_pdf(self, statement) -> str:
         return f"/api/v1/statements/{statement.pk}.pdf"
@@ -182,16 +224,19 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
-    redemption = serializers.IntegerField(source="redemption_id")
-    place = serializers.IntegerField(source="place_id")
+    """A line: a redemption, or a signed adjustment (correction, carry-over, goodwill) with
+    its label."""
+
+    redemption = serializers.IntegerField(source="redemption_id", allow_null=True)
+    place = serializers.IntegerField(source="place_id", allow_null=True)
     cheque = serializers.CharField(source="cheque_number")
     service = serializers.CharField(source="service_label")
     mediator = serializers.CharField(source="mediator_name")
 
     class Meta:
         model = StatementLine
-        fields = ["id", "redemption", "redeemed_at", "place", "place_name", "cheque",
-                  "service", "mediator", "amount_cents"]
+        fields = ["id", "kind", "redemption", "redeemed_at", "place", "place_name", "cheque",
+                  "service", "mediator", "label", "amount_cents"]
 
 
 class StatementTotalsSerializer(serializers.Serializer):
@@ -228,19 +273,39 @@ class StatementDetailSerializer(StatementSerializer):
         return StatementLineSerializer(lines, many=True).data
 
 
+class TransferSerializer(serializers.ModelSerializer):
+    """One transfer of a batch and what the bank said of it."""
+
+    statement = serializers.IntegerField(source="statement_id")
+    structure = serializers.IntegerField(source="structure_id")
+    reason = serializers.SerializerMethodField(help_text="Motif du rejet, en clair.")
+
+    class Meta:
+        model = Transfer
+        fields = ["end_to_end_id", "statement", "structure", "amount_cents", "state",
+                  "reason_code", "reason", "reason_detail", "bank_details_to_fix", "paid_on"]
+
+    def get_reason(self, transfer) -> str:
+        return (str(bank_reasons.label(transfer.reason_code))
+                if transfer.state == Transfer.State.REJECTED else "")
+
+
 class PaymentBatchSerializer(serializers.ModelSerializer):
-    """A payment batch: validated statements paid by one SEPA credit-transfer file."""
+    """A payment batch: statements paid by one SEPA credit-transfer file, its transfers and
+    their states as the bank's files told them."""
 
     statements = serializers.SerializerMethodField()
     sepa = serializers.SerializerMethodField()
+    credit_transfers = TransferSerializer(many=True, read_only=True)
 
     class Meta:
         model = PaymentBatch
         fields = ["id", "state", "total_cents", "transfers", "execution_date", "message_id",
-                  "created_at", "paid_at", "statements", "sepa"]
+                  "created_at", "sent_at", "paid_at", "statements", "credit_transfers", "sepa"]
 
     def get_statements(self, batch) -> list[int]:
-        return list(batch.statements.order_by("pk").values_list("pk", flat=True))
+        return list(batch.credit_transfers.order_by("pk").values_list("statement_id",
+                                                                       flat=True))
 
     def get_sepa(self, batch) -> str:
         return f"/api/v1/payouts/{batch.pk}/sepa.xml"

@@ -1,7 +1,7 @@
 """The funds ledger (rules in cheques.ledger): every movement of an order's money. Entries are
 append-only (a Postgres trigger refuses UPDATE and DELETE) and each one balances by itself (a
 CHECK constraint), so every order's balances always satisfy
-prepaid = outstanding + redeemed-unpaid + paid + credited."""
+prepaid = outstanding + redeemed-unpaid + paid + credited + recoverable."""
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 class LedgerEntry(models.Model):
     """One movement of an order's funds, in cents, by bucket. Append-only; each entry
-    balances: Δprepaid = Δoutstanding + Δredeemed_unpaid + Δpaid + Δcredited."""
+    balances: Δprepaid = Δoutstanding + Δredeemed_unpaid + Δpaid + Δcredited + Δrecoverable.
+    An entry without an order moves the operator's own money (a goodwill payment)."""
 
     class Kind(models.TextChoices):
         OPENING = "opening", _("Solde d’ouverture")
@@ -22,9 +23,14 @@ class LedgerEntry(models.Model):
         CANCEL = "cancel", _("Annulation de chèques")
         EXPIRE = "expire", _("Expiration (avoir)")
         REIMBURSE = "reimburse", _("Remboursement des lieux")
+        CORRECTION = "correction", _("Correction après relevé")
+        RECOVER = "recover", _("Retenue sur relevé")
+        GOODWILL = "goodwill", _("Geste commercial")
+        RETURN = "return", _("Virement rendu par la banque")
 
-    order = models.ForeignKey("cheques.Order", verbose_name=_("commande"),
-                              on_delete=models.PROTECT, related_name="ledger_entries")
+    order = models.ForeignKey("cheques.Order", verbose_name=_("commande"), null=True,
+                              blank=True, on_delete=models.PROTECT,
+                              related_name="ledger_entries")
     kind = models.CharField(_("nature"), max_length=20, choices=Kind.choices)
     at = models.DateTimeField(_("le"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("par"), null=True,
@@ -36,6 +42,10 @@ class LedgerEntry(models.Model):
     redeemed_unpaid_cents = models.BigIntegerField(_("encaissé non payé (centimes)"), default=0)
     paid_cents = models.BigIntegerField(_("payé aux lieux (centimes)"), default=0)
     credited_cents = models.BigIntegerField(_("crédité au financeur (centimes)"), default=0)
+    # Paid (or owed) to places for redemptions corrected after their statement, not yet
+    # deducted from a paid statement: zero or negative (the places owe it back).
+    recoverable_cents = models.BigIntegerField(_("à récupérer auprès des lieux (centimes)"),
+                                               default=0)
 
     class Meta:
         verbose_name = _("écriture du grand livre")
@@ -45,8 +55,9 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(prepaid_cents=F("outstanding_cents") + F("redeemed_unpaid_cents")
-                            + F("paid_cents") + F("credited_cents")),
-                name="ledger_entry_balances",
+                            + F("paid_cents") + F("credited_cents")
+                            + F("recoverable_cents")),
+                name="ledger_entry_balances_with_recoverable",
             ),
         ]
 

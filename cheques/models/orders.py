@@ -11,8 +11,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from places import departments, search
 
 from .. import codes, pricing, validity
 
@@ -20,6 +23,8 @@ MAX_BOOKLETS_PER_ORDER = 100_000
 MAX_CHEQUES_PER_BOOKLET = 20
 # 1 000 € a cheque: far above any real voucher, and it keeps totals within their columns.
 MAX_FACE_VALUE_CENTS = 100_000
+# The funder's wording on the cover of every booklet (the cover's layout holds this much).
+MAX_WORDING_LENGTH = 500
 
 
 class PricingSettings(models.Model):
@@ -86,7 +91,8 @@ class Order(models.Model):
         help_text=_("Les chèques ne peuvent être encaissés qu’après leur remise enregistrée."),
     )
     logo = models.FileField(_("logo"), upload_to="cheques/logos/%Y/", blank=True)
-    custom_wording = models.CharField(_("mention personnalisée"), max_length=200, blank=True)
+    custom_wording = models.CharField(_("mention personnalisée"), max_length=MAX_WORDING_LENGTH,
+                                      blank=True)
     contact_name = models.CharField(_("nom du contact"), max_length=200)
     contact_email = models.EmailField(_("e-mail du contact"))
     contact_phone = models.CharField(_("téléphone du contact"), max_length=30, blank=True)
@@ -141,6 +147,21 @@ class Order(models.Model):
     def handover_deadline(self):
         return validity.handover_deadline(self.valid_until)
 
+    @property
+    def territory_names(self):
+        """The départements where the cheques are accepted, « Gironde (33) »; empty: all."""
+        return [departments.named(code) for code in self.territory]
+
+    @property
+    def map_path(self):
+        """The public map showing only the places where these cheques are accepted (the
+        order's services, its départements): what the booklet's cover QR code and the
+        cheque's public page open."""
+        query = search.map_query(
+            services=sorted(self.allowed_services.values_list("slug", flat=True)),
+            departments=self.territory)
+        return reverse("public-map") + (f"?{query}" if query else "")
+
     def counts_by_state(self):
         counts = dict.fromkeys(Cheque.State.values, 0)
         for row in self.cheques.values("state").annotate(n=Count("id")).order_by():
@@ -193,6 +214,9 @@ class Booklet(models.Model):
         STARTED = "started", _("Entamé")
         CANCELLED = "cancelled", _("Annulé")
         EXPIRED = "expired", _("Expiré")
+        # Damaged or lost: its unused cheques moved to a replacement booklet
+        # (cheques.replacement).
+        REPLACED = "replaced", _("Remplacé")
 
     class AgeBracket(models.TextChoices):
         UNDER_25 = "under_25", _("Moins de 25 ans")
@@ -228,14 +252,42 @@ class Booklet(models.Model):
                                  choices=Situation.choices)
     cancellation_reason = models.CharField(_("motif d’annulation"), max_length=300,
                                            blank=True)
+    # The damaged or lost booklet this one replaces (cheques.replacement). Indexed only where
+    # set (see Meta), and without a database constraint, whose trigger would run for each of
+    # the hundred thousand booklets of an issuance (booklets are never deleted: PROTECT).
+    replaces = models.ForeignKey(
+        "self", verbose_name=_("remplace le carnet"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="replacements", db_index=False,
+        db_constraint=False,
+    )
+    # The prescriber organisation that holds the booklet until it is handed out (none: the
+    # funder's own stock). Moved by cheques.lifecycle.move_booklets; indexed only where set.
+    holder = models.ForeignKey(
+        "aptic.Organisation", verbose_name=_("prescripteur détenteur"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="held_booklets", db_index=False,
+    )
+    held_since = models.DateTimeField(_("détenu depuis le"), null=True, blank=True)
+    # The territory recorded at hand-over (the beneficiary's postcode, through the
+    # gazetteer). Database defaults: issuance inserts booklets with raw SQL.
+    department = models.CharField(_("département de remise"), max_length=3, blank=True,
+                                  db_default="")
+    commune = models.CharField(_("commune de remise"), max_length=150, blank=True,
+                               db_default="")
 
     class Meta:
         verbose_name = _("carnet")
         verbose_name_plural = _("carnets")
         ordering = ["number"]
-        constraints = [models.UniqueConstraint(fields=["number"], name="unique_booklet_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="unique_booklet_number"),
+            # A booklet is replaced once (a replacement may be replaced in turn).
+            models.UniqueConstraint(fields=["replaces"], name="booklet_replaced_once",
+                                    condition=models.Q(replaces__isnull=False)),
+        ]
         indexes = [models.Index(fields=["distributed_by"], name="booklet_distributed_by",
-                                condition=models.Q(distributed_by__isnull=False))]
+                                condition=models.Q(distributed_by__isnull=False)),
+                   models.Index(fields=["holder"], name="booklet_holder",
+                                condition=models.Q(holder__isnull=False))]
 
     def __str__(self):
         return _("Carnet %(number)s") % {"number": self.number}
@@ -249,6 +301,9 @@ class Cheque(models.Model):
         REIMBURSED = "reimbursed", _("Remboursé")
         CANCELLED = "cancelled", _("Annulé")
         EXPIRED = "expired", _("Expiré")
+        # Unused when its booklet was replaced: its value lives on in a cheque of the
+        # replacement booklet (cheques.replacement), so it counts nowhere in the ledger.
+        REPLACED = "replaced", _("Remplacé")
 
     # States in which a cheque still has value (may still be redeemed, cancelled, expired).
     OPEN_STATES = (State.ISSUED, State.DISTRIBUTED)

@@ -72,6 +72,8 @@ class PrintJob(models.Model):
         ]
 
     def __str__(self):
+        if self.booklet_id and self.booklet.replaces_id:
+            return _("Carnet de remplacement %(number)s") % {"number": self.booklet.number}
         if self.booklet_id:
             return _("Réimpression du carnet %(number)s") % {"number": self.booklet.number}
         return _("Impression de la commande n° %(id)s") % {"id": self.order_id}

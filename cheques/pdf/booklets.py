@@ -1,16 +1,18 @@
 """Print-ready PDF cheque books.
 
-A booklet prints as a cover page (funder, booklet number, value, validity, where to use the
-cheques, plain-French instructions) followed by its cheques, five per A4 page between dashed
-cut lines.
+A booklet prints as a cover page (funder, booklet number and its barcode, value, validity,
+every rule that applies, the QR code of the map of the places that take the cheques,
+plain-French instructions) followed by its cheques, five per A4 page between dashed cut
+lines; each cheque repeats the rules. Texts of any length fit their boxes: the font sizes
+are chosen beforehand (cover_layout, cheque_layout, with cheques.pdf.fitting).
 
-The fast path: the fixed design of a booklet (everything but the booklet number, the cheque
-numbers, the codes and the QR codes) is rendered ONCE by WeasyPrint from
-``templates/cheques/print/``, per layout (same funder, wording, value, validity, services,
+The fast path: the fixed design of a booklet (everything but the booklet number and its
+barcode, the cheque numbers, the codes and the QR codes) is rendered ONCE by WeasyPrint
+from ``templates/cheques/print/``, per layout (same funder, wording, value, validity, rules,
 map and number of cheques). Every page of every booklet then draws that design as a Form
 XObject and stamps its variable parts on top with ``cheques/pdf/stamp.py``: text in embedded
-DejaVu fonts, QR codes as vector rectangles. The output stays a vector PDF with embedded
-fonts, at thousands of cheques per second and constant memory.
+DejaVu fonts, QR codes and the Code 128 barcode as vector rectangles. The output stays a
+vector PDF with embedded fonts, at thousands of cheques per second and constant memory.
 
 Work is split in chunks: `render_booklets(booklets, path)` writes one chunk file and is
 deterministic (a retried chunk rewrites the same bytes), `merge_chunks(paths, out)` joins
@@ -20,6 +22,7 @@ inline SVG QR codes) to measure this path against it.
 
 import hashlib
 import io
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +35,7 @@ from django.utils.translation import gettext
 from aptic.l10n import format_grouped
 from aptic.pdf import html_to_pdf
 from cheques import logos
-from cheques.pdf import stamp
+from cheques.pdf import fitting, stamp
 from cheques.pdf.stamp import MM
 from cheques.validity import last_day_of_acceptance
 
@@ -70,14 +73,19 @@ class BookletData:
     logo_content_type: str = ""
     custom_wording: str = ""
     allowed_services: list = field(default_factory=list)  # labels; empty means all
+    territory: list = field(default_factory=list)  # « Gironde (33) »; empty means all
+    requires_activation: bool = False
+    replaces: str = ""  # the number of the booklet this one replaces, if any
 
     def layout_key(self):
-        """What the fixed design depends on: booklets sharing it share one rendering."""
+        """What the fixed design depends on: booklets sharing it share one rendering. A
+        replacement's cover names both booklets: it is a design of its own."""
         logo = (hashlib.sha256(self.logo_bytes).hexdigest()
                 if self.logo_bytes is not None else None)
         return (self.funder_name, logo, self.logo_content_type, self.custom_wording,
                 self.face_value_cents, self.valid_until, tuple(self.allowed_services),
-                self.map_url, len(self.cheques))
+                tuple(self.territory), self.requires_activation, self.map_url,
+                len(self.cheques), (self.number, self.replaces) if self.replaces else None)
 
 
 @dataclass
@@ -127,13 +135,54 @@ class TextSpot:
 
 CHEQUE_NUMBER = TextSpot(x=27, baseline=49.5, size=11, font="B")
 CHEQUE_CODE = TextSpot(x=81, baseline=49.5, size=14, font="M")
-COVER_NUMBER = TextSpot(x=24, baseline=95, size=22, font="B")
 
+# The cover, top to bottom: a fixed part (header, title, funder, the box with the booklet's
+# number and barcode, stamped at fixed places), then the flow of everything else, whose
+# font size is chosen so that it fits (cover_layout), then the footer.
+COVER_SIDE = 16  # side margins
+COVER_W = PAGE_W - 2 * COVER_SIDE
+TITLE_TOP, FUNDER_TOP, FUNDER_H = 40, 52.5, 12
+BOX_TOP, BOX_H = 66, 40
+FLOW_TOP, FLOW_BOTTOM, FOOT_BOTTOM = 110, 272, 10
+COVER_NUMBER = TextSpot(x=COVER_SIDE + 5, baseline=BOX_TOP + 16, size=22, font="B")
+
+
+@dataclass(frozen=True)
+class BarSpot:
+    """A Code 128 barcode: left edge of its first bar and top, in mm from the page's
+    top-left corner; module width and bar height in mm."""
+
+    x: float
+    top: float
+    module: float
+    height: float
+
+
+# The booklet's number for a USB hand-held reader at hand-over: 0.33 mm modules (13 mils,
+# within every reader's reach), bars 13 mm tall, quiet zones of 10 modules on both sides
+# inside the box.
+COVER_BARCODE = BarSpot(x=COVER_SIDE + 8.5, top=BOX_TOP + 20, module=0.33, height=13)
+# The QR code of the map on the cover, with its quiet zone, and its figure (with caption).
+MAP_QR_BOX, MAP_FIGURE_W, MAP_FIGURE_H = 40, 44, 45
+
+
+
+# Inside a cheque: the funder's line, and the rules (services, territory, activation) between
+# the value and the stamped number and code.
+CHEQUE_FUNDER_TOP, CHEQUE_FUNDER_H = 8.4, 5.4
+RULES_TOP, RULES_BOTTOM, RULES_W = 26, 45, 126
 
 
 def _css_mm(value):
     """A CSS length, formatted here so that the French locale never writes "11,5mm"."""
     return f"{round(value, 3):g}mm"
+
+
+def _css_sizes(sizes):
+    """Font sizes in points as CSS (never "8,5pt", whatever the locale); counts of lines
+    as they are."""
+    return {name: value if name.endswith("_lines") else f"{round(value, 2):g}pt"
+            for name, value in sizes.items()}
 
 
 def _spot_css(spot, left=0):
@@ -151,6 +200,13 @@ GEOMETRY = {
     "label_top": _css_mm(CHEQUE_NUMBER.baseline - BASELINE * 9 / MM),
     "number": _spot_css(CHEQUE_NUMBER), "code": _spot_css(CHEQUE_CODE),
     "cover_number": _spot_css(COVER_NUMBER),
+    "side": _css_mm(COVER_SIDE), "title_top": _css_mm(TITLE_TOP),
+    "funder_top": _css_mm(FUNDER_TOP), "funder_h": _css_mm(FUNDER_H),
+    "box_top": _css_mm(BOX_TOP), "box_h": _css_mm(BOX_H), "flow_top": _css_mm(FLOW_TOP),
+    "flow_h": _css_mm(FLOW_BOTTOM - FLOW_TOP), "foot_bottom": _css_mm(FOOT_BOTTOM),
+    "map_qr": _css_mm(MAP_QR_BOX), "map_figure_w": _css_mm(MAP_FIGURE_W),
+    "rules_top": _css_mm(RULES_TOP), "rules_h": _css_mm(RULES_BOTTOM - RULES_TOP),
+    "rules_w": _css_mm(RULES_W), "funder_line_h": _css_mm(CHEQUE_FUNDER_H),
     "cut_lines": [_css_mm(SLOT_Y + index * SLOT_H) for index in range(SLOTS_PER_PAGE + 1)],
 }
 
@@ -227,8 +283,137 @@ def _qr_svg(payload):
                                                      svgclass="qr-svg")
 
 
+# --- what the booklet says (in French: booklets are printed in French) ----------------------
+
+DEFAULT_WORDING = ("Ce carnet vous permet de vous faire aider, gratuitement, à utiliser un "
+                   "ordinateur, un téléphone ou internet, et à faire vos démarches en ligne.")
+HOW_TO = (
+    "Choisissez un lieu sur la carte, ou demandez conseil à la personne qui vous a donné ce "
+    "carnet.",
+    "Allez-y avec ce carnet. Vous pouvez appeler avant pour prendre rendez-vous.",
+    "Donnez un chèque pour environ une heure d’aide. Le lieu le scanne devant vous.",
+    "C’est gratuit pour vous : le lieu ne vous demande pas d’argent en plus.",
+)
+
+
+def _services(booklet):
+    """The allowed services, « (2 h) » never split across two lines."""
+    return " ; ".join(re.sub(r"(\d) h\b", "\\1\u00a0h", label)
+                      for label in booklet.allowed_services)
+
+
+def cover_texts(booklet):
+    """The words of the cover's flow: the funder's wording, where to go, every rule that
+    applies (services, territory, activation, validity) and how to use the cheques."""
+    valid_until = french_date(booklet.valid_until)
+    accepted_until = french_date(last_day_of_acceptance(booklet.valid_until))
+    where = ["Dans un lieu d’aide au numérique : médiathèque, centre social, espace public "
+             "numérique, mairie…",
+             "La carte montre les lieux où vos chèques sont acceptés :"]
+    rules = [
+        ("Vos chèques paient seulement : " + _services(booklet) + "."
+         if booklet.allowed_services else
+         "Vos chèques paient tous les accompagnements au numérique des lieux #APTIC."),
+        ("Ils sont acceptés seulement dans les départements : "
+         + ", ".join(booklet.territory) + "."
+         if booklet.territory else "Ils sont acceptés dans toute la France."),
+    ]
+    if booklet.requires_activation:
+        rules.append("À faire activer lors de la remise : tant que la personne qui vous "
+                     "donne ce carnet ne l’a pas enregistrée, aucun lieu ne peut encaisser "
+                     "vos chèques.")
+    rules.append(f"Valables jusqu’au {valid_until} ; un lieu les accepte encore jusqu’au "
+                 f"{accepted_until}, dernier jour.")
+    wording = (booklet.custom_wording or DEFAULT_WORDING).replace("\r\n", "\n")
+    return {"wording": wording, "where": where,
+            "map_text": booklet.map_url.split("?")[0], "rules": rules, "how": HOW_TO}
+
+
+def cheque_rules(booklet):
+    """The rules printed on every cheque, one sentence each."""
+    rules = [("Uniquement pour : " + _services(booklet) + "."
+              if booklet.allowed_services else
+              "Pour tout accompagnement au numérique dans un lieu #APTIC.")]
+    if booklet.territory:
+        rules.append("Départements : " + ", ".join(booklet.territory) + ".")
+    if booklet.requires_activation:
+        rules.append("À faire activer lors de la remise.")
+    return rules
+
+
+# --- sizes that make the words fit ----------------------------------------------------------
+
+# The flow of the cover, in em of its font size (the CSS of templates/cheques/print/ says the
+# same): headings 1.3 em tall at line height 1.2 with 0.25 em below, text at line height
+# 1.35, 0.7 em between sections, 0.3 em between paragraphs or list items, lists indented by
+# 1.4 em.
+LINE, HEADING, SECTION_GAP, ITEM_GAP, INDENT = 1.35, 1.3, 0.7, 0.3, 1.4
+COVER_SCALES = [round(1 - index * 0.02, 2) for index in range(27)]  # 1.0 … 0.48
+COVER_BODY = 12.5  # points, at scale 1
+FUNDER_SIZES = (15, 14, 13, 12, 11, 10, 9, 8)
+CHEQUE_FUNDER_SIZES = ((10, 1), (9, 1), (8, 1), (7, 1), (6.5, 2), (6, 2))
+RULES_SIZES = fitting.sizes_from(8.5, 5)
+
+
+def _paragraphs_pt(texts, size, width_mm, gap=ITEM_GAP):
+    lines = sum(fitting.line_count(text, size, width_mm) for text in texts)
+    return lines * size * LINE + max(0, len(texts) - 1) * gap * size
+
+
+def _heading_pt(size):
+    return HEADING * size * 1.2 + 0.25 * HEADING * size
+
+
+def cover_flow_height(texts, size):
+    """The height of the cover's flow at `size` points, in mm."""
+    list_width = COVER_W - INDENT * size / fitting.PT_PER_MM
+    where_width = COVER_W - MAP_FIGURE_W - 4
+    where = max(MAP_FIGURE_H * fitting.PT_PER_MM,
+                _paragraphs_pt([*texts["where"], texts["map_text"]], size, where_width))
+    total = (_paragraphs_pt(texts["wording"].split("\n"), size, COVER_W, gap=0)
+             + _heading_pt(size) + where
+             + _heading_pt(size) + _paragraphs_pt(texts["rules"], size, list_width)
+             + _heading_pt(size) + _paragraphs_pt(texts["how"], size, list_width)
+             + 3 * SECTION_GAP * size)
+    return total / fitting.PT_PER_MM
+
+
+def cover_layout(booklet, texts):
+    """Font sizes of the cover: the funder's line (one or two lines in its box) and the
+    flow (the largest scale at which it fits between the box and the footer)."""
+    funder = "Offert par " + booklet.funder_name
+    funder_room = FUNDER_H * fitting.PT_PER_MM
+    funder_size = next(
+        (size for size in FUNDER_SIZES
+         if fitting.line_count(funder, size, COVER_W, bold=True) * size * 1.15 <= funder_room),
+        FUNDER_SIZES[-1])
+    room = FLOW_BOTTOM - FLOW_TOP
+    body = next((COVER_BODY * scale for scale in COVER_SCALES
+                 if cover_flow_height(texts, COVER_BODY * scale) <= room),
+                COVER_BODY * COVER_SCALES[-1])
+    return {"funder": funder_size, "body": round(body, 2)}
+
+
+def cheque_layout(booklet, rules):
+    """Font sizes of a cheque: the funder's line and the rules, each the largest that fits
+    its box."""
+    funder = "Offert par " + booklet.funder_name
+    room = CHEQUE_FUNDER_H * fitting.PT_PER_MM
+    funder_size, funder_lines = next(
+        ((size, lines) for size, lines in CHEQUE_FUNDER_SIZES
+         if fitting.line_count(funder, size, RULES_W, bold=True) <= lines
+         and lines * size * 1.15 <= room),
+        CHEQUE_FUNDER_SIZES[-1])
+    rules_size = fitting.largest_size(
+        [fitting.Text(rule, line_height=1.2) for rule in rules], width_mm=RULES_W,
+        height_mm_available=RULES_BOTTOM - RULES_TOP, sizes=RULES_SIZES)
+    return {"funder": funder_size, "funder_lines": funder_lines, "rules": rules_size}
+
+
 def _context(booklet, pages, report):
     count = len(booklet.cheques)
+    texts = cover_texts(booklet)
+    rules = cheque_rules(booklet)
     return {
         "g": GEOMETRY,
         "booklet": booklet,
@@ -238,7 +423,10 @@ def _context(booklet, pages, report):
         "count": count,
         "valid_until": french_date(booklet.valid_until),
         "accepted_until": french_date(last_day_of_acceptance(booklet.valid_until)),
-        "services": list(booklet.allowed_services),
+        "texts": texts,
+        "cover_fit": _css_sizes(cover_layout(booklet, texts)),
+        "rules": rules,
+        "cheque_fit": _css_sizes(cheque_layout(booklet, rules)),
         "map_qr": _qr_svg(booklet.map_url),
         "pages": pages,
     }
@@ -354,7 +542,12 @@ class _ChunkWriter:
 
     def add_booklet(self, booklet):
         design, refs = self._resources_for(booklet)
-        self._page(refs[0], [self._text(COVER_NUMBER, booklet.number, 0, 0)])
+        self._page(refs[0], [
+            self._text(COVER_NUMBER, booklet.number, 0, 0),
+            stamp.code128_ops(booklet.number, _x(COVER_BARCODE.x), _y(COVER_BARCODE.top),
+                              module=COVER_BARCODE.module * MM,
+                              height=COVER_BARCODE.height * MM),
+        ])
         for start in range(0, len(booklet.cheques), SLOTS_PER_PAGE):
             cheques = booklet.cheques[start:start + SLOTS_PER_PAGE]
             ops = []

@@ -3,7 +3,7 @@
 The printing engine renders each fixed design once with WeasyPrint, then writes every page
 of an order with this module: the design becomes a Form XObject written once per file, and
 each page is a short content stream that draws the design, then stamps the variable parts
-on top (text in an embedded font, QR codes as filled vector rectangles).
+on top (text in an embedded font, QR and Code 128 barcodes as filled vector rectangles).
 
 Objects are written to the output as soon as they are made, so memory does not grow with
 the number of pages (only one integer offset per object is kept). Objects copied from other
@@ -348,3 +348,31 @@ def qr_ops(payload, x, y, box, *, quiet_zone=4, ec_level="M"):
     body = b"".join([table[modules[offset:offset + width]]
                      for offset, width, table in _rectangle_plan(size)])
     return head + body + b"f Q\n"
+
+
+# --- Code 128 barcodes as vector paths ------------------------------------------------------
+
+
+def code128_modules(text):
+    """The Code 128 symbol of `text` as bytes, one per module, left to right, without quiet
+    zones: b"\x00" for a bar, b"\xff" for a space. Encoded by zxing-cpp, like the QR codes."""
+    import zxingcpp
+
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128)
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
+    return bytes(memoryview(image))[:image.shape[1]]
+
+
+def code128_ops(text, x, y, *, module, height):
+    """Content operators drawing the Code 128 barcode of `text` with its top-left corner at
+    (x, y) in PDF coordinates: `module` points per module, `height` points tall. The quiet
+    zones (10 modules each side) are the caller's to leave blank. Bars are filled rectangles
+    in module units under one scaling matrix, in one path filled once."""
+    modules = code128_modules(text)
+    head = b"q 0 g %s 0 0 %s %s %s cm\n" % (
+        _number(round(module, 4)), _number(round(-height, 3)), _number(round(x, 3)),
+        _number(round(y, 3)))
+    bars = b"".join(b"%d 0 %d 1 re\n" % (run.start(), run.end() - run.start())
+                    for run in re.finditer(rb"\x00+", modules))
+    return head + bars + b"f Q\n"
+

@@ -21,6 +21,7 @@ from .. import logos
 from ..models import (
     MAX_BOOKLETS_PER_ORDER,
     MAX_CHEQUES_PER_BOOKLET,
+    MAX_WORDING_LENGTH,
     Booklet,
 )
 from ..validity import default_valid_until, validate_valid_until
@@ -110,8 +111,10 @@ class OrderForm(OrderPriceForm):
         label=_("Logo (PNG ou SVG, 1 Mo au plus)"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}))
     custom_wording = forms.CharField(
-        label=_("Mention personnalisée"), required=False, max_length=200,
-        help_text=_("Une ligne imprimée sur chaque carnet."))
+        label=_("Mention personnalisée"), required=False, max_length=MAX_WORDING_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Un texte imprimé sur la couverture de chaque carnet (500 caractères au "
+                    "plus)."))
     contact_name = forms.CharField(label=_("Nom du contact"), max_length=200)
     contact_email = forms.EmailField(label=_("E-mail du contact"))
     contact_phone = forms.CharField(label=_("Téléphone du contact"), required=False,
@@ -210,3 +213,87 @@ class CancelForm(forms.Form):
 
 def default_extension(order):
     return order.valid_until + datetime.timedelta(days=90)
+
+
+class CodeForm(forms.Form):
+    """A cheque's code, typed by the person who holds the cheque."""
+
+    code = forms.CharField(
+        label=_("Code du chèque"), max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "autocapitalize": "characters",
+                                      "placeholder": "XXXX-XXXX-XXXX-X"}),
+        help_text=_("Les 13 caractères imprimés à côté de « Code » sur le chèque."))
+
+
+# --- reimbursement: the bank's files, corrections, goodwill --------------------------------
+
+
+class BankFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier de la banque (XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+        help_text=_("Rapport d’état pain.002, avis d’opération camt.054 ou relevé de compte "
+                    "camt.053. Un fichier déjà lu ne change plus rien."))
+
+
+class CorrectionForm(forms.Form):
+    cheque = forms.CharField(
+        label=_("Numéro du chèque encaissé à tort"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "2025-000001-01"}))
+    reason = forms.CharField(
+        label=_("Motif de la correction"), max_length=300,
+        help_text=_("Par exemple : chèque d’un autre financeur, lieu non qualifié ce jour-là. "
+                    "Le chèque est annulé et son montant déduit du prochain relevé."))
+
+    def clean_cheque(self):
+        number = re.sub(r"\s+", "", self.cleaned_data["cheque"]).upper()
+        if not re.fullmatch(r"\d{4}-\d{6}-\d{2}", number):
+            raise forms.ValidationError(_("Un numéro de chèque s’écrit AAAA-NNNNNN-NN."))
+        return number
+
+
+class GoodwillForm(forms.Form):
+    structure = forms.ModelChoiceField(
+        label=_("Structure"), queryset=Organisation.objects.filter(
+            kind=Organisation.Kind.STRUCTURE).order_by("name"))
+    amount = EurosField(
+        label=_("Montant (€)"), max_digits=9, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"), _("Le montant doit être positif.")),
+                    MaxValueValidator(Decimal("10000"), _("Au plus 10 000 €."))],
+        widget=forms.NumberInput(attrs={"step": "0.01"}))
+    reason = forms.CharField(label=_("Motif du geste commercial"), max_length=300)
+
+    def clean_amount(self):
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class MoveForm(forms.Form):
+    """Booklets not yet handed out, moved to another prescriber of their funder."""
+
+    numbers = forms.CharField(
+        label=_("Numéros des carnets"), max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false",
+                                     "placeholder": "2025-000001 2025-000002"}),
+        help_text=_("Séparés par des espaces, des virgules ou des retours à la ligne. Seuls "
+                    "les carnets pas encore remis changent de prescripteur."))
+    holder = forms.ChoiceField(label=_("Nouveau détenteur"))
+
+    def __init__(self, *args, prescribers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = [
+            ("", _("Le stock du financeur (aucun prescripteur)")),
+            *[(str(p.pk), f"{p.name} ({p.funder.name})" if p.funder_id else p.name)
+              for p in prescribers]]
+        self.fields["holder"].required = False
+
+    def clean_numbers(self):
+        numbers = [n.upper() for n in re.split(r"[\s,;]+", self.cleaned_data["numbers"]) if n]
+        bad = [n for n in numbers if not re.fullmatch(r"\d{4}-\d{6}", n)]
+        if bad:
+            raise forms.ValidationError(_("Numéro de carnet invalide : %(list)s (AAAA-NNNNNN).")
+                                        % {"list": ", ".join(bad[:5])})
+        if not numbers:
+            raise forms.ValidationError(_("Indiquez au moins un numéro de carnet."))
+        return numbers

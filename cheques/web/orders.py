@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from aptic.http import attachment
 from aptic.l10n import format_euros
 from aptic.permissions import is_operator
-from aptic.web import perform, submit
+from aptic.web import confirm_first, perform, submit
 
 from .. import access, guard, invoicing, issuance, lifecycle, ordering
 from ..models import Cheque, Order, PricingSettings
@@ -26,6 +26,7 @@ from .forms import (
     CancelForm,
     DistributeForm,
     ExtendValidityForm,
+    MoveForm,
     OrderDecisionForm,
     OrderForm,
     OrderPriceForm,
@@ -228,7 +229,8 @@ def order_detail(request, pk):
         and access.may_withdraw(request.user, order),
         "reject_form": OrderDecisionForm(),
         "extend_form": ExtendValidityForm(initial={"valid_until": default_extension(order)}),
-        "booklets": order.booklet_set.order_by("number")[:50],
+        "booklets": order.booklet_set.select_related("replaces")
+        .prefetch_related("replacements").order_by("number")[:50],
         "territory_names": [f"{code} {name}" for code, name in
                             _departments({"territory": order.territory})],
         "quote_number": invoicing.quote_number(order),
@@ -261,12 +263,18 @@ def order_progress(request, pk):
 
 
 @login_required
-@require_POST
 def order_cancel(request, pk):
     order = access.visible_order(request.user, pk)
-    return perform(request, lambda: ordering.cancel_order(order, actor=request.user),
-                   _("La commande n° %(id)s est annulée.") % {"id": order.pk},
-                   reverse("order-detail", args=[order.pk]))
+    detail = reverse("order-detail", args=[order.pk])
+    asked = confirm_first(
+        request, title=_("Annuler la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("La commande de %(count)s chèques (%(total)s) sera retirée : "
+                      "l’opérateur ne la validera pas et aucun chèque ne sera émis.")
+        % {"count": order.cheque_count, "total": format_euros(order.total_cents)},
+        button=_("Annuler la commande"), cancel=detail)
+    return asked or perform(request, lambda: ordering.cancel_order(order, actor=request.user),
+                            _("La commande n° %(id)s est annulée.") % {"id": order.pk},
+                            detail)
 
 
 def _order_to_act_on(request, pk, may, refusal):
@@ -308,12 +316,18 @@ def operator_queue(request):
 
 
 @login_required
-@require_POST
 def order_approve(request, pk):
     order = _order_to_act_on(request, pk, access.may_decide,
                              _("Seul l’opérateur valide une commande."))
-    return perform(request, lambda: ordering.approve_order(order, actor=request.user),
-                   _approved, reverse("order-queue"))
+    asked = confirm_first(
+        request, title=_("Valider la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("La facture de %(total)s sera émise au nom de %(funder)s, puis ses "
+                      "%(count)s chèques seront émis et imprimés.")
+        % {"total": format_euros(order.total_cents), "funder": order.funder.name,
+           "count": order.cheque_count},
+        button=_("Valider et émettre"), cancel=reverse("order-queue"))
+    return asked or perform(request, lambda: ordering.approve_order(order, actor=request.user),
+                            _approved, reverse("order-queue"))
 
 
 def _approved(order):
@@ -336,7 +350,14 @@ def order_reject(request, pk):
         messages.error(request, _("Indiquez le motif du refus."))
         return redirect("order-queue")
     reason = form.cleaned_data["reason"]
-    return perform(request,
+    asked = confirm_first(
+        request, title=_("Refuser la commande n° %(id)s ?") % {"id": order.pk},
+        consequence=_("%(funder)s sera prévenu du refus, avec ce motif : « %(reason)s ». "
+                      "Une commande refusée ne peut plus être validée.")
+        % {"funder": order.funder.name, "reason": reason},
+        button=_("Refuser la commande"), cancel=reverse("order-queue"),
+        carry={"reason": reason})
+    return asked or perform(request,
                    lambda: ordering.reject_order(order, actor=request.user, reason=reason),
                    _("Commande n° %(id)s refusée.") % {"id": order.pk}, reverse("order-queue"))
 
@@ -368,12 +389,48 @@ def booklet_distribute(request):
 
 
 @login_required
+def booklet_move(request):
+    """/carnets/deplacer/: a funder (or the operator) moves booklets not yet handed out
+    from one prescriber to another (cheques.lifecycle.move_booklets)."""
+    access.require(access.may_move_booklets(request.user),
+                   _("Réservé aux financeurs et à l’opérateur."))
+    prescribers = list(access.movable_to(request.user))
+    form = MoveForm(request.POST or None, prescribers=prescribers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def move():
+            with guard.counting_failures(request):
+                return lifecycle.move_booklets(data["numbers"], to_holder=data["holder"] or None,
+                                               actor=request.user)
+
+        done = submit(request, form, "numbers", move,
+                      lambda moved: _("%(count)s carnet(s) déplacé(s).") % {"count": len(moved)},
+                      reverse("booklet-move"))
+        if done:
+            return done
+    return render(request, "cheques/orders/move.html", {"form": form})
+
+
+@login_required
 def booklet_cancel(request):
     access.require(access.may_cancel_cheques(request.user),
                    _("Réservé aux financeurs et à l’opérateur."))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        asked = confirm_first(
+            request, title=_("Annuler définitivement ?"),
+            consequence=(_("Le carnet %(identifier)s sera annulé : ses chèques non encaissés "
+                           "ne pourront plus jamais être encaissés. Motif : %(reason)s.")
+                         if data["target"] == CancelForm.BOOKLET else
+                         _("Le chèque %(identifier)s sera annulé : il ne pourra plus jamais "
+                           "être encaissé. Motif : %(reason)s."))
+            % {"identifier": data["identifier"], "reason": data["reason"]},
+            button=_("Annuler définitivement"), cancel=reverse("booklet-cancel"),
+            carry={name: data[name] for name in ("target", "identifier", "reason")})
+        if asked:
+            return asked
 
         def cancel():
             with guard.counting_failures(request):

@@ -1,4 +1,5 @@
-"""Web pages of printing: print (again), progress, download, single-booklet reprint.
+"""Web pages of printing: print (again), progress, download, replacement of a damaged or lost
+booklet, reprint of a booklet never handed out.
 
 Thin: the rules live in cheques.printing, who may do what in cheques.access. PDFs are
 streamed to the operator and the managers of the funder who ordered; anyone else gets the
@@ -13,13 +14,14 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from aptic.errors import DomainError
 from aptic.http import file_download
 from aptic.web import back
 
-from .. import access, printing
+from .. import access, printing, replacement
 from ..models import Booklet, PrintJob
 
 
@@ -44,22 +46,25 @@ def _refused(request, order, error):
 
 def _act(request, order, action, message):
     """An operator's printing action: a refusal answers with its status on a page that says
-    why (a 409 is what scripts look for); a success goes back with `message`."""
+    why (a 409 is what scripts look for); a success goes back with `message` (or
+    `message(result)`)."""
     try:
-        action()
+        result = action()
     except DomainError as error:
         return _refused(request, order, error)
-    messages.success(request, message)
+    messages.success(request, message(result) if callable(message) else message)
     return redirect(back(request, reverse("print-order", args=[order.pk])))
 
 
 @login_required
 @require_GET
 def print_order(request, pk):
-    """The order's printing: progress, download, print again, reprint one booklet."""
+    """The order's printing: progress, download, print again, replace or reprint one
+    booklet."""
     order = _visible_order(request, pk)
     may_print = access.may_print(request.user)
-    reprints = (order.print_jobs.exclude(booklet=None).select_related("booklet")
+    reprints = (order.print_jobs.exclude(booklet=None)
+                .select_related("booklet", "booklet__replaces")
                 .order_by("-created_at")[:20] if may_print else [])
     return render(request, "cheques/print/order.html", {
         "order": order, "reprints": reprints, "may_print": may_print,
@@ -84,7 +89,8 @@ def print_restart(request, pk):
 
 @require_POST
 def print_reprint(request, pk):
-    """Operator: reprint one booklet (damaged booklet), by its number."""
+    """Operator: reprint one booklet never handed out (spoiled at the print shop), by its
+    number; a booklet handed out is replaced instead (print_replace)."""
     order = _operator_action(request, pk)
     number = (request.POST.get("booklet") or "").strip()
     booklet = Booklet.objects.filter(order=order, number=number).first()
@@ -95,6 +101,32 @@ def print_reprint(request, pk):
                 lambda: printing.start_printing(order, actor=request.user, booklet=booklet),
                 _("La réimpression du carnet %(number)s a commencé.")
                 % {"number": booklet.number})
+
+
+@require_POST
+def print_replace(request, pk):
+    """Operator: replace a damaged or lost booklet of the order (new codes, printed on its
+    own); its unused cheques are cancelled."""
+    order = _operator_action(request, pk)
+    number = (request.POST.get("booklet") or "").strip().upper()
+    booklet = Booklet.objects.filter(order=order, number=number).first()
+    if booklet is None:
+        return _refused(request, order, DomainError("unknown_booklet", _(
+            "Aucun carnet n° « %(number)s » dans cette commande.") % {"number": number}))
+    return _act(request, order,
+                lambda: replacement.replace_booklet(booklet.number, actor=request.user,
+                                                    reason=request.POST.get("reason", "")),
+                _replaced)
+
+
+def _replaced(result):
+    old, new, count = result
+    return ngettext(
+        "Le carnet %(old)s est remplacé par le carnet %(new)s (%(count)s chèque) : son "
+        "impression a commencé.",
+        "Le carnet %(old)s est remplacé par le carnet %(new)s (%(count)s chèques) : son "
+        "impression a commencé.", count) % {"old": old.number, "new": new.number,
+                                            "count": count}
 
 
 @require_GET

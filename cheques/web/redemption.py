@@ -1,5 +1,6 @@
-"""Web pages of redemption: the mediator's scan page, the place's history (with CSV), and
-the public page a phone camera opens from a cheque's QR code."""
+"""Web pages of redemption: the mediator's scan page, the place's history (with CSV), the
+public page a phone camera opens from a cheque's QR code, and the form that checks a code
+typed without its QR code."""
 
 import itertools
 
@@ -8,17 +9,21 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
+from aptic import ratelimit
+from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
-from aptic.l10n import format_decimal
-from aptic.web import perform
+from aptic.l10n import format_decimal, format_euros
+from aptic.web import confirm_first, form_error, perform
 from places.access import places_for_redemption
 
-from .. import access, codes, redemption
+from .. import access, codes, guard, lifecycle, redemption, reimbursement
 from ..models import Cheque
+from .forms import CodeForm
 
 
 @login_required
@@ -30,7 +35,8 @@ def scan(request):
         return render(request, "cheques/redemption/no_place.html", status=403)
     place_data = [
         {"id": place.pk, "name": str(place),
-         "services": [{"slug": s.slug, "label": s.display_label, "cheques": s.default_cheques}
+         "services": [{"slug": s.slug, "label": s.display_label,
+                       "cheques": redemption.cheques_per_session(s)}
                       for s in place.services.all() if s.active]}
         for place in places
     ]
@@ -44,18 +50,19 @@ def scan(request):
         "alphabet": codes.ALPHABET,
         "damm": codes.DAMM,
         "scan_messages": scan_messages(),
+        "max_sessions": redemption.MAX_CODES,
     })
 
 
 def scan_messages():
-    """What scan.js says, in the page's language ({count}, {total}, {code}, {status} are
+    """What scan.js says, in the page's language ({count}, {total}, {code}, {status}… are
     filled in by the script; "one"/"other" are the singular and plural)."""
     return {
         "cheques": {"one": _("{count} chèque"), "other": _("{count} chèques")},
-        "no_common_service": _("Aucun service de ce lieu n’est accepté par tous les chèques "
-                               "du panier."),
+        "service_option": _("{service} — {price}"),
         "to_redeem": _("à encaisser"),
         "checking": _("vérification…"),
+        "refused": _("Refusé"),
         "remove": _("Retirer"),
         "remove_cheque": _("Retirer le chèque {code}"),
         "error_status": _("Erreur {status}"),
@@ -65,18 +72,49 @@ def scan_messages():
         "bad_characters": _("Ce code contient des caractères qui n’existent pas sur les "
                             "chèques."),
         "bad_length": _("Un code compte 13 caractères (XXXX-XXXX-XXXX-X)."),
+        # The price of the chosen service, as the basket grows.
+        "price_rule": _("{service} : {price} par séance."),
+        "price_multiple": _("Le panier doit compter un multiple de {price} ({choices}…)."),
+        "price_sessions": {"one": _("Pour {count} séance, il faut {expected}."),
+                           "other": _("Pour {count} séances, il faut {expected}.")},
+        "basket_count": {"one": _("Le panier compte {count} chèque."),
+                         "other": _("Le panier compte {count} chèques.")},
+        "price_ok": {"one": _("Le compte est bon : {count} séance."),
+                     "other": _("Le compte est bon : {count} séances.")},
+        # Why the button is disabled.
+        "why_empty": _("Ajoutez au moins un chèque au panier."),
+        "why_no_service": _("Choisissez le service rendu."),
+        "why_checking": _("Vérification des chèques en cours…"),
+        "why_refused": {"one": _("Retirez le chèque refusé pour encaisser les autres."),
+                        "other": _("Retirez les {count} chèques refusés pour encaisser les "
+                                   "autres.")},
+        "why_sessions": _("Corrigez le nombre de séances."),
+        "why_count": _("Le panier doit compter {expected} pour ce service : il en compte "
+                       "{count}."),
+        "or": _("{a} ou {b}"),
+        "sessions_invalid": _("Indiquez un nombre entier de séances, de 1 à {max}."),
+        # What the screen reader hears.
+        "added": _("Chèque {code} ajouté au panier."),
+        "accepted": _("Chèque {code} : à encaisser. {basket}"),
+        "refused_row": _("Chèque {code} refusé : {reason}"),
+        "removed": _("Chèque {code} retiré du panier."),
+        "basket_total": {"one": _("{count} chèque, {total}."),
+                         "other": _("{count} chèques, {total}.")},
         "redeeming": _("Encaissement en cours…"),
-        "redeemed": {"one": _("{count} chèque encaissé — total {total}."),
-                     "other": _("{count} chèques encaissés — total {total}.")},
+        "redeemed": {"one": _("{count} chèque encaissé"),
+                     "other": _("{count} chèques encaissés")},
+        "redeemed_for": _("pour « {service} »"),
         "see_history": _("Voir l’historique"),
         "offline_basket": _("Pas de connexion : le panier est gardé et sera envoyé dès le "
                             "retour du réseau."),
-        "camera_needs_https": _("La caméra n’est disponible que sur une connexion sécurisée "
-                                "(HTTPS) ou sur localhost. Saisissez le code à la main."),
+        "camera_needs_https": _("La caméra ne fonctionne que sur une connexion sécurisée "
+                                "(HTTPS). Saisissez le code à la main, ou ouvrez le site en "
+                                "https://."),
         "camera_opening": _("Ouverture de la caméra…"),
         "camera_ready": _("Présentez le QR code du chèque devant la caméra."),
         "cheque_added": _("Chèque {code} ajouté."),
         "camera_failed": _("Impossible d’utiliser la caméra. Saisissez le code à la main."),
+        "camera_stopped": _("Caméra arrêtée."),
     }
 
 
@@ -112,42 +150,101 @@ def history(request):
 
 
 def _csv(redemptions):
+    """The history as CSV: each redemption with its statement, the statement's date and
+    the day the structure was paid (cheques.reimbursement.payment_dates)."""
     header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
-              _("montant (€)"), _("annulé le")]
+              _("montant (€)"), _("annulé le"), _("relevé"),
+              *reimbursement.PAYMENT_DATE_HEADERS]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
          r.cheque.number, r.service.display_label,
          r.mediator.get_full_name() or r.mediator.username,
          format_decimal(r.amount_cents),
-         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else ""]
-        for r in redemptions.iterator()
+         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
+         r.statement.reference if r.statement_id else "",
+         *reimbursement.payment_dates(r.statement)]
+        for r in redemptions.select_related("statement").iterator()
     )
     return spreadsheet_csv("encaissements.csv", itertools.chain([header], rows))
 
 
 @login_required
-@require_POST
 def undo(request, pk):
     found = access.visible_redemption(request.user, pk)
-    return perform(request, lambda: redemption.undo(redemption=found, user=request.user),
-                   _("L’encaissement du chèque %(number)s est annulé.")
-                   % {"number": found.cheque.number}, reverse("redemption-history"))
+    history = reverse("redemption-history")
+    asked = confirm_first(
+        request, title=_("Annuler l’encaissement du chèque %(number)s ?")
+        % {"number": found.cheque.number},
+        consequence=_("L’encaissement du %(date)s à %(place)s (%(service)s, %(amount)s) sera "
+                      "annulé : le chèque redevient utilisable et le lieu ne sera pas "
+                      "remboursé pour cet encaissement.") % {
+            "date": date_format(timezone.localtime(found.redeemed_at),
+                                "SHORT_DATETIME_FORMAT"),
+            "place": found.place.name, "service": found.service.label,
+            "amount": format_euros(found.amount_cents)},
+        button=_("Annuler l’encaissement"), cancel=history)
+    return asked or perform(
+        request, lambda: redemption.undo(redemption=found, user=request.user),
+        _("L’encaissement du chèque %(number)s est annulé.") % {"number": found.cheque.number},
+        history)
 
 
 def public_cheque(request, code):
-    """What a phone shows when it scans a cheque: its value and validity, and where to use
-    it; never who holds it or where it was used. Only for a valid signature."""
+    """What a phone shows when it scans a cheque: its state, judged as the scan page judges
+    it (cheques.lifecycle.status), its value, the services and the territory where it is
+    accepted, its last day, and the map of the places that take it; never who holds it or
+    where it was used. Only for a valid signature: without one, the form that asks for the
+    code (cheque_check)."""
     signature = request.GET.get("s", "")
     if not codes.verify_signature(code, signature):  # before any database query
-        raise Http404
+        return _check_form(request, CodeForm(initial={"code": _printable(code)}),
+                           tampered=bool(signature))
     if request.user.is_authenticated and places_for_redemption(request.user).exists():
         return redirect(f"{reverse('redemption-scan')}?{urlencode({'code': code, 's': signature})}")
     cheque = (Cheque.objects.select_related("order", "order__funder")
               .filter(code=codes.normalise(code)).first())
     if cheque is None:
         raise Http404
+    order = cheque.order
     return render(request, "cheques/redemption/public_cheque.html", {
         "cheque": cheque,
-        "usable": cheque.state in Cheque.OPEN_STATES
-        and timezone.localdate() <= cheque.order.expiry_date,
+        "status": lifecycle.status(cheque),
+        "services": list(order.allowed_services.order_by("category__position", "position")
+                         .values_list("label", flat=True)),
+        "territory": order.territory_names,
+        "map_path": order.map_path,
     })
+
+
+def _printable(code):
+    """A code from the address, as printed, when it looks like one; else nothing."""
+    code = codes.normalise(code)
+    return codes.format_code(code) if codes.is_well_formed(code) else ""
+
+
+def _check_form(request, form, *, checked=None, tampered=False, http_status=200):
+    return render(request, "cheques/redemption/cheque_check.html", {
+        "form": form, "checked": checked, "tampered": tampered}, status=http_status)
+
+
+@ratelimit.limited("cheque_lookup", gettext_lazy(
+    "Trop de vérifications de chèques depuis votre connexion."))
+def cheque_check(request):
+    """A code typed without its QR signature: throttled like every look-up (per address, or
+    per account when signed in, and the failures counted by cheques.guard), it tells only
+    the cheque's value, validity and state."""
+    if request.method != "POST":
+        return _check_form(request, CodeForm())
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        return _check_form(request, form, http_status=400)
+    try:
+        with guard.counting_failures(request):
+            cheque = lifecycle.lookup_cheque(form.cleaned_data["code"])
+    except DomainError as error:
+        form_error(form, "code", error)
+        return _check_form(request, form, http_status=error.status)
+    return _check_form(request, CodeForm(), checked={
+        "code": cheque.display_code, "value": cheque.face_value_cents,
+        "valid_until": cheque.order.valid_until, "accepted_until": cheque.order.expiry_date,
+        "state": lifecycle.status(cheque)})

@@ -1,6 +1,8 @@
 """Web pages of reimbursement: the operator starts runs, validates statements, groups them
-into SEPA payment batches and marks batches paid; place managers read and download their
-structure's statements (PDF, CSV). Who sees what: cheques.access."""
+into SEPA payment batches, uploads the bank's files (status reports, account notifications
+and statements) or marks batches paid by hand, corrects redemptions after their statement
+and grants goodwill payments; place managers read and download their structure's statements
+(PDF, CSV) with their payment dates. Who sees what: cheques.access."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +13,13 @@ from django.views.decorators.http import require_POST
 
 from aptic.errors import DomainError
 from aptic.http import attachment
+from aptic.l10n import format_euros
 from aptic.permissions import is_operator
-from aptic.web import perform, show_refusal
+from aptic.web import confirm_first, perform, show_refusal
 
-from .. import access, reimbursement
-from ..models import PaymentBatch, Statement
+from .. import access, bank_reasons, bank_reports, corrections, reimbursement
+from ..models import Adjustment, BankFile, PaymentBatch, Redemption, Statement
+from .forms import BankFileForm, CorrectionForm, GoodwillForm
 
 
 def _statement(request, pk):
@@ -50,6 +54,8 @@ def home(request):
             "payable": payable,
             "blocked": reimbursement.blocked_structures(),
             "batches": PaymentBatch.objects.all()[:50],
+            "bank_file_form": BankFileForm(),
+            "bank_files": BankFile.objects.select_related("uploaded_by")[:20],
         })
     return render(request, "cheques/reimbursement/home.html", context)
 
@@ -75,12 +81,18 @@ def start_run(request):
 @login_required
 def statement_detail(request, pk):
     statement = _statement(request, pk)
+    transfers = list(statement.transfers.select_related("batch").order_by("pk"))
+    for transfer in transfers:
+        transfer.reason = bank_reasons.label(transfer.reason_code) \
+            if transfer.state == transfer.State.REJECTED else ""
     return render(request, "cheques/reimbursement/statement.html", {
         "statement": statement,
         "lines": statement.lines.order_by("redeemed_at", "id")[:2000],
         "totals": reimbursement.totals(statement),
         "operator": is_operator(request.user),
         "blocked": reimbursement.blocked_reason(statement.structure),
+        "statement_date": reimbursement.statement_date(statement),
+        "transfers": transfers,
     })
 
 
@@ -118,13 +130,125 @@ def create_batch(request):
 
 @login_required
 def batch_sepa(request, pk):
-    return attachment(*reimbursement.sepa_download(_batch(request, pk)))
+    """The batch's SEPA file; downloading it is giving it to the bank (a draft is sent)."""
+    batch = _batch(request, pk)
+    response = attachment(*reimbursement.sepa_download(batch))
+    reimbursement.mark_sent(batch, actor=request.user)
+    return response
+
+
+@login_required
+def batch_detail(request, pk):
+    batch = _batch(request, pk)
+    transfers = list(batch.credit_transfers.select_related("statement", "structure")
+                     .order_by("pk"))
+    for transfer in transfers:
+        transfer.reason = bank_reasons.label(transfer.reason_code) \
+            if transfer.state == transfer.State.REJECTED else ""
+    return render(request, "cheques/reimbursement/batch.html", {
+        "batch": batch, "transfers": transfers,
+        "bank_files": batch.bank_files.select_related("uploaded_by").order_by("-uploaded_at"),
+        "bank_file_form": BankFileForm(),
+    })
 
 
 @login_required
 @require_POST
+def bank_file_upload(request):
+    """The operator uploads a file of the bank (pain.002, camt.054, camt.053)."""
+    access.require(access.may_correct_redemptions(request.user),
+                   _("Seul l’opérateur dépose les fichiers de la banque."))
+    back = reverse("reimbursement-home")
+    form = BankFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    upload = form.cleaned_data["file"]
+    try:
+        outcome = bank_reports.read(upload.read(bank_reports.MAX_BYTES + 1), actor=request.user,
+                                    name=upload.name)
+    except DomainError as error:
+        return show_refusal(request, error, back)
+    (messages.info if outcome.duplicate else messages.success)(
+        request, bank_reports.summary_text(outcome))
+    return redirect(back)
+
+
+@login_required
+def corrections_home(request):
+    """The operator's corrections: a wrong redemption after its statement, a goodwill
+    payment, and what is still to carry on the structures' next statements."""
+    access.require(access.may_correct_redemptions(request.user),
+                   _("Seul l’opérateur peut faire cela."))
+    return _corrections_page(request)
+
+
+def _corrections_page(request, *, correction_form=None, goodwill_form=None, status=200):
+    return render(request, "cheques/reimbursement/corrections.html", {
+        "correction_form": correction_form or CorrectionForm(),
+        "goodwill_form": goodwill_form or GoodwillForm(),
+        "pending": reimbursement.pending_adjustments(),
+        "adjustments": Adjustment.objects.select_related(
+            "structure", "redemption__cheque", "original_statement", "created_by")
+        .order_by("-created_at", "-pk")[:100],
+    }, status=status)
+
+
+@login_required
+@require_POST
+def correct_redemption(request):
+    access.require(access.may_correct_redemptions(request.user),
+                   _("Seul l’opérateur corrige un encaissement."))
+    back = reverse("reimbursement-corrections")
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _corrections_page(request, correction_form=form, status=400)
+    found = (Redemption.objects.filter(cheque__number=form.cleaned_data["cheque"],
+                                       undone_at=None).first())
+    if found is None:
+        messages.error(request, _("Aucun encaissement en cours pour le chèque %(number)s.")
+                       % {"number": form.cleaned_data["cheque"]})
+        return redirect(back)
+    return perform(
+        request, lambda: corrections.correct_redemption(
+            found, actor=request.user, reason=form.cleaned_data["reason"]),
+        lambda done: (_("Encaissement du chèque %(number)s corrigé : %(amount)s à déduire du "
+                        "prochain relevé de %(structure)s.") if done.correction_made else
+                      _("Encaissement du chèque %(number)s corrigé : il ne sera pas payé."))
+        % {"number": found.cheque.number, "structure": found.structure.name,
+           "amount": format_euros(found.amount_cents)},
+        back)
+
+
+@login_required
+@require_POST
+def grant_goodwill(request):
+    access.require(access.may_correct_redemptions(request.user),
+                   _("Seul l’opérateur accorde un geste commercial."))
+    back = reverse("reimbursement-corrections")
+    form = GoodwillForm(request.POST)
+    if not form.is_valid():
+        return _corrections_page(request, goodwill_form=form, status=400)
+    data = form.cleaned_data
+    return perform(
+        request, lambda: corrections.goodwill(data["structure"], amount_cents=data["amount"],
+                                              reason=data["reason"], actor=request.user),
+        _("Geste commercial enregistré : il figurera sur le prochain relevé de "
+          "%(structure)s.") % {"structure": data["structure"].name}, back)
+
+
+@login_required
 def batch_paid(request, pk):
     batch = _batch(request, pk)
-    return perform(request, lambda: reimbursement.mark_paid(batch, actor=request.user),
-                   _("Lot n° %(id)s payé : les chèques sont remboursés.") % {"id": batch.pk},
-                   reverse("reimbursement-home"))
+    asked = confirm_first(
+        request, title=_("Marquer payé le lot n° %(id)s ?") % {"id": batch.pk},
+        consequence=_("Confirmez seulement si la banque a exécuté les virements de ce lot "
+                      "(%(count)s, %(total)s) : ses relevés seront payés et leurs chèques "
+                      "remboursés.")
+        % {"count": batch.transfers, "total": format_euros(batch.total_cents)},
+        button=_("Marquer payé"), cancel=reverse("reimbursement-home"))
+    return asked or perform(request, lambda: reimbursement.mark_paid(batch, actor=request.user),
+                            _("Lot n° %(id)s payé : les chèques sont remboursés.")
+                            % {"id": batch.pk}, reverse("reimbursement-home"))

@@ -15,7 +15,7 @@ from aptic.inputs import parse_int
 from aptic.l10n import format_decimal, format_euros, format_grouped, format_plain
 from aptic.permissions import is_operator
 
-from .. import access, reporting
+from .. import access, funnel, reporting
 from ..models import Order
 
 CSV_TABLES = ("summary", "orders", "months", "services", "places", "departments", "profile")
@@ -36,9 +36,21 @@ def funder_scope(request):
     return orders, funders, chosen
 
 
+def narrowed_to_order(request, orders):
+    """The one order of `?order=` among `orders` (404 for a malformed or unseen one), or
+    `orders` as they are without it."""
+    raw = request.GET.get("order") or ""
+    if not raw:
+        return orders
+    if parse_int(raw) is None:
+        raise Http404
+    return Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+
+
 def dashboard_data(orders):
     places = reporting.by_place(orders)
     return {
+        "idle": funnel.idle_stock(orders),
         "summary": reporting.summary(orders),
         "months": reporting.by_month(orders),
         "services": reporting.by_service(orders),
@@ -70,38 +82,44 @@ def axis_ticks(maximum):
         magnitude *= 10
 
 
-def bar_chart(points, *, money=False, width=720, height=260):
-    """Geometry of a bar chart (templates/cheques/reporting/_bar_chart.html) of
-    [(month, value)]: counts, or amounts in cents drawn on an axis in whole euros."""
-    if not points:
+def bar_chart(rows, *, money=False, width=720, height=260):
+    """Geometry of a bar chart per month (templates/cheques/reporting/_month_bars.html):
+    `rows` are [(month, value, …)], one bar per value (a series each, one colour per series
+    when there are several). Values are counts, or amounts in cents drawn on an axis of
+    whole euros (`money`)."""
+    if not rows:
         return None
     left, right, top, bottom = 64 if money else 48, 8, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     unit = 100 if money else 1  # an amount's axis counts euros
-    ticks = axis_ticks(max(value for _month, value in points) / unit)
+    ticks = axis_ticks(max(max(values) for _month, *values in rows) / unit)
     ceiling = ticks[-1] * unit
+    series = len(rows[0]) - 1
+    slot = plot_w / len(rows)
+    bar_w = slot * (0.7 if series == 1 else 0.8 / series)
+    label_every = max(1, math.ceil(len(rows) / 12))  # twelve month names at most
 
     def y_of(value):
         return round(top + plot_h - plot_h * value / ceiling, 2)
 
-    def label(value):
+    def text(value):
         return format_euros(value, whole=True) if money else format_grouped(value)
 
-    slot = plot_w / len(points)
     bars = [{
-        "x": round(left + index * slot + slot * 0.15, 2), "w": round(slot * 0.7, 2),
-        "y": y_of(value), "h": round(top + plot_h - y_of(value), 2),
+        "x": round(left + index * slot + slot * (0.15 if series == 1 else 0.1)
+                   + number * bar_w, 2),
+        "w": round(bar_w, 2), "y": y_of(value), "h": round(top + plot_h - y_of(value), 2),
+        "series": number if series > 1 else None, "month": month, "text": text(value),
         "label_x": round(left + index * slot + slot / 2, 2),
-        "month": month, "value": value, "label": label(value),
-    } for index, (month, value) in enumerate(points)]
+        "named": number == 0 and index % label_every == 0,
+    } for index, (month, *values) in enumerate(rows) for number, value in enumerate(values)]
     return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "money": money,
-            "ticks": [{"y": y_of(tick * unit), "label": label(tick * unit)} for tick in ticks],
-            "label_every": max(1, math.ceil(len(points) / 12))}
+            "bottom": top + plot_h, "bars": bars,
+            "ticks": [{"y": y_of(tick * unit), "text": text(tick * unit)} for tick in ticks]}
 
 
 def month_charts(months):
-    """The two charts of redemptions per month: how many cheques, and their amount."""
+    """The dashboard's two charts of redemptions per month: how many, and their amount."""
     return (bar_chart([(month, n) for month, n, _cents in months]),
             bar_chart([(month, cents) for month, _n, cents in months], money=True))
 
@@ -158,6 +176,49 @@ def csv_rows(table, data, rows_of_orders):
                 yield [names[key], row.label, row.count]
 
 
+FUNNEL_TABLES = ("orders", "prescribers", "territories", "months")
+
+
+def _funnel_cells(figures):
+    counts, rates, delays = figures.counts, figures.rates, figures.delays
+
+    def number(value):
+        return "" if value is None else format_plain(value)
+
+    return [counts["issued"], counts["handed_out"], number(rates["handed_out"]),
+            number(delays["handed_out"]), counts["started"], number(rates["started"]),
+            number(delays["started"]), counts["completed"], number(rates["completed"]),
+            number(delays["completed"]), figures.moved]
+
+
+def _funnel_header():
+    return [_("carnets émis"), _("remis"), _("taux de remise (%)"),
+            _("délai médian de remise (jours)"), _("entamés"), _("taux d’entame (%)"),
+            _("délai médian remise → 1er chèque (jours)"), _("entièrement utilisés"),
+            _("taux d’utilisation complète (%)"),
+            _("délai médian 1er → dernier chèque (jours)"), _("carnets déplacés")]
+
+
+def funnel_csv_rows(table, data):
+    if table == "orders":
+        yield [_("commande"), _("financeur"), *_funnel_header()]
+        for order, figures in data["orders"]:
+            yield [order.pk, order.funder.name, *_funnel_cells(figures)]
+    elif table == "prescribers":
+        yield [_("prescripteur"), *_funnel_header(), _("carnets reçus"), _("carnets cédés")]
+        for label, _organisation, figures in data["prescribers"]:
+            yield [label, *_funnel_cells(figures), figures.moved_in, figures.moved_out]
+    elif table == "territories":
+        yield [_("département"), _("commune"), *_funnel_header()]
+        for department, commune, _label, figures in data["territories"]:
+            yield [department, commune, *_funnel_cells(figures)]
+    elif table == "months":
+        yield [_("mois"), _("carnets remis"), _("carnets entamés"),
+               _("carnets entièrement utilisés")]
+        for month, handed, started, completed in data["months"]:
+            yield [month.strftime("%Y-%m"), handed, started, completed]
+
+
 def csv_response(table, data, rows_of_orders, name):
     return spreadsheet_csv(f"{name}-{table}.csv", csv_rows(table, data, rows_of_orders))
 
@@ -207,14 +268,35 @@ def order_dashboard(request, pk):
 
 
 @login_required
+def funnel_page(request):
+    """/financeur/entonnoir/: issued → handed out → started → fully used, per order,
+    prescriber and territory, by month, with CSV exports and the idle stock."""
+    orders, funders, chosen = funder_scope(request)
+    orders = narrowed_to_order(request, orders)
+    data = funnel.report(orders)
+    table = request.GET.get("format") == "csv" and request.GET.get("table")
+    if table:
+        if table not in FUNNEL_TABLES:
+            raise Http404
+        return spreadsheet_csv(f"entonnoir-{table}.csv", funnel_csv_rows(table, data))
+    query = {k: v for k, v in request.GET.items() if k in ("funder", "order")}
+    return render(request, "cheques/reporting/funnel.html", {
+        **data,
+        "idle": funnel.idle_stock(orders),
+        "funders": list(funders), "chosen": chosen,
+        "show_funder_filter": is_operator(request.user) or len(funders) > 1,
+        "chart": bar_chart(data["months"]),
+        "csv_urls": {name: "?" + urlencode({**query, "format": "csv", "table": name})
+                     for name in FUNNEL_TABLES},
+        "may_move": access.may_move_booklets(request.user),
+    })
+
+
+@login_required
 def places_json(request):
     """GeoJSON of redemptions by place, for the dashboard map (the table says the same)."""
     orders, _funders, _chosen = funder_scope(request)
-    raw = request.GET.get("order") or ""
-    if raw:
-        if parse_int(raw) is None:
-            raise Http404
-        orders = Order.objects.filter(pk=get_object_or_404(orders, pk=parse_int(raw)).pk)
+    orders = narrowed_to_order(request, orders)
     features = [
         {"type": "Feature",
          "geometry": {"type": "Point",

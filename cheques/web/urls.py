@@ -5,15 +5,18 @@ from django.urls import path
 from . import orders, printing, redemption, reimbursement, reporting
 
 urlpatterns = [
-    # Redemption: the scan page, the history, the public page of a cheque.
+    # Redemption: the scan page, the history, the public page of a cheque and the form that
+    # checks a typed code.
     path("encaisser/", redemption.scan, name="redemption-scan"),
     path("encaissements/", redemption.history, name="redemption-history"),
     path("encaissements/<int:pk>/annuler/", redemption.undo, name="redemption-undo"),
+    path("c/", redemption.cheque_check, name="cheque-check"),
     path("c/<str:code>", redemption.public_cheque, name="public-cheque"),
     # Reporting: the funders' and the operator's dashboards.
     path("financeur/tableau-de-bord/", reporting.funder_dashboard, name="funder-dashboard"),
     path("financeur/tableau-de-bord/commande/<int:pk>/", reporting.order_dashboard,
          name="funder-order-dashboard"),
+    path("financeur/entonnoir/", reporting.funnel_page, name="funder-funnel"),
     path("financeur/tableau-de-bord/lieux.json", reporting.places_json,
          name="funder-dashboard-places"),
     path("operateur/tableau-de-bord/", reporting.operator_dashboard,
@@ -35,6 +38,7 @@ urlpatterns = [
     path("operateur/commandes/<int:pk>/refuser/", orders.order_reject, name="order-reject"),
     path("carnets/remise/", orders.booklet_distribute, name="booklet-distribute"),
     path("carnets/annulation/", orders.booklet_cancel, name="booklet-cancel"),
+    path("carnets/deplacer/", orders.booklet_move, name="booklet-move"),
     # Printing.
     path("commandes/<int:pk>/impression/", printing.print_order, name="print-order"),
     path("commandes/<int:pk>/impression/etat.json", printing.print_status,
@@ -46,6 +50,8 @@ urlpatterns = [
          name="print-restart"),
     path("commandes/<int:pk>/reimprimer-un-carnet/", printing.print_reprint,
          name="print-reprint"),
+    path("commandes/<int:pk>/remplacer-un-carnet/", printing.print_replace,
+         name="print-replace"),
     path("impressions/<int:job_pk>/pdf/", printing.print_job_download,
          name="print-job-download"),
     # Reimbursement of places.
@@ -65,4 +71,14 @@ urlpatterns = [
          name="reimbursement-batch-sepa"),
     path("remboursements/lots/<int:pk>/payer/", reimbursement.batch_paid,
          name="reimbursement-batch-paid"),
+    path("remboursements/lots/<int:pk>/", reimbursement.batch_detail,
+         name="reimbursement-batch"),
+    path("remboursements/fichiers-banque/", reimbursement.bank_file_upload,
+         name="reimbursement-bank-file"),
+    path("remboursements/corrections/", reimbursement.corrections_home,
+         name="reimbursement-corrections"),
+    path("remboursements/corrections/encaissement/", reimbursement.correct_redemption,
+         name="reimbursement-correct"),
+    path("remboursements/corrections/geste-commercial/", reimbursement.grant_goodwill,
+         name="reimbursement-goodwill"),
 ]

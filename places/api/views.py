@@ -117,17 +117,19 @@ def filters_from(params):
         supports=search.parse_supports(params.getlist("support")),
         free=flag(params, "free"),
         open_now=flag(params, "open_now"),
+        departments=search.parse_departments(params.getlist("department")),
     )
 
 
 class PlaceSearchView(PublicView):
     """`GET /api/v1/places/?lat=&lon=` (or `postcode=` / `insee=`) `&radius_km=&service=
-    &open_now=&support=&free=&limit=`: qualified places nearest first, with `distance_km`."""
+    &department=&open_now=&support=&free=&limit=`: qualified places nearest first, with
+    `distance_km`. `service` and `department` take several values separated by commas."""
 
     @extend_schema(operation_id="places_search", responses=PlaceSearchSerializer,
                    parameters=query_parameters("lat", "lon", "postcode", "insee", "radius_km",
-                                               "service", "open_now", "support", "free",
-                                               "limit"))
+                                               "service", "department", "open_now",
+                                               "support", "free", "limit"))
     def get(self, request):
         params = request.query_params
         latitude, longitude = number(params, "lat"), number(params, "lon")
@@ -172,7 +174,8 @@ class PlaceGeoJSONView(PublicView):
     the viewport is clustered server-side and cluster points carry `count` instead."""
 
     @extend_schema(operation_id="places_geojson", responses=PlaceFeatureCollectionSerializer,
-                   parameters=query_parameters("bbox", "service", "open_now", "support", "free"))
+                   parameters=query_parameters("bbox", "service", "department", "open_now",
+                                               "support", "free"))
     def get(self, request):
         params = request.query_params
         try:

@@ -1,12 +1,14 @@
 """The national standard of digital-mediation places (« Lieux de médiation numérique »):
-import of v1.0.2 and v0.1 files, export of qualified places in v1.0.2.
+import of v1.0.2 and v0.1 files, export of qualified places in v1.0.2 and for data.inclusion
+(published every day by places.publication).
 
 - vocabulary: the standard's columns, versions, services and enumerated values;
 - values: one value read or written (text, lists, phone numbers, coordinates, dates);
 - reading: a file as a whole (CSV or JSON, encoding, required columns, version);
 - rows: one row mapped onto a Place;
 - importing: the upsert of a file's rows, with its report;
-- exporting: the v1.0.2 CSV of qualified places.
+- exporting: the v1.0.2 CSV of qualified places;
+- inclusion: the same places as data.inclusion's structures and services (schema v0).
 
 Formats (schemas copied in places/data/):
 - v1.0.2: CSV (`,` between columns), multi-valued fields separated by `|`;

@@ -29,6 +29,7 @@ from .values import (
     split_values,
 )
 from .vocabulary import (
+    ACCEPTS_APTIC,
     ACCESS_MODES,
     FEES,
     ITINERANCY,
@@ -359,6 +360,9 @@ def _enumerations(raw, separator, mapper):
     other = lists.pop("other_labels")
     other += split_values(raw.get("autres_formations_labels") or raw.get("labels_autres"),
                           separator)
+    # A place accepts the cheques once qualified here, not because a file (one of our own
+    # exports, read back) says so: the export writes the words from the qualification.
+    other = [label for label in other if label_key(label) != label_key(ACCEPTS_APTIC)]
     return {**lists, "other_labels": ", ".join(dict.fromkeys(other))}
 
 

@@ -28,6 +28,11 @@ V1_ONLY_COLUMNS = {"courriels", "publics_specifiquement_adresses", "prise_en_cha
                    "autres_formations_labels", "modalites_acces", "itinerance",
                    "fiche_acces_libre"}
 
+# What every published place says of itself where a format has room for it: the v1.0.2
+# column `autres_formations_labels`, data.inclusion's `frais_autres` (places.standard.inclusion).
+# Data, not interface: the same French words whatever the reader's language.
+ACCEPTS_APTIC = "Accepte les chèques #APTIC"
+
 V1 = "1.0.2"
 V01 = "0.1"
 SEPARATORS = {V1: "|", V01: ";"}

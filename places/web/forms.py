@@ -266,4 +266,5 @@ class DecisionForm(forms.Form):
                  ("suspend", _("Suspendre")), ("reinstate", _("Rétablir"))]
     decision = forms.ChoiceField(choices=DECISIONS)
     reason = forms.CharField(label=_("Motif (envoyé à la structure)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+                             widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             help_text=_("Obligatoire pour refuser ou suspendre."))

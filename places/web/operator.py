@@ -12,7 +12,7 @@ from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation
 from aptic.web import form_error
 
-from .. import access, banking, claims, qualification, review
+from .. import access, banking, claims, publication, qualification, review
 from ..models import ChangeRequest, Place, Qualification, Request, StructureProfile
 from .forms import DecisionForm, RequestDecisionForm
 from .registry import decide_claim
@@ -41,6 +41,7 @@ def operator_queue(request):
         .select_related("place", "structure", "holder")[:200],
         "changes": ChangeRequest.objects.filter(state=Request.PENDING)
         .select_related("place", "structure")[:200],
+        "open_data_refused": publication.refused_files(),
     })
 
 

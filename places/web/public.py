@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from services.models import Category
+from services.models import Category, Service
 
-from .. import gazetteer, hours, search
+from .. import departments, gazetteer, hours, search
 from ..models import Place
 
 RADIUS_CHOICES = [5, 10, 20, 30, 50, 100, 200]
@@ -52,14 +52,40 @@ def _js_strings():
     }
 
 
-def _search_from_query(params):
-    """The server-side search of the no-JavaScript page: (where, hits) or (message, None)."""
-    filters = search.Filters(
+def _filters_from_query(params):
+    """The filters in the map's address (a malformed value is left out, as if absent)."""
+    try:
+        codes = search.parse_departments(params.getlist("department"))
+    except search.SearchError:
+        codes = []
+    return search.Filters(
         service=params.get("service", "").strip(),
         supports=[code for code in params.getlist("support") if code in search.SUPPORTS],
         free=params.get("free") == "1",
         open_now=params.get("open_now") == "1",
+        departments=codes,
     )
+
+
+def _booklet_filter(filters):
+    """What a booklet's QR code asks of the map (several services, départements), told in
+    words; None for the map's own filters, which its form shows."""
+    if not (filters.departments or len(filters.services) > 1):
+        return None
+    slugs = filters.services
+    labels = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "label"))
+    labels.update(Category.objects.filter(slug__in=slugs).values_list("slug", "label"))
+    return {
+        "services": [labels[slug] for slug in slugs if slug in labels],
+        "departments": [departments.named(code) for code in filters.departments],
+        "service": ",".join(slugs),
+        "department": ",".join(filters.departments),
+    }
+
+
+def _search_from_query(params):
+    """The server-side search of the no-JavaScript page: (where, hits) or (message, None)."""
+    filters = _filters_from_query(params)
     try:
         radius = float(params.get("radius_km") or search.DEFAULT_RADIUS_KM)
     except ValueError:
@@ -88,7 +114,12 @@ def _search_from_query(params):
 
 def public_map(request):
     """The front door for beneficiaries: find a qualified place near home."""
+    filters = _filters_from_query(request.GET)
+    booklet_filter = _booklet_filter(filters)
     context = {
+        "booklet_filter": booklet_filter,
+        # A filtered map opens on the places it keeps.
+        "extent": search.extent(filters) if booklet_filter else None,
         "service_choices": _service_choices(),
         "supports": [(code, search.SUPPORT_LABELS[code]) for code in MAP_SUPPORTS],
         "radius_choices": RADIUS_CHOICES,

@@ -1,13 +1,16 @@
-"""The pages of places (French URLs): the public map and a place's page, structures joining
-the scheme and their space, the operator's qualification queue."""
+"""The pages of places (French URLs): the public map and a place's page, the open data,
+structures joining the scheme and their space, the operator's qualification queue."""
 
 from django.urls import path
 
-from . import operator, public, registry
+from . import opendata, operator, public, registry
 
 urlpatterns = [
     path("lieux/", public.public_map, name="public-map"),
     path("lieux/<int:pk>/", public.place_detail, name="place-detail"),
+    path("donnees/", opendata.open_data, name="open-data"),
+    path("donnees/lieux/<int:pk>.json", opendata.place_record, name="open-data-place"),
+    path("donnees/<str:name>", opendata.published_file, name="open-data-file"),
     path("structure/inscription/", registry.signup, name="registry-signup"),
     path("structure/inscription/confirmer/<str:token>/", registry.signup_confirm,
          name="registry-signup-confirm"),

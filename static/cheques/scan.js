@@ -1,6 +1,13 @@
 /* The scan page: typed or scanned cheques go into a basket that is redeemed in one request.
    The basket and its idempotency key survive a reload or a lost connection (localStorage),
-   so a retry never pays a cheque twice. No framework, no CDN. */
+   so a retry never pays a cheque twice. No framework, no CDN.
+
+   The parts, each a plain function so that another layer (an offline queue) can wrap them:
+   addCode(code, signature) puts a cheque in the basket and checks it; checkItem(item) asks
+   the server whether it can pay the chosen service at the chosen place; renderBasket()
+   draws the rows, the total, the price and why the button waits; submitBasket() sends the
+   basket through sendBasket(payload), which answers {status, body}; showSuccess(body)
+   shows what was paid. The camera (startCamera/stopCamera) only calls addCode. */
 (function () {
   "use strict";
   var root = document.getElementById("scan");
@@ -11,6 +18,7 @@
   var DAMM = data("scan-damm");
   var ALPHABET = data("scan-alphabet");
   var MESSAGES = data("scan-messages");
+  var MAX_SESSIONS = parseInt(root.dataset.maxSessions, 10);
   /* A message of the page's language, its {name} slots filled; a {one, other} pair picks
      by values.count. */
   function t(key, values) {
@@ -26,23 +34,19 @@
 
   var el = function (id) { return document.getElementById(id); };
   var placeInput = el("place"), serviceSelect = el("service"), confirmButton = el("confirm");
+  var sessionsInput = el("sessions"), sessionsError = el("sessions_error");
   var hint = el("manual-hint"), codeInput = el("manual-code"), result = el("result");
+  var announcer = el("announcer");
   var defaultHint = hint.textContent;
 
+  /* What other layers may wrap or call (sendBasket first of all). */
+  var api = window.APTICScan = {};
+
+  /* --- small helpers --- */
   function newKey() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
     return "k-" + Date.now() + "-" + Math.random().toString(16).slice(2);
   }
-  function load() {
-    try {
-      var saved = JSON.parse(localStorage.getItem(STORAGE));
-      if (saved && saved.items) { return saved; }
-    } catch (e) { /* a corrupt basket is dropped */ }
-    return { key: newKey(), items: [], pending: false };
-  }
-  var basket = load();
-  function save() { localStorage.setItem(STORAGE, JSON.stringify(basket)); }
-
   function normalise(text) {
     return (text || "").toUpperCase().replace(/[\s\-\u00a0]/g, "")
       .replace(/O/g, "0").replace(/[IL]/g, "1");
@@ -63,87 +67,247 @@
     hint.textContent = text;
     hint.classList.toggle("error", !!isError);
   }
+  /* Said once by screen readers (the live region is emptied first so that the same words
+     twice are still announced). */
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
 
-  /* --- the basket --- */
+  /* --- the basket, kept across reloads --- */
+  function emptyBasket() { return { key: newKey(), items: [], pending: false }; }
+  function load() {
+    try {
+      var saved = JSON.parse(localStorage.getItem(STORAGE));
+      if (saved && Array.isArray(saved.items)) { return saved; }
+    } catch (e) { /* a corrupt basket is dropped */ }
+    return emptyBasket();
+  }
+  var basket = load();
+  function save() { localStorage.setItem(STORAGE, JSON.stringify(basket)); }
+  function findItem(code) {
+    return basket.items.filter(function (item) { return item.code === code; })[0] || null;
+  }
+
   function currentPlace() {
     var id = parseInt(placeInput.value, 10);
     return places.filter(function (p) { return p.id === id; })[0] || places[0];
   }
-  function renderServices() {
-    var allowed = null;
-    basket.items.forEach(function (item) {
-      var list = item.info && item.info.allowed_services;
-      if (list && list.length) {
-        allowed = allowed === null ? list.slice() : allowed.filter(function (s) { return list.indexOf(s) >= 0; });
-      }
-    });
+  function currentService() {
+    var slug = serviceSelect.value;
+    return currentPlace().services.filter(function (s) { return s.slug === slug; })[0] || null;
+  }
+  /* The number of sessions typed: null when empty, NaN when it is not a whole number in
+     range. */
+  function sessions() {
+    var text = sessionsInput.value.trim();
+    if (!text) { return null; }
+    if (!/^[0-9]+$/.test(text)) { return NaN; }
+    var n = parseInt(text, 10);
+    return n >= 1 && n <= MAX_SESSIONS ? n : NaN;
+  }
+  function fillServices() {
     var previous = serviceSelect.value;
-    serviceSelect.innerHTML = "";
+    while (serviceSelect.options.length > 1) { serviceSelect.remove(1); }
     currentPlace().services.forEach(function (service) {
-      if (allowed !== null && allowed.indexOf(service.slug) < 0) { return; }
       var option = document.createElement("option");
       option.value = service.slug;
-      option.textContent = service.label + " — " + t("cheques", { count: service.cheques });
+      option.textContent = t("service_option", {
+        service: service.label, price: t("cheques", { count: service.cheques }) });
       serviceSelect.appendChild(option);
     });
-    if (previous) { serviceSelect.value = previous; }
-    el("service-help").textContent = serviceSelect.options.length ? "" :
-      t("no_common_service");
+    serviceSelect.value = previous;
+    if (serviceSelect.value !== previous) { serviceSelect.value = ""; }
   }
-  function render() {
+
+  /* --- what the basket says --- */
+  function counts() {
+    var c = { ok: 0, refused: 0, checking: 0, total: 0 };
+    basket.items.forEach(function (item) {
+      if (item.state === "ok") { c.ok += 1; c.total += item.info.face_value_cents; }
+      else if (item.state === "refused") { c.refused += 1; }
+      else { c.checking += 1; }
+    });
+    return c;
+  }
+  /* The counts of cheques that pay the chosen service: exactly sessions × price, or any
+     multiple of the price. The server checks the same rule (cheques.redemption). */
+  function priceCheck(service, count) {
+    var price = service.cheques, wanted = sessions();
+    if (wanted) { return { ok: count === wanted * price, expected: [wanted * price] }; }
+    var lower = count - count % price;
+    var expected = [lower, lower + price].filter(function (n) { return n > 0; });
+    return { ok: count > 0 && count % price === 0, expected: expected };
+  }
+  function expectedText(expected) {
+    var counted = expected.map(function (n) { return t("cheques", { count: n }); });
+    return counted.length > 1 ? t("or", { a: counted[0], b: counted[1] }) : counted[0];
+  }
+  function whyDisabled(c) {
+    var service = currentService();
+    if (basket.pending) { return t("redeeming"); }
+    if (!basket.items.length) { return t("why_empty"); }
+    if (!service) { return t("why_no_service"); }
+    if (c.checking) { return t("why_checking"); }
+    if (c.refused) { return t("why_refused", { count: c.refused }); }
+    if (Number.isNaN(sessions())) { return t("why_sessions"); }
+    var price = priceCheck(service, c.ok);
+    if (!price.ok) { return t("why_count", { expected: expectedText(price.expected), count: c.ok }); }
+    return "";
+  }
+  function renderPrice(c) {
+    var service = currentService(), status = el("price-status");
+    if (!service) { status.textContent = ""; return; }
+    var parts = [t("price_rule", { service: service.label, price: t("cheques", { count: service.cheques }) })];
+    var wanted = sessions();
+    if (wanted) {
+      parts.push(t("price_sessions", { count: wanted, expected: t("cheques", { count: wanted * service.cheques }) }));
+    } else if (service.cheques > 1) {
+      parts.push(t("price_multiple", { price: service.cheques,
+        choices: [1, 2, 3].map(function (n) { return n * service.cheques; }).join(", ") }));
+    }
+    if (basket.items.length) {
+      var price = priceCheck(service, c.ok);
+      parts.push(price.ok ? t("price_ok", { count: c.ok / service.cheques }) : t("basket_count", { count: c.ok }));
+    }
+    status.textContent = parts.join(" ");
+  }
+  function renderSessions() {
+    var bad = Number.isNaN(sessions());
+    sessionsError.hidden = !bad;
+    sessionsError.textContent = bad ? t("sessions_invalid", { max: MAX_SESSIONS }) : "";
+    sessionsInput.setAttribute("aria-invalid", bad ? "true" : "false");
+    sessionsInput.setAttribute("aria-describedby", "sessions_helptext" + (bad ? " sessions_error" : ""));
+    el("sessions-field").classList.toggle("has-error", bad);
+  }
+  function cell(row, label, content, className) {
+    var td = document.createElement("td");
+    td.setAttribute("data-label", label);
+    if (className) { td.className = className; }
+    if (content instanceof Node) { td.appendChild(content); } else { td.textContent = content; }
+    row.appendChild(td);
+    return td;
+  }
+  var headers = Array.prototype.map.call(
+    document.querySelectorAll("#basket-table thead th"), function (th) { return th.textContent.trim(); });
+  function renderBasket() {
     var body = el("basket");
     body.innerHTML = "";
-    var total = 0, ready = basket.items.length > 0;
-    basket.items.forEach(function (item, index) {
+    basket.items.forEach(function (item) {
       var row = document.createElement("tr");
       var info = item.info || {};
-      var state = item.error ? item.error : (info.redeemable ? t("to_redeem") : (info.refusal ? info.refusal.detail : t("checking")));
-      if (!info.redeemable) { ready = false; } else { total += info.face_value_cents; }
-      [["code", display(item.code)], ["num", info.face_value_cents ? euros(info.face_value_cents) : "—"],
-       ["", shortDate(info.valid_until)], ["", state]].forEach(function (cell, i) {
-        var td = document.createElement("td");
-        if (cell[0] === "num") { td.className = "num"; }
-        if (i === 0) { var c = document.createElement("code"); c.textContent = cell[1]; td.appendChild(c); }
-        else { td.textContent = cell[1]; }
-        row.appendChild(td);
-      });
+      row.className = "row-" + (item.state || "checking");
+      var code = document.createElement("code"); code.textContent = display(item.code);
+      cell(row, headers[0], code, "code");
+      cell(row, headers[1], info.face_value_cents ? euros(info.face_value_cents) : "—", "num");
+      cell(row, headers[2], shortDate(info.valid_until) || "—", "valid");
+      var state = document.createElement("span");
+      if (item.state === "refused") {
+        var badge = document.createElement("strong"); badge.className = "badge err";
+        badge.textContent = t("refused");
+        state.appendChild(badge);
+        state.appendChild(document.createTextNode(" " + item.refusal.detail));
+      } else {
+        state.textContent = item.state === "ok" ? t("to_redeem")
+          : (item.state === "offline" ? t("offline_check") : t("checking"));
+      }
+      cell(row, headers[3], state, "state");
       var remove = document.createElement("button");
       remove.type = "button"; remove.className = "danger"; remove.textContent = t("remove");
       remove.setAttribute("aria-label", t("remove_cheque", { code: display(item.code) }));
-      remove.addEventListener("click", function () {
-        basket.items.splice(index, 1); save(); render();
-      });
-      var td = document.createElement("td"); td.appendChild(remove); row.appendChild(td);
+      remove.addEventListener("click", function () { removeCode(item.code); });
+      cell(row, "", remove, "remove");
       body.appendChild(row);
     });
+    var c = counts();
     el("basket-table").hidden = basket.items.length === 0;
     el("basket-empty").hidden = basket.items.length > 0;
-    el("basket-total").textContent = euros(total);
-    renderServices();
-    confirmButton.disabled = !ready || !serviceSelect.value || basket.pending;
+    el("basket-total").textContent = euros(c.total);
+    el("basket-count").textContent = basket.items.length ? "(" + t("cheques", { count: c.ok }) + ")" : "";
+    renderSessions();
+    renderPrice(c);
+    var why = whyDisabled(c);
+    el("confirm-reason").textContent = why;
+    confirmButton.disabled = why !== "";
+  }
+  function basketWords() {
+    var c = counts();
+    return t("basket_total", { count: c.ok, total: euros(c.total) });
   }
 
-  function lookup(item) {
-    var url = root.dataset.lookupUrl + item.code + "/" + (item.signature ? "?s=" + encodeURIComponent(item.signature) : "");
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+  /* --- checking a cheque for this place and service --- */
+  function lookupUrl(item) {
+    var query = [];
+    if (item.signature) { query.push("s=" + encodeURIComponent(item.signature)); }
+    query.push("place=" + encodeURIComponent(currentPlace().id));
+    if (serviceSelect.value) { query.push("service=" + encodeURIComponent(serviceSelect.value)); }
+    return root.dataset.lookupUrl + item.code + "/?" + query.join("&");
+  }
+  function checkItem(item, quiet) {
+    item.state = "checking";
+    var asked = lookupUrl(item);
+    item.asked = asked;
+    return fetch(asked, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (body) {
-          if (response.ok) { item.info = body; item.error = null; }
-          else { item.info = null; item.error = body.detail || t("error_status", { status: response.status }); }
+          if (item.asked !== asked) { return; }  /* an answer overtaken by a later question */
+          if (response.ok) {
+            item.info = body;
+            item.refusal = body.refusal;
+            item.state = body.redeemable ? "ok" : "refused";
+          } else {
+            item.info = null;
+            item.refusal = { code: body.code, detail: body.detail || t("error_status", { status: response.status }) };
+            item.state = "refused";
+          }
+          if (!quiet || item.state === "refused") {
+            announce(item.state === "ok" ? t("accepted", { code: display(item.code), basket: basketWords() })
+              : t("refused_row", { code: display(item.code), reason: item.refusal.detail }));
+          }
         });
       })
-      .catch(function () { item.error = t("offline_check"); })
-      .then(function () { save(); render(); });
+      .catch(function () { item.state = "offline"; })
+      .then(function () { save(); renderBasket(); });
   }
-  function add(code, signature) {
-    if (basket.items.some(function (item) { return item.code === code; })) {
-      setHint(t("already_in_basket"), true);
-      return;
+  /* A new place or service changes the answer only for cheques whose funder restricts
+     services or territory (and for those not checked yet): the others are not asked again,
+     which keeps a large basket under the look-up throttle. */
+  function dependsOnPlaceOrService(item) {
+    if (item.state === "refused") {
+      return ["service_not_allowed", "territory_not_allowed"].indexOf(item.refusal && item.refusal.code) >= 0;
     }
-    var item = { code: code, signature: signature || null, info: null, error: null };
+    if (item.state !== "ok" || !item.info) { return true; }
+    return (item.info.allowed_services || []).length > 0 || (item.info.territory || []).length > 0;
+  }
+  function checkAll() {
+    basket.items.forEach(function (item) { if (dependsOnPlaceOrService(item)) { checkItem(item, true); } });
+    save(); renderBasket();
+  }
+
+  /* --- adding and removing --- */
+  api.addCode = function (code, signature) { return addCode(code, signature); };
+  function addCode(code, signature) {
+    if (findItem(code)) {
+      setHint(t("already_in_basket"), true);
+      announce(t("already_in_basket"));
+      return null;
+    }
+    var item = { code: code, signature: signature || null, info: null, refusal: null, state: "checking" };
     basket.items.push(item);
-    save(); render();
-    lookup(item);
+    hideSuccess();
+    result.textContent = "";
+    save(); renderBasket();
+    announce(t("added", { code: display(code) }));
+    checkItem(item);
+    return item;
+  }
+  function removeCode(code) {
+    basket.items = basket.items.filter(function (item) { return item.code !== code; });
+    /* A changed basket is a new request: a new idempotency key. */
+    basket.key = newKey();
+    save(); renderBasket();
+    announce(t("removed", { code: display(code) }) + " " + basketWords());
+    codeInput.focus();
   }
 
   /* --- typed codes: immediate hints before any request --- */
@@ -160,90 +324,160 @@
   el("manual-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var code = normalise(codeInput.value);
-    if (!wellFormed(code)) { setHint(t("bad_length"), true); return; }
-    if (!checkOk(code)) { setHint(t("bad_check_character"), true); return; }
+    if (!wellFormed(code)) { setHint(t("bad_length"), true); announce(t("bad_length")); return; }
+    if (!checkOk(code)) { setHint(t("bad_check_character"), true); announce(t("bad_check_character")); return; }
     setHint(defaultHint, false);
     codeInput.value = "";
-    add(code, null);
+    addCode(code, null);
     codeInput.focus();
   });
-  placeInput.addEventListener("change", render);
-  serviceSelect.addEventListener("change", render);
+  placeInput.addEventListener("change", function () { fillServices(); checkAll(); });
+  serviceSelect.addEventListener("change", checkAll);
+  sessionsInput.addEventListener("input", renderBasket);
 
   /* --- confirmation, idempotent and retried when the network comes back --- */
-  function submit() {
-    var place = currentPlace();
-    var payload = {
-      codes: basket.items.map(function (item) { return item.code; }),
-      place: place.id, service: serviceSelect.value, signatures: {}
-    };
-    basket.items.forEach(function (item) { if (item.signature) { payload.signatures[item.code] = item.signature; } });
-    basket.pending = true; basket.payload = payload; save(); render();
-    result.textContent = t("redeeming");
-    fetch(root.dataset.redeemUrl, {
+  function sendBasket(payload) {
+    return fetch(root.dataset.redeemUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json",
                  "X-CSRFToken": csrf, "Idempotency-Key": basket.key },
-      body: JSON.stringify(basket.payload)
+      body: JSON.stringify(payload)
     }).then(function (response) {
-      return response.json().then(function (body) {
-        basket.pending = false;
-        if (response.status === 201) {
-          var count = body.redemptions.length;
-          result.innerHTML = "";
-          var ok = document.createElement("p"); ok.className = "ok";
-          ok.textContent = t("redeemed", { count: count, total: euros(body.total_cents) });
-          var link = document.createElement("a"); link.href = root.dataset.historyUrl; link.textContent = t("see_history");
-          result.appendChild(ok); result.appendChild(link);
-          basket = { key: newKey(), items: [], pending: false };
-        } else {
-          result.innerHTML = "";
-          var err = document.createElement("p"); err.className = "err";
-          err.textContent = (body.detail || t("error_status", { status: response.status })) + (body.cheque ? " (" + body.cheque + ")" : "");
-          result.appendChild(err);
-          /* A refused basket gets a new key once it is changed: keep it for a plain retry. */
-          basket.key = newKey();
-        }
-        save(); render();
-      });
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    });
+  }
+  api.sendBasket = sendBasket;
+  function payloadOf() {
+    var payload = {
+      codes: basket.items.map(function (item) { return item.code; }),
+      place: currentPlace().id, service: serviceSelect.value, signatures: {}
+    };
+    basket.items.forEach(function (item) { if (item.signature) { payload.signatures[item.code] = item.signature; } });
+    if (sessions()) { payload.sessions = sessions(); }
+    return payload;
+  }
+  function submitBasket() {
+    if (!basket.payload) { basket.payload = payloadOf(); }
+    basket.pending = true; save(); renderBasket();
+    result.textContent = "";
+    announce(t("redeeming"));
+    return api.sendBasket(basket.payload).then(function (answer) {
+      basket.pending = false;
+      basket.payload = null;
+      if (answer.status === 201) {
+        var service = currentService();
+        basket = emptyBasket();
+        save(); renderBasket();
+        showSuccess(answer.body, service);
+        return;
+      }
+      var body = answer.body;
+      var refusedItem = body.cheque ? findItem(normalise(body.cheque)) : null;
+      if (refusedItem) {
+        refusedItem.state = "refused";
+        refusedItem.refusal = { code: body.code, detail: body.detail };
+      } else {
+        var err = document.createElement("p"); err.className = "err";
+        err.textContent = body.detail || t("error_status", { status: answer.status });
+        result.innerHTML = ""; result.appendChild(err);
+      }
+      announce(body.detail || t("error_status", { status: answer.status }));
+      /* A refused basket must change before it is sent again: a new key for the next one. */
+      basket.key = newKey();
+      save(); renderBasket();
     }).catch(function () {
       result.textContent = t("offline_basket");
+      announce(t("offline_basket"));
       save();
     });
   }
-  confirmButton.addEventListener("click", submit);
-  function retryPending() { if (basket.pending && basket.payload && navigator.onLine !== false) { submit(); } }
+  api.submitBasket = function () { return submitBasket(); };
+  api.renderBasket = function () { renderBasket(); };
+  api.basket = function () { return basket; };
+  confirmButton.addEventListener("click", function () {
+    if (!confirmButton.disabled) { submitBasket(); }
+  });
+  function retryPending() {
+    if (basket.pending && basket.payload && navigator.onLine !== false) { submitBasket(); }
+  }
   window.addEventListener("online", retryPending);
-  setInterval(retryPending, 15000);
+  window.setInterval(retryPending, 15000);
+
+  /* --- what the beneficiary sees once it is paid --- */
+  function showSuccess(body, service) {
+    var count = body.redemptions.length;
+    el("success-title").textContent = t("redeemed", { count: count });
+    el("success-total").textContent = euros(body.total_cents);
+    el("success-service").textContent = service ? t("redeemed_for", { service: service.label }) : "";
+    var list = el("success-list");
+    list.innerHTML = "";
+    body.redemptions.forEach(function (r) {
+      var li = document.createElement("li");
+      li.textContent = r.code + " — " + euros(r.amount_cents);
+      list.appendChild(li);
+    });
+    el("scan-steps").hidden = true;
+    el("success").hidden = false;
+    el("success").focus();
+    stopCamera();
+    announce(t("redeemed", { count: count }) + " — " + euros(body.total_cents) + " " +
+             (service ? t("redeemed_for", { service: service.label }) : ""));
+  }
+  function hideSuccess() {
+    el("success").hidden = true;
+    el("scan-steps").hidden = false;
+  }
+  el("new-basket").addEventListener("click", function () {
+    hideSuccess();
+    codeInput.focus();
+  });
 
   /* --- the camera --- */
-  var stream = null, detector = null, timer = null;
+  var stream = null, detector = null, scanning = false, audio = null;
   var video = el("camera-video"), cameraMessage = el("camera-message");
+  var cameraStart = el("camera-start"), cameraStop = el("camera-stop");
+
+  /* The polyfill (barcode-detector, zxing-cpp in WebAssembly) installs its BarcodeDetector
+     only where the browser has none: a native one without QR codes is set aside while it
+     loads. */
   function loadPolyfill() {
     return new Promise(function (resolve, reject) {
-      if (window.BarcodeDetectionAPI) { resolve(); return; }
+      var native = window.BarcodeDetector;
+      if (native) { try { delete window.BarcodeDetector; } catch (e) { /* kept */ } }
       var script = document.createElement("script");
       script.src = root.dataset.polyfillUrl;
-      script.onload = resolve; script.onerror = reject;
+      script.onload = function () {
+        var Polyfill = window.BarcodeDetector;
+        if (native) { window.BarcodeDetector = native; }
+        if (!Polyfill || Polyfill === native) { reject(new Error("no polyfill")); return; }
+        window.BarcodeDetectionAPI.setZXingModuleOverrides({
+          locateFile: function (path, prefix) {
+            return path.endsWith(".wasm") ? root.dataset.wasmUrl : prefix + path;
+          }
+        });
+        resolve(Polyfill);
+      };
+      script.onerror = function () { if (native) { window.BarcodeDetector = native; } reject(new Error("polyfill")); };
       document.head.appendChild(script);
     });
   }
+  /* The native detector where it reads QR codes, the polyfill otherwise. */
   function getDetector() {
     if (detector) { return Promise.resolve(detector); }
-    var native = window.BarcodeDetector && !window.BarcodeDetectionAPI;
-    var ready = native ? window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+    var Native = window.BarcodeDetector;
+    var native = Native && Native.getSupportedFormats ? Native.getSupportedFormats().then(function (formats) {
       if (formats.indexOf("qr_code") < 0) { throw new Error("no qr"); }
-      return new window.BarcodeDetector({ formats: ["qr_code"] });
+      return { kind: "native", detector: new Native({ formats: ["qr_code"] }) };
     }) : Promise.reject(new Error("no native detector"));
-    return ready.catch(function () {
-      return loadPolyfill().then(function () {
-        var api = window.BarcodeDetectionAPI;
-        api.setZXingModuleOverrides({
-          locateFile: function (path, prefix) { return path.endsWith(".wasm") ? root.dataset.wasmUrl : prefix + path; }
-        });
-        return new api.BarcodeDetector({ formats: ["qr_code"] });
+    return native.catch(function () {
+      return loadPolyfill().then(function (Polyfill) {
+        return { kind: "polyfill", detector: new Polyfill({ formats: ["qr_code"] }) };
       });
-    }).then(function (d) { detector = d; return d; });
+    }).then(function (found) {
+      root.dataset.detector = found.kind;
+      detector = found.detector;
+      return detector;
+    });
   }
   function fromScan(text) {
     try {
@@ -254,48 +488,88 @@
     var code = normalise(text);
     return wellFormed(code) && checkOk(code) ? { code: code, signature: null } : null;
   }
-  function stopCamera() {
-    if (timer) { clearInterval(timer); timer = null; }
-    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-    video.hidden = true; el("camera-start").hidden = false; el("camera-stop").hidden = true;
+  function beep() {
+    if (!audio) { return; }
+    try {
+      var oscillator = audio.createOscillator(), gain = audio.createGain();
+      oscillator.frequency.value = 880; gain.gain.value = 0.15;
+      oscillator.connect(gain); gain.connect(audio.destination);
+      oscillator.start(); oscillator.stop(audio.currentTime + 0.12);
+    } catch (e) { /* no sound, the screen and the vibration still say it */ }
   }
-  el("camera-start").addEventListener("click", function () {
+  function confirmScan(code) {
+    if (navigator.vibrate) { navigator.vibrate(80); }
+    beep();
+    var frame = el("camera-frame");
+    frame.classList.remove("scanned"); void frame.offsetWidth; frame.classList.add("scanned");
+    cameraMessage.textContent = t("cheque_added", { code: display(code) });
+  }
+  function scanFrame() {
+    if (!scanning) { return; }
+    var next = function () { if (scanning) { window.setTimeout(scanFrame, 120); } };
+    if (video.readyState < 2) { next(); return; }
+    detector.detect(video).then(function (found) {
+      found.forEach(function (barcode) {
+        var scanned = fromScan(barcode.rawValue);
+        if (scanned && !findItem(scanned.code)) {
+          addCode(scanned.code, scanned.signature);
+          confirmScan(scanned.code);
+        }
+      });
+    }).catch(function () { /* a frame that cannot be read */ }).then(next);
+  }
+  function stopCamera() {
+    scanning = false;
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); stream = null; }
+    video.srcObject = null;
+    el("camera-frame").hidden = true; cameraStart.hidden = !window.isSecureContext; cameraStop.hidden = true;
+  }
+  function startCamera() {
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       cameraMessage.textContent = t("camera_needs_https");
       return;
     }
+    /* Sound must be allowed by a tap: this one. */
+    var AudioContext = window.AudioContext || window.webkitAudioContext;
+    if (!audio && AudioContext) { try { audio = new AudioContext(); } catch (e) { audio = null; } }
     cameraMessage.textContent = t("camera_opening");
-    Promise.all([getDetector(), navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })])
+    Promise.all([getDetector(), navigator.mediaDevices.getUserMedia(
+      { video: { facingMode: { ideal: "environment" } }, audio: false })])
       .then(function (found) {
+        if (document.hidden) { found[1].getTracks().forEach(function (track) { track.stop(); }); return; }
         stream = found[1];
-        video.srcObject = stream; video.hidden = false; video.play();
-        el("camera-start").hidden = true; el("camera-stop").hidden = false;
+        video.srcObject = stream; el("camera-frame").hidden = false;
+        video.play().catch(function () { /* muted inline video plays */ });
+        cameraStart.hidden = true; cameraStop.hidden = false;
         cameraMessage.textContent = t("camera_ready");
-        timer = setInterval(function () {
-          if (video.readyState < 2) { return; }
-          found[0].detect(video).then(function (codes) {
-            codes.forEach(function (barcode) {
-              var scanned = fromScan(barcode.rawValue);
-              if (scanned && !basket.items.some(function (i) { return i.code === scanned.code; })) {
-                if (navigator.vibrate) { navigator.vibrate(80); }
-                add(scanned.code, scanned.signature);
-                cameraMessage.textContent = t("cheque_added", { code: display(scanned.code) });
-              }
-            });
-          }).catch(function () { /* a frame that cannot be read */ });
-        }, 350);
+        scanning = true;
+        scanFrame();
       })
       .catch(function () {
         cameraMessage.textContent = t("camera_failed");
         stopCamera();
       });
-  });
-  el("camera-stop").addEventListener("click", stopCamera);
-
-  if (initial && !basket.items.some(function (i) { return i.code === initial.code; })) {
-    add(initial.code, initial.signature);
   }
-  basket.items.forEach(function (item) { if (!item.info) { lookup(item); } });
-  render();
+  cameraStart.addEventListener("click", startCamera);
+  cameraStop.addEventListener("click", function () { stopCamera(); cameraMessage.textContent = t("camera_stopped"); });
+  /* A hidden page (another app, a locked phone) lets go of the camera. */
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden && stream) { stopCamera(); cameraMessage.textContent = t("camera_stopped"); }
+  });
+  window.addEventListener("pagehide", stopCamera);
+  if (!window.isSecureContext) {
+    cameraStart.hidden = true;
+    cameraMessage.textContent = t("camera_needs_https");
+  }
+
+  /* --- start --- */
+  fillServices();
+  /* A basket kept from an earlier visit is checked again: the place, the service or the
+     cheques may have changed since. */
+  basket.items.forEach(function (item) { checkItem(item, true); });
+  if (initial && !findItem(initial.code)) {
+    addCode(initial.code, initial.signature);
+  }
+  renderBasket();
   retryPending();
 })();

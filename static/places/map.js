@@ -55,7 +55,7 @@
   function filterParams() {
     var params = new URLSearchParams();
     var data = new FormData(form);
-    ["service", "radius_km", "open_now", "free"].forEach(function (name) {
+    ["service", "department", "radius_km", "open_now", "free"].forEach(function (name) {
       var value = data.get(name);
       if (value) { params.set(name, value); }
     });
@@ -302,6 +302,11 @@
     gridLayer = L.layerGroup();
     searchLayer = L.layerGroup();
     map.addLayer(markers); map.addLayer(gridLayer); map.addLayer(searchLayer);
+    /* A filtered map (a booklet's QR code) opens on the places it keeps. */
+    if (form.dataset.extent) {
+      var e = form.dataset.extent.split(",").map(Number);
+      map.fitBounds([[e[0], e[1]], [e[2], e[3]]], {padding: [30, 30], maxZoom: 13, animate: false});
+    }
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(loadViewport, 200); });
     loadViewport();

@@ -49,7 +49,7 @@ def with_real_rows(case, index):
     if isinstance(case.body, dict):
         values = {"place": real("places"), "code": real("code"),
                   "codes": [real("code"), ROWS["code"][(index + 1) % len(ROWS["code"])]],
-                  "service": "outils-atelier"}
+                  "service": "acces-poste"}
         case.body.update({key: value for key, value in values.items() if key in case.body})
         case.body.pop("signatures", None)  # signatures of other codes would only be refused
     return case

@@ -33,10 +33,11 @@ from aptic import tokens
 from aptic.models import Organisation, Role
 from cheques import codes, printing, reimbursement
 from cheques.models import Cheque, PrintJob
-from places import claims, signup
+from places import claims, publication, signup
 from places.models import ChangeRequest, StructureSignup
 from tests.cheques.reimbursement_support import bank, redeem
 from tests.factories import OrganisationFactory, make_order, make_place, member
+from tests.helpers import CONFIRMED
 
 ROLES = ("anon", "funderA", "funderB", "prescriberA", "managerX", "mediatorX", "mediatorY",
          "operator")
@@ -88,6 +89,8 @@ BATCH = {"pk": "{batch}"}
 FUNDER_A = ("funderA", "operator")
 ORDER_A_LINK = '"/commandes/{order_a}/"'
 DASHBOARD_A_LINK = '"/financeur/tableau-de-bord/commande/{order_a}/"'
+# The funnel names funder A's order: a text no other funder may see.
+DASHBOARD_A_FUNNEL = "Commande n° {order_a}<"
 PLACE_X = "Lieu Xylophone"
 AT_X = ("managerX", "mediatorX")
 STATEMENT_X_READERS = ("managerX", "operator")
@@ -124,6 +127,9 @@ MATRIX = {
     "api/v1/places/export.csv": public(),
     "lieux/": public(),
     "lieux/<int:pk>/": row(kwargs={"pk": "{place_x}"}, others=200),
+    "donnees/": public(),
+    "donnees/lieux/<int:pk>.json": row(kwargs={"pk": "{place_x}"}, others=200),
+    "donnees/<str:name>": row(kwargs={"name": "lieux.csv"}, others=200),
 
     # --- places: the registry (structures) and the operator's qualification ---------------
     "structure/inscription/": public(),
@@ -175,7 +181,7 @@ MATRIX = {
     "commandes/<int:pk>/facture.pdf": row(kwargs=ORDER_A, others=403, anon=LOGIN,
                                           funderA=200, funderB=404, operator=200),
     "commandes/<int:pk>/annuler/": row(
-        "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN,
+        "POST", kwargs=SUBMITTED_A, data=CONFIRMED, others=403, anon=LOGIN,
         funderA="→/commandes/{submitted_a}/", funderB=404),
     # The live price of the order form (cheques.pricing, formatted by the server).
     "commandes/nouvelle/prix.json": row(
@@ -188,13 +194,14 @@ MATRIX = {
         anon=LOGIN, funderB=404, operator="→/commandes/{order_a}/"),
     "operateur/commandes/": row(others=403, anon=LOGIN, operator=200),
     "operateur/commandes/<int:pk>/valider/": row(
-        "POST", kwargs=SUBMITTED_A, others=403, anon=LOGIN, funderB=404,
+        "POST", kwargs=SUBMITTED_A, data=CONFIRMED, others=403, anon=LOGIN, funderB=404,
         operator="→/operateur/commandes/"),
     "operateur/commandes/<int:pk>/refuser/": row(
-        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget"}, others=403, anon=LOGIN,
-        funderB=404, operator="→/operateur/commandes/"),
+        "POST", kwargs=SUBMITTED_A, data={"reason": "Budget", **CONFIRMED}, others=403,
+        anon=LOGIN, funderB=404, operator="→/operateur/commandes/"),
     "carnets/remise/": row(others=200, anon=LOGIN, places=403),
     "carnets/annulation/": row(others=403, anon=LOGIN, funders=200, operator=200),
+    "carnets/deplacer/": row(others=403, anon=LOGIN, funders=200, operator=200),
 
     # --- cheques: printing (web). Anonymous visitors get a 403, not the login page: these
     # are downloads and JSON polled by scripts (cheques/web/printing.py). ------------------
@@ -211,6 +218,10 @@ MATRIX = {
     # to restart; funder A sees the order but may not restart its printing.
     "commandes/<int:pk>/impression/relancer/": row(
         "POST", kwargs=ORDER_A, others=403, anon=403, funderB=404, operator=409),
+    # Replacing a booklet of order A (handed out or not): the operator's alone.
+    "commandes/<int:pk>/remplacer-un-carnet/": row(
+        "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=403, anon=403,
+        funderB=404, operator="→/commandes/{order_a}/impression/"),
     "commandes/<int:pk>/reimprimer-un-carnet/": row(
         "POST", kwargs=ORDER_A, data={"booklet": "{booklet_a}"}, others=403, anon=403,
         funderB=404, operator="→/commandes/{order_a}/impression/"),
@@ -222,11 +233,13 @@ MATRIX = {
     "encaissements/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X,
                           shown_to=AT_X),
     "encaissements/<int:pk>/annuler/": row(
-        "POST", kwargs={"pk": "{recent_redemption}"}, others=403, anon=LOGIN,
-        managerX="→/encaissements/", mediatorX="→/encaissements/", mediatorY=404),
+        "POST", kwargs={"pk": "{recent_redemption}"}, data=CONFIRMED, others=403,
+        anon=LOGIN, managerX="→/encaissements/", mediatorX="→/encaissements/", mediatorY=404),
     # The QR code's page is public; a mediator's phone goes straight to the scan page.
     "c/<str:code>": row(kwargs={"code": "{cheque_code}"}, query={"s": "{cheque_signature}"},
                         others=200, places="→/encaisser/"),
+    # A code typed without its QR code: a form for anyone (throttled when sent).
+    "c/": public(),
 
     # --- cheques: dashboards (web) --------------------------------------------------------
     "financeur/tableau-de-bord/": row(others=403, anon=LOGIN, funders=200, operator=200,
@@ -237,6 +250,8 @@ MATRIX = {
         query={"order": "{order_a}"}, others=403, anon=LOGIN, funderA=200, funderB=404,
         operator=200),
     "operateur/tableau-de-bord/": row(others=403, anon=LOGIN, operator=200),
+    "financeur/entonnoir/": row(others=403, anon=LOGIN, funders=200, operator=200,
+                                secret=DASHBOARD_A_FUNNEL, shown_to=FUNDER_A),
 
     # --- cheques: reimbursement (web) -----------------------------------------------------
     "remboursements/": row(others=403, anon=LOGIN, managerX=200, operator=200,
@@ -255,8 +270,18 @@ MATRIX = {
                                 anon=LOGIN, operator="→/remboursements/"),
     "remboursements/lots/<int:pk>/sepa.xml": row(kwargs=BATCH, others=403, anon=LOGIN,
                                                  operator=200),
-    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, others=403, anon=LOGIN,
+    "remboursements/lots/<int:pk>/payer/": row("POST", kwargs=BATCH, data=CONFIRMED,
+                                               others=403, anon=LOGIN,
                                                operator="→/remboursements/"),
+    "remboursements/lots/<int:pk>/": row(kwargs=BATCH, others=403, anon=LOGIN, operator=200),
+    # Without a file: the operator is told on the page it came from.
+    "remboursements/fichiers-banque/": row("POST", others=403, anon=LOGIN,
+                                           operator="→/remboursements/"),
+    "remboursements/corrections/": row(others=403, anon=LOGIN, operator=200),
+    "remboursements/corrections/encaissement/": row("POST", others=403, anon=LOGIN,
+                                                    operator=400),
+    "remboursements/corrections/geste-commercial/": row("POST", others=403, anon=LOGIN,
+                                                        operator=400),
 
     # --- API: orders, booklets, cheques ---------------------------------------------------
     # Lists are scoped to the caller (an empty list for a role with nothing to see).
@@ -273,6 +298,10 @@ MATRIX = {
     "api/v1/booklets/<str:number>/distribute/": row(
         "POST", kwargs={"number": "{booklet_a}"}, others=403, anon=401, funderA=200,
         prescriberA=200, operator=200, funderB=404),
+    # Back to the funder's own stock (where it is): nothing moves, nothing is refused.
+    "api/v1/booklets/move/": row(
+        "POST", data={"booklets": ["{booklet_a}"], "prescriber": None}, others=403, anon=401,
+        funderA=200, funderB=404, operator=200),
     "api/v1/booklets/<str:number>/cancel/": row(
         "POST", kwargs={"number": "{booklet_a}"}, data={"reason": "Perdu"}, others=403,
         anon=401, funderA=200, operator=200, funderB=404),
@@ -314,6 +343,8 @@ MATRIX = {
                                             operator=200),
     "api/v1/payouts/<int:pk>/paid/": row("POST", kwargs=BATCH, others=403, anon=401,
                                          operator=200),
+    # A file is sent as multipart: JSON is not a file (415) once past the permission.
+    "api/v1/payouts/bank-files/": row("POST", others=403, anon=401, operator=415),
 }
 
 
@@ -344,6 +375,8 @@ def representative_url(key, row, world):
 
 
 def fill(value, world):
+    if isinstance(value, list):
+        return [fill(item, world) for item in value]
     return value.format(**world) if isinstance(value, str) else value
 
 
@@ -358,6 +391,7 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
     today at X, a reprinted booklet, an API token of funder A's manager, structure Y's claim
     on place X, X's pending rename of it and a signup waiting for its confirmation."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OPEN_DATA_ROOT = tmp_path / "donnees"
     operator = member(Role.OPERATOR_STAFF, is_staff=True)
     funder_a = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Alpha")
     funder_b = OrganisationFactory(kind=Organisation.Kind.FUNDER, name="Financeur Bravo")
@@ -406,6 +440,7 @@ def world(clock, db, nomenclature, settings, tmp_path, django_capture_on_commit_
         kind=ChangeRequest.Kind.PLACE, structure=structure_x, place=place_x,
         values={"name": "Lieu renommé"}, previous={"name": PLACE_X},
         requested_by=users["managerX"])
+    publication.publish()  # the open-data files of places X and Y
     pending_signup = StructureSignup.objects.create(
         email="nouvelle@structure.example", first_name="N", last_name="S", password="!",
         structure={"name": "Nouvelle", "siret": "44312345000019",

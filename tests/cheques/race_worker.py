@@ -36,11 +36,11 @@ def race(args):
     for code in codes:
         if use_api:
             response = client.post("/api/v1/redemptions/", {
-                "codes": [code], "place": place_id, "service": "outils-atelier"}, format="json")
+                "codes": [code], "place": place_id, "service": "acces-poste"}, format="json")
             outcome = "won" if response.status_code == 201 else response.json().get("code")
         else:
             try:
-                redemption.redeem(user=user, place=place_id, service="outils-atelier",
+                redemption.redeem(user=user, place=place_id, service="acces-poste",
                                   codes=[code])
                 outcome = "won"
             except DomainError as error:

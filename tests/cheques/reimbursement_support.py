@@ -4,7 +4,7 @@ from cheques import redemption
 from places.models import StructureProfile
 from tests.cheques.redemption_fixtures import codes_of
 
-SERVICE = "outils-atelier"
+SERVICE = "acces-poste"
 IBAN_A = "FR7630006000011234567890189"
 BIC_A = "AGRIFRPP"
 IBAN_B = "DE89370400440532013000"

@@ -44,7 +44,7 @@ def dataset_fixture(clock, make_order, funder_a, funder_b, manager_a, manager_b,
     place_24.latitude, place_24.longitude = 45.18, 0.72
     place_24.save()
     mediator_24 = member(Role.MEDIATOR, other)
-    services = list(Service.objects.active().order_by("slug")[:2])
+    services = list(Service.objects.active().filter(default_cheques=1).order_by("slug")[:2])
 
     booklets = list(order.booklet_set.order_by("number"))
     profiles = [("25_44", "job_seeker", "33000"), ("65_79", "retired", "24000"),

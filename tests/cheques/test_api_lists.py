@@ -26,7 +26,7 @@ def test_redemptions_filter_by_place_mediator_service_and_dates(clock, api, issu
     day = clock.last_month(10).date()
     assert ids() == 3 and ids(place=place.pk) == 3 and ids(place=place.pk + 1000) == 0
     assert ids(mediator=mediator_x.pk) == 3 and ids(mediator=manager_x.pk) == 0
-    assert ids(service="outils-atelier") == 2
+    assert ids(service="acces-poste") == 2
     assert ids(since=day.isoformat()) == 1 and ids(until=day.isoformat()) == 2
     page = api.get("/api/v1/redemptions/", {"limit": 2, "offset": 2}).json()
     assert page["count"] == 3 and len(page["results"]) == 1 and page["previous"]

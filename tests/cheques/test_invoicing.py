@@ -14,7 +14,7 @@ from cheques import ordering
 from cheques.models import Invoice, Order, PricingSettings
 from tests.clock import paris
 from tests.factories import OrganisationFactory, member
-from tests.helpers import pdf_text
+from tests.helpers import CONFIRMED, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +296,8 @@ def test_the_operator_sees_the_invoice_number_on_approval_and_in_the_queue(
 ):
     settings.ISSUANCE_ASYNC_THRESHOLD = 10  # issued by a task after commit: stays approved
     client.force_login(operator)
-    response = client.post(f"/operateur/commandes/{priced.pk}/valider/", follow=True)
+    response = client.post(f"/operateur/commandes/{priced.pk}/valider/", CONFIRMED,
+                           follow=True)
     number = Invoice.objects.get(order=priced).number
     assert f"(facture {number})" in response.content.decode()
     assert Order.objects.get(pk=priced.pk).status == Order.Status.APPROVED

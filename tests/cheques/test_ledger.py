@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aptic.errors import DomainError
-from cheques import ledger, lifecycle, redemption, reimbursement
-from cheques.models import Cheque, LedgerEntry, Redemption, Statement
+from cheques import corrections, ledger, lifecycle, redemption, reimbursement
+from cheques.models import Cheque, LedgerEntry, PaymentBatch, Redemption, Transfer
 from tests.cheques.reimbursement_support import SERVICE, bank, redeem
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +17,15 @@ pytestmark = pytest.mark.django_db
 def assert_invariant():
     for order_id, b in ledger.balances().items():
         assert b["prepaid_cents"] == (b["outstanding_cents"] + b["redeemed_unpaid_cents"]
-                                      + b["paid_cents"] + b["credited_cents"]), order_id
+                                      + b["paid_cents"] + b["credited_cents"]
+                                      + b["recoverable_cents"]), order_id
     assert ledger.check() == []
 
 
 def test_every_state_change_writes_its_entry(clock, issued, place, mediator_x, manager_a):
     assert ledger.balance(issued) == {
         "prepaid_cents": 10000, "outstanding_cents": 10000, "redeemed_unpaid_cents": 0,
-        "paid_cents": 0, "credited_cents": 0, "expired_cents": 0}
+        "paid_cents": 0, "credited_cents": 0, "recoverable_cents": 0, "expired_cents": 0}
     result = redeem(issued, mediator_x, place, 2, now=clock.now)
     assert ledger.balance(issued)["redeemed_unpaid_cents"] == 2000
     redemption.undo(redemption=result.redemptions[0], user=mediator_x)
@@ -90,19 +91,24 @@ def test_check_ledger_exits_non_zero_on_any_difference(clock, issued, place, med
 
 OPERATIONS = st.lists(
     st.tuples(st.sampled_from(["issue", "distribute", "redeem", "undo", "cancel_cheque",
-                               "cancel_booklet", "expire", "reimburse"]),
+                               "cancel_booklet", "expire", "reimburse", "statement", "batch",
+                               "pay", "reject", "return", "fix_bank", "undo_after_statement",
+                               "correct", "goodwill"]),
               st.integers(min_value=0, max_value=50)),
-    min_size=1, max_size=12,
+    min_size=1, max_size=16,
 )
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=OPERATIONS)
 def test_the_ledger_balances_after_any_sequence_of_operations(
     operations, clock, make_order, funder_a, manager_a, operator, place, mediator_x
 ):
+    from places.models import Place
+
     bank(place.structure)
+    place = Place.objects.select_related("structure").get(pk=place.pk)
     with transaction.atomic():
         orders = [make_order(funder_a, manager_a, approve_by=operator, booklets=1,
                              cheques_per_booklet=3)]
@@ -144,8 +150,47 @@ def apply(name, pick, *, today, orders, make_order, funder, manager, operator, p
     elif name == "reimburse":
         for statement in reimbursement.run(until=today, actor=operator):
             reimbursement.validate(statement, actor=operator)
-        payable = list(Statement.objects.filter(state=Statement.State.VALIDATED, batch=None)
-                       .values_list("pk", flat=True))
+        payable = list(reimbursement.payable_statements().values_list("pk", flat=True))
         if payable:
             batch = reimbursement.create_batch(payable, actor=operator)
             reimbursement.mark_paid(batch, actor=operator)
+    elif name == "statement":
+        for statement in reimbursement.run(until=today, actor=operator):
+            if pick % 3:
+                reimbursement.validate(statement, actor=operator)
+    elif name == "batch":
+        payable = list(reimbursement.payable_statements().values_list("pk", flat=True))
+        if payable:
+            reimbursement.create_batch(payable[: 1 + pick % len(payable)], actor=operator)
+    elif name in ("pay", "reject", "return"):
+        states = {"pay": ("pending", "accepted"), "reject": ("pending", "accepted"),
+                  "return": ("paid",)}[name]
+        transfers = list(Transfer.objects.filter(state__in=states).order_by("pk"))
+        if transfers:
+            transfer = transfers[pick % len(transfers)]
+            with transaction.atomic():
+                if name == "pay":
+                    reimbursement.pay_transfer(transfer, paid_on=today, actor=operator)
+                else:
+                    reimbursement.reject_transfer(transfer, code=("AC04", "AM04")[pick % 2],
+                                                  actor=operator)
+                reimbursement.refresh_batch(
+                    PaymentBatch.objects.select_for_update().get(pk=transfer.batch_id),
+                    actor=operator)
+    elif name == "fix_bank":
+        bank(place.structure, iban=("FR7630006000011234567890189",
+                                    "FR1420041010050500013M02606")[pick % 2],
+             bic=("AGRIFRPP", "PSSTFRPP")[pick % 2])
+    elif name == "undo_after_statement":
+        taken = list(Redemption.objects.filter(undone_at=None).exclude(statement=None)
+                     .order_by("pk"))
+        if taken:
+            redemption.undo(redemption=taken[pick % len(taken)], user=mediator)
+    elif name == "correct":
+        live = list(Redemption.objects.filter(undone_at=None).order_by("pk"))
+        if live:
+            corrections.correct_redemption(live[pick % len(live)], actor=operator,
+                                           reason="Lieu non qualifié ce jour-là")
+    elif name == "goodwill":
+        corrections.goodwill(place.structure, amount_cents=1 + pick * 37, reason="Geste",
+                             actor=operator)

@@ -11,6 +11,7 @@ from cheques import codes, lifecycle
 from cheques.issuance import issue_order
 from cheques.models import Booklet, Cheque, Order
 from tests.factories import member
+from tests.helpers import CONFIRMED
 
 pytestmark = pytest.mark.django_db
 
@@ -259,7 +260,7 @@ def test_another_funders_cheque_or_booklet_answers_exactly_like_an_unknown_one(
 
     def cancel_page(target, identifier):
         response = client.post("/carnets/annulation/", {
-            "target": target, "identifier": identifier, "reason": "Perdu"})
+            "target": target, "identifier": identifier, "reason": "Perdu", **CONFIRMED})
         return response.status_code, response.context["form"].errors["identifier"]
 
     assert cancel_page("cheque", cheque.code) == cancel_page("cheque", unknown_code)
@@ -286,10 +287,10 @@ def test_probing_codes_to_cancel_counts_as_failed_look_ups_and_is_blocked(client
     client.force_login(manager_b)
     for code in codes.generate_codes(5):
         client.post("/carnets/annulation/", {"target": "cheque", "identifier": code,
-                                             "reason": "Perdu"})
+                                             "reason": "Perdu", **CONFIRMED})
     cheque = issued.cheques.first()
     response = client.post("/carnets/annulation/", {"target": "cheque",
                                                      "identifier": cheque.code,
-                                                     "reason": "Perdu"})
+                                                     "reason": "Perdu", **CONFIRMED})
     assert "Trop de codes erronés" in response.content.decode()
     assert AuditEvent.objects.filter(action="cheque_lookup.blocked").count() == 1

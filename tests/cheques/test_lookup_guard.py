@@ -36,7 +36,7 @@ def test_one_users_bad_cheque_look_ups_do_not_block_a_colleague_on_the_same_addr
     colleague = member(Role.MEDIATOR, place.structure)
     assert look_up(api, colleague, codes_of(issued, 1)[0]).status_code == 200
     response = api.post("/api/v1/redemptions/", {"code": codes_of(issued, 1)[0],
-                                                 "place": place.pk, "service": "outils-atelier"},
+                                                 "place": place.pk, "service": "acces-poste"},
                         format="json", REMOTE_ADDR=OFFICE)
     assert response.status_code == 201
 

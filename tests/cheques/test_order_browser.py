@@ -55,6 +55,11 @@ def test_a_funder_orders_in_the_browser_and_the_operator_approves(page, demo, no
     item = page.get_by_role("article").filter(has_text=f"Commande n° {order.pk}")
     expect(item).to_contain_text("Département de la Gironde")
     item.get_by_role("button", name="Valider").click()
+    # What cannot be taken back asks first, saying what will happen.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Valider la commande n° {order.pk} ?")
+    expect(page.locator("#confirm-consequence")).to_contain_text("10 chèques seront émis")
+    page.get_by_role("button", name="Valider et émettre").click()
     expect(page.get_by_role("status")).to_contain_text("10 chèques émis")
     expect(page.get_by_text("Aucune commande en attente.")).to_be_visible()
 

@@ -15,6 +15,7 @@ from cheques.web.orders import DRAFT_KEY
 from services.models import Service
 from tests.cheques.conftest import next_june
 from tests.factories import OrganisationFactory, member
+from tests.helpers import CONFIRMED
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,7 @@ def test_funder_a_never_sees_the_orders_of_funder_b(client, make_order, funder_a
     assert f"/commandes/{theirs.pk}/" not in listing
     for url in (f"/commandes/{theirs.pk}/", f"/commandes/{theirs.pk}/progression.json"):
         assert client.get(url).status_code == 404
-    assert client.post(f"/commandes/{theirs.pk}/annuler/").status_code == 404
+    assert client.post(f"/commandes/{theirs.pk}/annuler/", CONFIRMED).status_code == 404
     client.force_login(operator)
     listing = client.get("/commandes/").content.decode()
     assert f"/commandes/{mine.pk}/" in listing and f"/commandes/{theirs.pk}/" in listing
@@ -236,10 +237,10 @@ def test_the_funder_cancels_a_submitted_order_but_not_an_approved_one(
     issued = make_order(funder_a, manager_a, approve_by=operator)
     client.force_login(manager_a)
     assert "Annuler la commande" in client.get(f"/commandes/{waiting.pk}/").content.decode()
-    client.post(f"/commandes/{waiting.pk}/annuler/")
+    client.post(f"/commandes/{waiting.pk}/annuler/", CONFIRMED)
     waiting.refresh_from_db()
     assert waiting.status == Order.Status.CANCELLED
-    response = client.post(f"/commandes/{issued.pk}/annuler/", follow=True)
+    response = client.post(f"/commandes/{issued.pk}/annuler/", CONFIRMED, follow=True)
     assert "impossible de faire cela" in response.content.decode()
     issued.refresh_from_db()
     assert issued.status == Order.Status.ISSUED
@@ -254,7 +255,8 @@ def test_the_operator_approves_from_the_queue_and_a_small_order_is_issued_at_onc
     client.force_login(operator)
     queue = client.get("/operateur/commandes/").content.decode()
     assert f"/operateur/commandes/{order.pk}/valider/" in queue
-    response = client.post(f"/operateur/commandes/{order.pk}/valider/", follow=True)
+    response = client.post(f"/operateur/commandes/{order.pk}/valider/", CONFIRMED,
+                           follow=True)
     assert "10 chèques émis" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.ISSUED
@@ -270,7 +272,8 @@ def test_a_rejection_needs_a_reason(client, make_order, funder_a, manager_a, ope
     order.refresh_from_db()
     assert order.status == Order.Status.SUBMITTED
     assert not AuditEvent.objects.filter(action="order.rejected").exists()
-    client.post(f"/operateur/commandes/{order.pk}/refuser/", {"reason": "Budget non voté"})
+    client.post(f"/operateur/commandes/{order.pk}/refuser/", {"reason": "Budget non voté",
+                                                             **CONFIRMED})
     order.refresh_from_db()
     assert (order.status, order.rejection_reason) == (Order.Status.REJECTED, "Budget non voté")
 
@@ -368,13 +371,15 @@ def test_the_funder_cancels_a_booklet_or_a_single_cheque_with_a_reason(
     first.refresh_from_db()
     assert first.state == Booklet.State.ISSUED
     response = client.post("/carnets/annulation/", {
-        "target": "booklet", "identifier": first.number, "reason": "Volé"}, follow=True)
+        "target": "booklet", "identifier": first.number, "reason": "Volé", **CONFIRMED},
+        follow=True)
     assert "(5 chèques)" in response.content.decode()
     first.refresh_from_db()
     assert first.state == Booklet.State.CANCELLED
     cheque = second.cheques.first()
     client.post("/carnets/annulation/", {
-        "target": "cheque", "identifier": cheque.display_code.lower(), "reason": "Perdu"})
+        "target": "cheque", "identifier": cheque.display_code.lower(), "reason": "Perdu",
+        **CONFIRMED})
     cheque.refresh_from_db()
     assert (cheque.state, cheque.cancellation_reason) == (Cheque.State.CANCELLED, "Perdu")
     assert second.cheques.filter(state=Cheque.State.ISSUED).count() == 4
@@ -386,7 +391,7 @@ def test_funder_b_cannot_cancel_the_cheques_of_funder_a(
     booklet = order.booklet_set.first()
     client.force_login(manager_b)
     response = client.post("/carnets/annulation/", {
-        "target": "booklet", "identifier": booklet.number, "reason": "Volé"})
+        "target": "booklet", "identifier": booklet.number, "reason": "Volé", **CONFIRMED})
     assert f"Aucun carnet ne porte le numéro {booklet.number}" in response.content.decode()
     client.force_login(prescriber_a)  # prescribers hand over, they do not cancel
     assert client.get("/carnets/annulation/").status_code == 403

@@ -40,7 +40,7 @@ def refused(code, **kwargs):
 
 def test_a_basket_is_redeemed_at_once_and_written_with_its_audit(issued, place, mediator_x):
     basket = codes_of(issued, 3)
-    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                                codes=basket)
     assert result.total_cents == 3000
     assert Redemption.objects.filter(basket=result.basket, undone_at=None).count() == 3
@@ -56,14 +56,14 @@ def test_a_basket_is_redeemed_at_once_and_written_with_its_audit(issued, place, 
 
 def test_a_cheque_cannot_be_redeemed_twice(issued, place, mediator_x, other_place, mediator_y):
     code = codes_of(issued, 1)
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=code)
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste", codes=code)
     error = refused("already_redeemed", user=mediator_x, place=place.pk,
-                    service="outils-atelier", codes=code)
+                    service="acces-poste", codes=code)
     assert error.status == 409
     assert error.extra["place"]["id"] == place.pk and "redeemed_at" in error.extra
     # Another structure learns that it was redeemed, and when, but not where.
     error = refused("already_redeemed", user=mediator_y, place=other_place.pk,
-                    service="outils-atelier", codes=code)
+                    service="acces-poste", codes=code)
     assert "place" not in error.extra and "redeemed_at" in error.extra
     assert Redemption.objects.count() == 1
 
@@ -72,7 +72,7 @@ def test_one_bad_cheque_refuses_the_whole_basket_and_writes_nothing(issued, plac
     first, second = codes_of(issued, 2)
     lifecycle.cancel_cheque(second, actor=issued.created_by, reason="perdu")
     before = AuditEvent.objects.count()
-    error = refused("cancelled", user=mediator_x, place=place.pk, service="outils-atelier",
+    error = refused("cancelled", user=mediator_x, place=place.pk, service="acces-poste",
                     codes=[first, second])
     assert error.status == 410
     assert Cheque.objects.get(code=first).state == Cheque.State.ISSUED
@@ -86,7 +86,7 @@ def test_lower_case_and_spaced_codes_are_accepted_after_normalisation(
 ):
     code = codes_of(issued, 1)[0]
     text = code.lower() if typed == "lower" else " " + codes.format_code(code).replace("-", " ")
-    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                                codes=[text])
     assert result.redemptions[0].cheque.code == code
 
@@ -107,7 +107,7 @@ def test_a_wrong_length_or_a_mistyped_check_character_is_refused_before_any_quer
 
 def test_an_unknown_cheque_is_a_404(place, mediator_x):
     error = refused("unknown_cheque", user=mediator_x, place=place.pk,
-                    service="outils-atelier", codes=codes.generate_codes(1))
+                    service="acces-poste", codes=codes.generate_codes(1))
     assert error.status == 404
 
 
@@ -116,7 +116,7 @@ def test_an_expired_cheque_is_refused(clock, make_order, funder_a, manager_a, op
     order = make_order(funder_a, manager_a, approve_by=operator)
     code = codes_of(order, 1)
     later = clock.now + datetime.timedelta(days=800)
-    error = refused("expired", user=mediator_x, place=place.pk, service="outils-atelier",
+    error = refused("expired", user=mediator_x, place=place.pk, service="acces-poste",
                     codes=code, now=later)
     assert error.status == 410
 
@@ -126,22 +126,23 @@ def test_a_cheque_needing_activation_is_refused_until_handed_over(
 ):
     order = make_order(funder_a, manager_a, approve_by=operator, requires_activation=True)
     code = codes_of(order, 1)
-    refused("not_activated", user=mediator_x, place=place.pk, service="outils-atelier",
+    refused("not_activated", user=mediator_x, place=place.pk, service="acces-poste",
             codes=code)
     booklet = Cheque.objects.get(code=code[0]).booklet
     lifecycle.distribute_booklet(booklet.number, actor=manager_a)
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=code)
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste", codes=code)
     assert Cheque.objects.get(code=code[0]).state == Cheque.State.REDEEMED
 
 
 def test_a_service_the_order_does_not_allow_is_refused(make_order, funder_a, manager_a,
                                                        operator, place, mediator_x):
     order = make_order(funder_a, manager_a, approve_by=operator,
-                       allowed_services=Service.objects.filter(slug="demarches-atelier"))
+                       allowed_services=Service.objects.filter(slug="demarches-accompagnement"))
     code = codes_of(order, 1)
     refused("service_not_allowed", user=mediator_x, place=place.pk,
-            service="outils-atelier", codes=code)
-    redemption.redeem(user=mediator_x, place=place.pk, service="demarches-atelier", codes=code)
+            service="acces-poste", codes=code)
+    redemption.redeem(user=mediator_x, place=place.pk, service="demarches-accompagnement",
+                      codes=code)
 
 
 def test_a_service_the_place_does_not_offer_is_refused(issued, place, mediator_x):
@@ -154,19 +155,19 @@ def test_a_place_outside_the_orders_territory_is_refused(make_order, funder_a, m
                                                          operator, place, mediator_x):
     order = make_order(funder_a, manager_a, approve_by=operator, territory=["69"])
     error = refused("territory_not_allowed", user=mediator_x, place=place.pk,
-                    service="outils-atelier", codes=codes_of(order, 1))
+                    service="acces-poste", codes=codes_of(order, 1))
     assert error.status == 422
 
 
 def test_a_mediator_of_another_place_or_of_an_unqualified_place_is_refused(
     issued, place, mediator_y, mediator_x, structure
 ):
-    assert refused("forbidden", user=mediator_y, place=place.pk, service="outils-atelier",
+    assert refused("forbidden", user=mediator_y, place=place.pk, service="acces-poste",
                    codes=codes_of(issued, 1)).status == 403
     unqualified = make_place(structure, qualified=False, name="Annexe")
     assert refused("place_not_qualified", user=mediator_x, place=unqualified.pk,
-                   service="outils-atelier", codes=codes_of(issued, 1)).status == 403
-    assert refused("unknown_place", user=mediator_x, place=999999, service="outils-atelier",
+                   service="acces-poste", codes=codes_of(issued, 1)).status == 403
+    assert refused("unknown_place", user=mediator_x, place=999999, service="acces-poste",
                    codes=codes_of(issued, 1)).status == 404
 
 
@@ -175,7 +176,7 @@ def test_a_mediator_of_another_place_or_of_an_unqualified_place_is_refused(
 
 def test_the_api_redeems_and_answers_201_with_the_total(api, issued, place, mediator_x):
     response = post(api, mediator_x, {"codes": codes_of(issued, 2), "place": place.pk,
-                                      "service": "outils-atelier"})
+                                      "service": "acces-poste"})
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["total_cents"] == 2000 and len(body["redemptions"]) == 2
@@ -183,7 +184,7 @@ def test_the_api_redeems_and_answers_201_with_the_total(api, issued, place, medi
 
 def test_the_api_accepts_a_single_code(api, issued, place, mediator_x):
     response = post(api, mediator_x, {"code": codes_of(issued, 1)[0], "place": place.pk,
-                                      "service": "outils-atelier"})
+                                      "service": "acces-poste"})
     assert response.status_code == 201
 
 
@@ -195,7 +196,7 @@ def test_the_api_refuses_bad_baskets_with_the_documented_code(
     api, place, mediator_x, codes_in_body, expected
 ):
     response = post(api, mediator_x, {"codes": codes_in_body, "place": place.pk,
-                                      "service": "outils-atelier"})
+                                      "service": "acces-poste"})
     assert response.status_code == 422
     assert response.json()["code"] == expected
     assert not Redemption.objects.exists()
@@ -203,21 +204,21 @@ def test_the_api_refuses_bad_baskets_with_the_documented_code(
 
 def test_more_than_fifty_codes_are_refused(api, place, mediator_x):
     response = post(api, mediator_x, {"codes": codes.generate_codes(51), "place": place.pk,
-                                      "service": "outils-atelier"})
+                                      "service": "acces-poste"})
     assert response.status_code in (400, 422)
     assert not Redemption.objects.exists()
 
 
 def test_an_unknown_place_id_is_a_404_and_nothing_is_written(api, issued, mediator_x):
     response = post(api, mediator_x, {"codes": codes_of(issued, 1), "place": 424242,
-                                      "service": "outils-atelier"})
+                                      "service": "acces-poste"})
     assert response.status_code == 404 and response.json()["code"] == "unknown_place"
     assert not Redemption.objects.exists()
 
 
 def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(api, issued, place,
                                                                      mediator_x):
-    body = {"codes": codes_of(issued, 2), "place": place.pk, "service": "outils-atelier"}
+    body = {"codes": codes_of(issued, 2), "place": place.pk, "service": "acces-poste"}
     key = str(uuid.uuid4())
     first = post(api, mediator_x, body, key)
     second = post(api, mediator_x, body, key)
@@ -231,10 +232,10 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(api, issued
 def test_reusing_an_idempotency_key_with_another_body_is_a_422(api, issued, place, mediator_x):
     key = str(uuid.uuid4())
     first, second = codes_of(issued, 2)
-    post(api, mediator_x, {"codes": [first], "place": place.pk, "service": "outils-atelier"},
+    post(api, mediator_x, {"codes": [first], "place": place.pk, "service": "acces-poste"},
          key)
     response = post(api, mediator_x, {"codes": [second], "place": place.pk,
-                                      "service": "outils-atelier"}, key)
+                                      "service": "acces-poste"}, key)
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
     assert Redemption.objects.count() == 1
@@ -242,7 +243,7 @@ def test_reusing_an_idempotency_key_with_another_body_is_a_422(api, issued, plac
 
 def test_a_refusal_is_replayed_too(api, issued, place, mediator_x):
     key = str(uuid.uuid4())
-    body = {"codes": codes.generate_codes(1), "place": place.pk, "service": "outils-atelier"}
+    body = {"codes": codes.generate_codes(1), "place": place.pk, "service": "acces-poste"}
     assert post(api, mediator_x, body, key).json() == post(api, mediator_x, body, key).json()
 
 
@@ -250,8 +251,8 @@ def test_the_api_lists_only_the_redemptions_of_the_callers_places(
     api, issued, place, mediator_x, other_place, mediator_y
 ):
     first, second = codes_of(issued, 2)
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=[first])
-    redemption.redeem(user=mediator_y, place=other_place.pk, service="outils-atelier",
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste", codes=[first])
+    redemption.redeem(user=mediator_y, place=other_place.pk, service="acces-poste",
                       codes=[second])
     api.force_authenticate(mediator_x)
     listed = api.get(URL).json()["results"]
@@ -260,7 +261,7 @@ def test_the_api_lists_only_the_redemptions_of_the_callers_places(
 
 def test_anonymous_callers_cannot_redeem(api, issued, place):
     response = api.post(URL, {"codes": codes_of(issued, 1), "place": place.pk,
-                              "service": "outils-atelier"}, format="json")
+                              "service": "acces-poste"}, format="json")
     assert response.status_code in (401, 403)
 
 
@@ -269,7 +270,7 @@ def test_anonymous_callers_cannot_redeem(api, issued, place):
 
 def test_the_mediator_undoes_a_redemption_within_24_hours(api, issued, place, mediator_x):
     code = codes_of(issued, 1)
-    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                                codes=code)
     api.force_authenticate(mediator_x)
     response = api.delete(f"{URL}{result.redemptions[0].pk}/")
@@ -279,12 +280,12 @@ def test_the_mediator_undoes_a_redemption_within_24_hours(api, issued, place, me
     assert cheque.booklet.state == Booklet.State.ISSUED
     assert AuditEvent.objects.filter(action="cheque.redemption_undone").exists()
     # The cheque can be redeemed again.
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=code)
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste", codes=code)
 
 
 def test_an_undo_after_24_hours_is_refused(clock, api, issued, place, mediator_x):
     long_ago = clock.now - datetime.timedelta(hours=25)
-    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                                codes=codes_of(issued, 1), now=long_ago)
     api.force_authenticate(mediator_x)
     response = api.delete(f"{URL}{result.redemptions[0].pk}/")
@@ -297,7 +298,7 @@ def test_the_undo_window_is_24_real_hours_across_midnight(clock, api, issued, pl
     """Redeemed at 23:50: still undone at 00:10 the next day, refused 24 hours and a minute
     later (also on the nights the clocks change, when that is not the same wall time)."""
     clock.move_to(clock.at(clock.today, 23, 50))
-    result = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    result = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                                codes=codes_of(issued, 3))
     first, second, third = result.redemptions
     clock.shift(minutes=20)
@@ -319,9 +320,9 @@ def test_only_the_redeeming_mediator_or_a_place_manager_may_undo(
 
     colleague = member(Role.MEDIATOR, structure)
     first, second = codes_of(issued, 2)
-    one = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    one = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                             codes=[first]).redemptions[0]
-    two = redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    two = redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                             codes=[second]).redemptions[0]
     api.force_authenticate(colleague)
     assert api.delete(f"{URL}{one.pk}/").status_code == 403
@@ -339,7 +340,7 @@ def test_repeated_failed_look_ups_are_blocked_with_a_french_429_and_an_audit_eve
     api, issued, place, mediator_x, settings
 ):
     settings.CHEQUE_LOOKUP_FAILURE_LIMIT = 5
-    body = {"place": place.pk, "service": "outils-atelier"}
+    body = {"place": place.pk, "service": "acces-poste"}
     for _ in range(5):
         assert post(api, mediator_x, {**body, "codes": codes.generate_codes(1)}).status_code == 404
     response = post(api, mediator_x, {**body, "codes": codes_of(issued, 1)})
@@ -355,7 +356,7 @@ def test_the_redemption_endpoint_is_throttled(api, place, mediator_x, monkeypatc
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES",
                         {**ScopedRateThrottle.THROTTLE_RATES, "redemption": "2/min"})
     statuses = [post(api, mediator_x, {"codes": [], "place": place.pk,
-                                       "service": "outils-atelier"}).status_code
+                                       "service": "acces-poste"}).status_code
                 for _ in range(3)]
     assert statuses == [422, 422, 429]
 
@@ -364,7 +365,7 @@ def test_the_redemption_endpoint_is_throttled(api, place, mediator_x, monkeypatc
 
 
 def test_the_history_page_shows_totals_and_exports_csv(client, issued, place, mediator_x):
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                       codes=codes_of(issued, 3))
     client.force_login(mediator_x)
     page = client.get("/encaissements/").content.decode()
@@ -378,7 +379,7 @@ def test_the_history_csv_writes_a_formula_named_place_and_mediator_as_text(clien
     Place.objects.filter(pk=place.pk).update(name=HOSTILE_NAME)
     mediator_x.first_name, mediator_x.last_name = HOSTILE_ADDRESS, ""
     mediator_x.save()
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                       codes=codes_of(issued, 1))
     client.force_login(mediator_x)
 
@@ -392,7 +393,7 @@ def test_the_history_csv_writes_a_formula_named_place_and_mediator_as_text(clien
 
 def test_malformed_history_filters_are_ignored_instead_of_failing(client, issued, place,
                                                                    mediator_x):
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier",
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste",
                       codes=codes_of(issued, 2))
     client.force_login(mediator_x)
     for query in ("place=abc", "mediator=abc", "since=2026-13-45&until=garbage"):
@@ -407,18 +408,20 @@ def test_the_public_cheque_page_shows_value_and_validity_but_never_where_it_was_
     client, issued, place, mediator_x
 ):
     code = codes_of(issued, 1)[0]
-    redemption.redeem(user=mediator_x, place=place.pk, service="outils-atelier", codes=[code])
+    redemption.redeem(user=mediator_x, place=place.pk, service="acces-poste", codes=[code])
     url = codes.qr_url(code).split("://", 1)[1].split("/", 1)[1]
     page = client.get("/" + url).content.decode()
     assert "10,00" in page and "Financeur A" in page
     assert place.name not in page and "Maya" not in page
 
 
-def test_a_forged_qr_signature_gets_a_404_before_any_query(client, issued):
+def test_a_forged_qr_signature_gets_the_typed_code_form_before_any_query(client, issued):
     code = codes_of(issued, 1)[0]
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/c/{code}?s=k1.forgedforgedforged")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert "n’est pas celui d’un QR code" in response.content.decode()
+    assert "Financeur A" not in response.content.decode()
     assert not [q for q in queries if "cheques_cheque" in q["sql"]]
 
 

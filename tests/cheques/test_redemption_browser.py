@@ -48,7 +48,7 @@ def test_a_mediator_types_two_codes_fixes_a_slip_and_sees_them_in_the_history(
 
     page.get_by_label("Service rendu", exact=True).select_option("outils-atelier")
     page.get_by_role("button", name="Encaisser le panier").click()
-    page.get_by_text("2 chèques encaissés").wait_for()
+    page.get_by_role("heading", name="2 chèques encaissés").wait_for()
     assert Redemption.objects.filter(place=place, undone_at=None).count() == 2
     assert Membership.objects.filter(user=demo["mediateur"]).exists()
 
@@ -56,4 +56,4 @@ def test_a_mediator_types_two_codes_fixes_a_slip_and_sees_them_in_the_history(
     page.get_by_text("2 chèques encaissés").wait_for()
     for code in (first, second):
         number = order.cheques.get(code=code).number
-        assert page.get_by_role("cell", name=number).is_visible()
+        assert page.get_by_role("cell", name=number, exact=True).is_visible()

@@ -66,7 +66,7 @@ def spare_redis(settings):
 
 def redeem(api, user, place, codes, key):
     api.force_authenticate(user)
-    return api.post(URL, {"codes": codes, "place": place.pk, "service": "outils-atelier"},
+    return api.post(URL, {"codes": codes, "place": place.pk, "service": "acces-poste"},
                     format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 

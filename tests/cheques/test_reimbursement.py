@@ -10,7 +10,7 @@ from aptic.models import AuditEvent
 from cheques import ledger, redemption, reimbursement
 from cheques.models import Cheque, Redemption, Statement
 from services.models import Service
-from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
+from tests.cheques.reimbursement_support import BIC_B, IBAN_B, SERVICE, bank, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,13 @@ def test_a_month_at_two_structures_gives_two_statements_with_their_lines_and_tot
     assert [line.cheque_number for line in lines] == numbers[:3]
     assert {line.place_name for line in lines} == {place.name}
     assert lines[0].mediator_name == "Maya Médiatrice"
-    assert lines[0].service_label == Service.objects.get(slug="outils-atelier").label
+    assert lines[0].service_label == Service.objects.get(slug=SERVICE).label
     assert [line.amount_cents for line in lines] == [1000, 1000, 1000]
     assert timezone.localdate(lines[0].redeemed_at) == clock.last_month(3).date()
     totals = reimbursement.totals(mine)
     assert totals.by_place == [(place.name, 3, 3000)]
     assert sorted(totals.by_service) == sorted([
-        (Service.objects.get(slug="outils-atelier").label, 2, 2000),
+        (Service.objects.get(slug=SERVICE).label, 2, 2000),
         (Service.objects.get(slug="demarches-accompagnement").label, 1, 1000)])
     assert set(Redemption.objects.values_list("statement", flat=True)) == {mine.pk, theirs.pk}
     assert AuditEvent.objects.filter(action="statement.created", actor=operator).count() == 2
@@ -122,21 +122,24 @@ def test_only_the_operator_runs_and_validates(month, manager_x, operator):
     assert statement.state == Statement.State.DRAFT
 
 
-def test_undo_is_refused_once_the_redemption_is_in_a_statement(clock, issued, place, mediator_x,
-                                                               operator):
+def test_an_undo_once_the_redemption_is_in_a_statement_becomes_a_correction(
+    clock, issued, place, mediator_x, operator
+):
     result = redeem(issued, mediator_x, place, 1, now=clock.now)
-    reimbursement.run(until=clock.today, actor=operator)
+    [statement] = reimbursement.run(until=clock.today, actor=operator)
     found = Redemption.objects.get(pk=result.redemptions[0].pk)
-    with pytest.raises(DomainError) as caught:
-        redemption.undo(redemption=found, user=mediator_x)
-    assert caught.value.code == "in_statement"
-    # Even with a stale copy loaded before the run, the conditional update refuses.
-    stale = result.redemptions[0]
-    with pytest.raises(DomainError):
-        redemption.undo(redemption=stale, user=mediator_x)
+    redemption.undo(redemption=found, user=mediator_x)
     found.refresh_from_db()
-    assert found.undone_at is None
-    assert found.cheque.state == Cheque.State.REDEEMED
+    assert found.undone_at is not None and found.correction.amount_cents == 1000
+    assert found.cheque.state == Cheque.State.ISSUED
+    # The statement keeps its line; the debit waits for the next one.
+    statement.refresh_from_db()
+    assert statement.line_count == 1 and statement.total_cents == 1000
+    # A stale copy loaded before the run is refused as already undone.
+    with pytest.raises(DomainError) as caught:
+        redemption.undo(redemption=result.redemptions[0], user=mediator_x)
+    assert caught.value.code == "already_undone"
+    assert ledger.check() == []
 
 
 def test_paying_a_batch_reimburses_the_cheques_and_moves_the_ledger(month, place, other_place,

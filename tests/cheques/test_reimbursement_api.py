@@ -2,6 +2,7 @@ import csv
 import io
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from aptic.models import Role
@@ -10,7 +11,7 @@ from cheques.models import PaymentBatch, Statement
 from places.models import Place
 from tests.cheques.reimbursement_support import BIC_B, IBAN_B, bank, redeem
 from tests.factories import member
-from tests.helpers import HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
+from tests.helpers import CONFIRMED, HOSTILE_ADDRESS, HOSTILE_NAME, neutralised
 
 pytestmark = pytest.mark.django_db
 
@@ -82,10 +83,15 @@ def test_the_statement_downloads_as_pdf_and_csv(api, statements, place, manager_
     assert number in text
     response = api.get(f"/api/v1/statements/{mine.pk}.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:3] == ["relevé", "date", "lieu"]
-    assert [row[3] for row in rows[1:4]] == list(
+    assert rows[0] == ["relevé", "nature", "date d’encaissement", "lieu", "chèque",
+                       "service", "médiateur", "libellé", "montant (€)", "montant (centimes)",
+                       "date du relevé", "date de paiement"]
+    assert [row[4] for row in rows[1:4]] == list(
         issued.cheques.order_by("number").values_list("number", flat=True)[:3])
-    assert rows[-1][-1] == "3000"
+    # Not paid yet: the statement's date, no payment date.
+    assert {tuple(row[10:]) for row in rows[1:]} == {
+        (timezone.localdate(mine.created_at).isoformat(), "")}
+    assert rows[-1][9] == "3000"
 
 
 def test_a_statement_csv_writes_formula_like_names_as_text_and_amounts_as_numbers(
@@ -99,10 +105,10 @@ def test_a_statement_csv_writes_formula_like_names_as_text_and_amounts_as_number
     response = as_user(api, manager_x).get(f"/api/v1/statements/{statement.pk}.csv")
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert {(row[2], row[5]) for row in rows[1:3]} == {
+    assert {(row[3], row[6]) for row in rows[1:3]} == {
         (neutralised(HOSTILE_NAME), neutralised(HOSTILE_ADDRESS))}
-    assert [row[6:] for row in rows[1:]] == [["10,00", "1000"], ["10,00", "1000"],
-                                             ["20,00", "2000"]]
+    assert [row[8:10] for row in rows[1:]] == [["10,00", "1000"], ["10,00", "1000"],
+                                               ["20,00", "2000"]]
 
 
 def test_the_operator_validates_and_a_structure_cannot(api, statements, place, manager_x,
@@ -190,7 +196,7 @@ def test_the_operator_page_runs_validates_and_pays(clock, client, issued, place,
     client.post("/remboursements/lots/", {"statements": [statement.pk]})
     batch = PaymentBatch.objects.get()
     assert client.get(f"/remboursements/lots/{batch.pk}/sepa.xml").status_code == 200
-    client.post(f"/remboursements/lots/{batch.pk}/payer/")
+    client.post(f"/remboursements/lots/{batch.pk}/payer/", CONFIRMED)
     statement.refresh_from_db()
     assert statement.state == Statement.State.PAID
 

@@ -19,6 +19,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = [datetime.date(2026, month, 1) for month in range(1, 13)]
 
 
+def render(chart):
+    return render_to_string("cheques/reporting/_month_bars.html",
+                            {"chart": chart, "chart_id": "c", "title": "t", "desc": "d"})
+
+
 def svgs(html):
     """The <svg> elements of a page, parsed."""
     return [ET.fromstring(match.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
@@ -83,9 +88,7 @@ def test_a_count_chart_has_whole_ticks_on_its_gridlines_and_bars_that_read_their
         counts, language):
     with translation.override(language):
         chart = bar_chart(list(zip(MONTHS, counts, strict=False)))
-        html = render_to_string("cheques/reporting/_bar_chart.html",
-                                {"chart": chart, "chart_id": "c", "title": "t",
-                                 "description": "d"})
+        html = render(chart)
     [svg] = svgs(html)
     axis = read_axis(svg, language=language)
     check_axis(axis)
@@ -105,15 +108,29 @@ def test_a_count_chart_has_whole_ticks_on_its_gridlines_and_bars_that_read_their
 def test_an_amount_chart_reads_euros_on_its_axis(cents, language):
     with translation.override(language):
         chart = bar_chart(list(zip(MONTHS, cents, strict=False)), money=True)
-        html = render_to_string("cheques/reporting/_bar_chart.html",
-                                {"chart": chart, "chart_id": "c", "title": "t",
-                                 "description": "d"})
+        html = render(chart)
     [svg] = svgs(html)
     axis = read_axis(svg, money=True, language=language)
     check_axis(axis)
     bars = [rect for rect in svg.iter(f"{SVG}rect") if rect.get("class") == "bar"]
     assert len(bars) == len(cents)
     assert all(ends_at(axis, bar, amount / 100) for bar, amount in zip(bars, cents, strict=True))
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_chart_of_several_series_per_month_reads_true_too(language):
+    """The funnel's chart: handed out, started and fully used booklets per month."""
+    rows = [(MONTHS[0], 4, 3, 1), (MONTHS[1], 9, 6, 2), (MONTHS[2], 0, 0, 0)]
+    with translation.override(language):
+        [svg] = svgs(render(bar_chart(rows)))
+    axis = read_axis(svg, language=language)
+    check_axis(axis)
+    assert [value for value, _y in axis] == [0, 2, 4, 6, 8, 10]
+    bars = [rect for rect in svg.iter(f"{SVG}rect") if rect.get("class", "").startswith("bar")]
+    values = [value for _month, *row in rows for value in row]
+    assert len(bars) == len(values)
+    assert all(ends_at(axis, bar, value) for bar, value in zip(bars, values, strict=True))
+    assert {bar.get("class") for bar in bars} == {"bar s0", "bar s1", "bar s2"}
 
 
 def test_axis_ticks_are_whole_steps_of_one_two_or_five():

@@ -117,7 +117,7 @@ def test_the_public_cheque_page_gives_the_last_day_of_acceptance(clock, client, 
     page = client.get(f"/c/{cheque.code}?s={codes.sign(cheque.code)}",
                       HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     last_day = validity.last_day_of_acceptance(issued.valid_until)
-    assert "Accepté jusqu’au" in page
+    assert "Dernier jour d’acceptation" in page
     assert f"{last_day.day} " in page and str(last_day.year) in page
 
 
@@ -140,7 +140,7 @@ def test_the_farthest_validity_a_row_may_hold_keeps_every_page_working(
     api.force_authenticate(mediator_x)
     assert api.get(f"/api/v1/cheques/{cheque.code}/").status_code == 200
     redeemed = api.post("/api/v1/redemptions/", {"codes": [cheque.code], "place": place.pk,
-                                                 "service": "outils-atelier"}, format="json",
+                                                 "service": "acces-poste"}, format="json",
                         HTTP_IDEMPOTENCY_KEY="a" * 32)
     assert redeemed.status_code == 201, redeemed.json()
     client.force_login(operator)
