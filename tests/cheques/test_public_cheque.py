@@ -58,7 +58,8 @@ def used(order, manager_a, api, mediator_x, place, **_):
     cheque = usable(order, manager_a)
     api.force_authenticate(mediator_x)
     response = api.post("/api/v1/redemptions/", {"codes": [cheque.code], "place": place.pk,
-                                                 "service": "outils-atelier"}, format="json")
+                                                 "service": "demarches-accompagnement"},
+                        format="json")
     assert response.status_code == 201, response.json()
     return cheque
 

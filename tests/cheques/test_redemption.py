@@ -449,8 +449,8 @@ def test_the_scan_page_is_for_mediators_of_qualified_places_only(client, place, 
 
 
 @pytest.mark.parametrize(("language", "remove", "redeemed"), [
-    ("fr", "Retirer le chèque {code}", "{count} chèques encaissés — total {total}."),
-    ("en", "Remove cheque {code}", "{count} cheques redeemed — total {total}."),
+    ("fr", "Retirer le chèque {code}", "{count} chèques encaissés"),
+    ("en", "Remove cheque {code}", "{count} cheques redeemed"),
 ])
 def test_the_scan_page_script_speaks_the_page_language(client, place, mediator_x, language,
                                                        remove, redeemed):

@@ -42,9 +42,10 @@ def started(order, manager_a, mediator_x, place, api):
 
 
 def redeem(api, user, place, cheque_codes):
+    """Redeemed for a one-cheque service, whatever the count."""
     api.force_authenticate(user)
     return api.post("/api/v1/redemptions/", {"codes": cheque_codes, "place": place.pk,
-                                             "service": "outils-atelier"}, format="json")
+                                             "service": "outils-accompagnement"}, format="json")
 
 
 def test_the_operator_replaces_a_started_booklet_and_only_its_unused_cheques_move(
