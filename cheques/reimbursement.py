@@ -42,7 +42,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from aptic import audit
 from aptic.errors import DomainError
@@ -723,7 +723,7 @@ def payment_dates(statement):
     return [_day(statement_date(statement)), _day(statement.paid_on)]
 
 
-PAYMENT_DATE_HEADERS = (_lazy("date du relevé"), _lazy("date de paiement"))
+PAYMENT_DATE_HEADERS = (gettext_lazy("date du relevé"), gettext_lazy("date de paiement"))
 
 
 def statement_csv(statement):

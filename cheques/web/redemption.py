@@ -180,7 +180,7 @@ def undo(request, pk):
                       "remboursé pour cet encaissement.") % {
             "date": date_format(timezone.localtime(found.redeemed_at),
                                 "SHORT_DATETIME_FORMAT"),
-            "place": found.place.name, "service": found.service.label,
+            "place": found.place.name, "service": found.service.display_label,
             "amount": format_euros(found.amount_cents)},
         button=_("Annuler l’encaissement"), cancel=history)
     return asked or perform(
@@ -209,8 +209,8 @@ def public_cheque(request, code):
     return render(request, "cheques/redemption/public_cheque.html", {
         "cheque": cheque,
         "status": lifecycle.status(cheque),
-        "services": list(order.allowed_services.order_by("category__position", "position")
-                         .values_list("label", flat=True)),
+        "services": [service.display_label for service in
+                     order.allowed_services.order_by("category__position", "position")],
         "territory": order.territory_names,
         "map_path": order.map_path,
     })
