@@ -22,7 +22,7 @@ from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
-SERVICE = "outils-atelier"
+SERVICE = "outils-accompagnement"  # one cheque a session: single cheques are redeemed
 
 
 class World:
