@@ -9,4 +9,5 @@ class AptiConfig(AppConfig):
         from . import (
             admin,  # noqa: F401  (SimpleAdminConfig: explicit registration)
             schema,  # noqa: F401  (OpenAPI extensions)
+            tasks,  # noqa: F401  (sent by name: aptic.celery.send)
         )

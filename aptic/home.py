@@ -1,4 +1,6 @@
-"""What each person can do, as listed on their home page."""
+"""What each person can do: the pages of their role, listed on their home page (with a
+description) and in the header menu of every page (by their short name, aptic.navigation).
+A new page joins both with one `Action(...)` line in its app's provider."""
 
 from dataclasses import dataclass
 
@@ -15,6 +17,11 @@ class Action:
     label: str
     url: str
     description: str = ""
+    short: str = ""  # the name in the header menu, when the label is too long for it
+
+    @property
+    def menu_label(self):
+        return self.short or self.label
 
 
 def actions(user):
@@ -22,7 +29,8 @@ def actions(user):
     found = []
     if getattr(user, "is_authenticated", False):
         found.append(Action(_("Mon compte et jetons d’API"), reverse("account"),
-                            _("Créez ou révoquez vos jetons pour l’API partenaires.")))
+                            _("Créez ou révoquez vos jetons pour l’API partenaires."),
+                            short=_("Mon compte")))
     if is_operator(user):
         found.append(Action(_("Administration"), reverse("admin:index"),
                             _("Nomenclature des services, organisations, comptes, journal.")))

@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "aptic.navigation.menu",
+                "aptic.l10n.context",
             ],
         },
     },
@@ -144,6 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers per language (aptic/formats/; money: aptic.l10n).
+FORMAT_MODULE_PATH = ["aptic.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -232,6 +236,7 @@ REST_FRAMEWORK = {
         # Pages, through aptic.ratelimit: per address when anonymous, per account otherwise.
         "signup": env("THROTTLE_SIGNUP", "10/hour"),
         "claim": env("THROTTLE_CLAIM", "20/hour"),
+        "password_reset": env("THROTTLE_PASSWORD_RESET", "10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -274,7 +279,8 @@ LEAFLET_CONFIG = {
 
 # Features add their menu entries on the home page through these providers, so that the
 # project package never imports the domain apps.
-HOME_ACTION_PROVIDERS = ["places.web.home.actions", "cheques.web.home.actions"]
+# The order is the menu's: the cheques' pages (the daily work), then the places'.
+HOME_ACTION_PROVIDERS = ["cheques.web.home.actions", "places.web.home.actions"]
 
 # Cheque codes: signing keys for the QR payload, "id:secret" pairs, the first one signs.
 CHEQUE_SIGNING_KEYS = envlist("CHEQUE_SIGNING_KEYS", f"k1:{SECRET_KEY}")
@@ -341,6 +347,10 @@ if LOGIN_FREE_FAILURES < 0 or min(
     LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS, ADDRESS_CEILING_FACTOR,
 ) < 1:
     refuse_to_start("the LOGIN_* limits and ADDRESS_CEILING_FACTOR must be positive.")
+
+# Forgotten passwords (aptic.passwords): reset messages one address receives per hour.
+PASSWORD_RESET_MAILS_PER_HOUR = envint("PASSWORD_RESET_MAILS_PER_HOUR", 3)
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # seconds a reset link stays valid
 
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 

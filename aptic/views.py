@@ -4,10 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from rest_framework.throttling import ScopedRateThrottle
 
-from . import tokens
+from . import passwords, ratelimit, tokens
 from .forms import ApiTokenForm, LoginForm
 from .home import actions_for
 from .models import ApiToken, Membership
@@ -49,6 +50,20 @@ class LoginView(auth_views.LoginView):
                           {"message": form.delayed.message}, status=429)
         response["Retry-After"] = str(form.delayed.seconds)
         return response
+
+
+@ratelimit.limited("password_reset", gettext_lazy(
+    "Trop de demandes de nouveau mot de passe depuis votre connexion."))
+def password_reset(request, *args, **kwargs):
+    """/mot-de-passe/oublie/: Django's view, its message sent by a task (aptic.passwords);
+    the same answer whether an account has the address or not."""
+    return auth_views.PasswordResetView.as_view(form_class=passwords.ResetRequestForm)(
+        request, *args, **kwargs)
+
+
+def password_reset_done(request, *args, **kwargs):
+    return auth_views.PasswordResetDoneView.as_view(
+        extra_context={"hours": passwords.link_hours()})(request, *args, **kwargs)
 
 
 @login_required

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.l10n import format_euros
 
 from . import access, reimbursement
 from .models import BankFile, PaymentBatch, Transfer
@@ -321,12 +322,12 @@ def _match_account_report(accounts, instructions):
         if instruction.amount_cents is not None and instruction.amount_cents != \
                 transfer.amount_cents:
             raise refused("amount_mismatch", _(
-                "Le virement %(id)s porte %(got)s au fichier, %(want)s € dans le lot : rien "
+                "Le virement %(id)s porte %(got)s au fichier, %(want)s dans le lot : rien "
                 "n’a été changé.") % {
                     "id": transfer.end_to_end_id,
-                    "got": (f"{instruction.amount_cents / 100:.2f} €".replace(".", ",")
+                    "got": (format_euros(instruction.amount_cents)
                             if instruction.amount_cents >= 0 else _("une autre devise")),
-                    "want": f"{transfer.amount_cents / 100:.2f}".replace(".", ",")})
+                    "want": format_euros(transfer.amount_cents)})
     batches = sorted({transfers[i.end_to_end_id].batch for i in mine}, key=lambda b: b.pk)
     return batches, mine
 

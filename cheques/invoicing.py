@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from aptic import audit
 from aptic.errors import DomainError
+from aptic.l10n import format_euros, format_grouped
 from aptic.models import normalise_siret
-from aptic.pdf import render_pdf
-from aptic.templatetags.money import format_euros, format_grouped
+from aptic.pdf import in_french, render_pdf
+from places import banking
 
 from .models import Invoice, InvoiceSequence
 
@@ -56,6 +57,7 @@ def quote_number(order):
     return f"D-{timezone.localtime(order.created_at).year}-{order.pk:05d}"
 
 
+@in_french
 def quote_pdf(order):
     date = timezone.localtime(order.created_at).date()
     funder = order.funder
@@ -112,6 +114,7 @@ def issue_invoice(order, *, actor):
     return invoice
 
 
+@in_french
 def invoice_pdf(invoice):
     """The invoice as it was issued: everything printed comes from its own copy."""
     return _render({
@@ -121,9 +124,7 @@ def invoice_pdf(invoice):
                          invoice.operator_address),
         "client": _party(invoice.funder_name, invoice.funder_siret, invoice.funder_address),
         "lines": invoice.lines, "total_cents": invoice.total_cents,
-        # IBAN in groups of four, as banks print it for people to copy.
-        "payment": {"iban": " ".join(invoice.operator_iban[i:i + 4]
-                                     for i in range(0, len(invoice.operator_iban), 4)),
+        "payment": {"iban": banking.format_iban(invoice.operator_iban),
                     "bic": invoice.operator_bic,
                     "account_name": invoice.operator_account_name,
                     "reference": invoice.number},

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.celery import send
 from aptic.errors import DomainError
-from aptic.templatetags.money import format_grouped
+from aptic.l10n import format_grouped
 from places.departments import DEPARTMENTS
 
 from . import access, invoicing, pricing, validity

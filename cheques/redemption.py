@@ -119,11 +119,11 @@ def _check_cheque(cheque, *, place, service, user, today, allowed_services):
     order = cheque.order
     allowed = allowed_services.get(order.pk)
     if service is not None and allowed and service.pk not in allowed:
-        labels = list(Service.objects.filter(pk__in=allowed).order_by("label")
-                      .values_list("label", flat=True))
+        labels = [s.display_label for s in Service.objects.filter(pk__in=allowed)
+                  .order_by("label")]
         raise DomainError("service_not_allowed", _(
             "Le financeur de ce chèque ne paie pas « %(service)s ». Il accepte : %(list)s.")
-            % {"service": service.label, "list": ", ".join(labels)},
+            % {"service": service.display_label, "list": ", ".join(labels)},
             cheque=cheque.display_code)
     if place is not None and order.territory and place.department not in order.territory:
         raise DomainError("territory_not_allowed", _(
@@ -166,7 +166,7 @@ def check_price(service, count, sessions=None):
             raise DomainError("wrong_cheque_count", _(
                 "« %(service)s » coûte %(price)s par séance : pour %(sessions)s, le panier "
                 "doit compter %(expected)s ; il en compte %(count)s.") % {
-                    "service": service.label, "price": _cheques(price),
+                    "service": service.display_label, "price": _cheques(price),
                     "sessions": ngettext("%(n)s séance", "%(n)s séances", sessions)
                     % {"n": sessions},
                     "expected": _cheques(expected), "count": count},
@@ -178,7 +178,7 @@ def check_price(service, count, sessions=None):
         raise DomainError("wrong_cheque_count", _(
             "« %(service)s » coûte %(price)s par séance : le panier doit en compter un "
             "multiple. Il en compte %(count)s ; il en faut %(expected)s.") % {
-                "service": service.label, "price": _cheques(price), "count": count,
+                "service": service.display_label, "price": _cheques(price), "count": count,
                 "expected": (_("%(a)s ou %(b)s") % {"a": expected[0], "b": expected[1]}
                              if len(expected) == 2 else expected[0])},
             expected=expected, cheques_per_session=price)

@@ -30,6 +30,8 @@ Every function that changes a state writes its audit rows in the same transactio
 """
 
 import datetime
+import re
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -40,11 +42,12 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from aptic import audit
 from aptic.errors import DomainError
-from aptic.pdf import render_pdf
+from aptic.l10n import format_decimal, translated_label
+from aptic.pdf import in_french, render_pdf
 from places import banking
 
 from . import access, bank_reasons, ledger
@@ -384,41 +387,74 @@ def blocked_structures():
 # --- payment batches -----------------------------------------------------------------------
 
 
-def _sepa_text(text, length):
-    """SEPA's Latin subset: the file is validated, so keep to safe characters."""
+# The EPC's Latin character set (EPC217-08): what every bank of the SEPA zone accepts.
+SEPA_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+# Conversions the EPC recommends before transliteration, in French: « & » becomes « et »
+# (never a blank, which would make « Clic & Lien » read « Clic   Lien »).
+SEPA_CONVERSIONS = [(re.compile(r"\s*&\s*"), " et "),
+                    (re.compile(r"[\u2010-\u2015\u2212]"), "-"),
+                    (re.compile(r"[\u2018\u2019\u201a\u201b\u02bc]"), "'"),
+                    (re.compile("[°º]"), "o")]
+
+
+def sepa_latin(text, length):
+    """`text` in the SEPA Latin character set, at most `length` characters: accents dropped
+    (« Émile » → « Emile »), « & » → « et », any other character outside the set → a blank,
+    blanks collapsed, cut at `length`."""
     from text_unidecode import unidecode
 
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
-    return "".join(c if c in allowed else " " for c in unidecode(text))[:length].strip()
+    for pattern, replacement in SEPA_CONVERSIONS:
+        text = pattern.sub(replacement, text or "")
+    text = "".join(c if c in SEPA_CHARACTERS else " " for c in unidecode(text))
+    return " ".join(text.split())[:length].strip()
 
 
-def sepa_file(statements, *, execution_date, end_to_end_ids=None):
-    """The pain.001.001.03 file of these statements (bytes, checked against the XSD); each
-    transfer carries the EndToEndId given for its statement (`end_to_end_ids`)."""
+def message_id(moment):
+    """The file's message identifier (MsgId, 35 characters at most, unique): the Paris time
+    of `moment` on a 24-hour clock, then 12 random hexadecimal digits."""
+    return f"{timezone.localtime(moment):%Y%m%d%H%M%S}-{secrets.token_hex(6)}"
+
+
+def sepa_file(statements, *, execution_date, end_to_end_ids=None, now=None):
+    """(message id, the pain.001.001.03 file of these statements as bytes, checked against
+    the XSD); each transfer carries the EndToEndId given for its statement
+    (`end_to_end_ids`)."""
     from schwifty import BIC, IBAN
     from schwifty.exceptions import SchwiftyException
     from sepaxml import SepaTransfer
     from sepaxml.validation import ValidationError as SepaValidationError
 
+    class Pain001(SepaTransfer):
+        """sepaxml's transfer file with our message id and creation time (sepaxml's read the
+        server's clock, on a 12-hour clock for the id)."""
+
+        def _create_header(self):
+            self.msg_id = message_id(moment)
+            super()._create_header()
+            self._xml.find("CstmrCdtTrfInitn/GrpHdr/CreDtTm").text = (
+                f"{timezone.localtime(moment):%Y-%m-%dT%H:%M:%S}")
+
+    moment = now or timezone.now()
     try:
         debtor_iban = str(IBAN(settings.OPERATOR_IBAN).compact)
         debtor_bic = str(BIC(settings.OPERATOR_BIC).compact)
     except (SchwiftyException, ValueError):
         raise DomainError("operator_account", _(
             "Le compte de l’opérateur (OPERATOR_IBAN / OPERATOR_BIC) est invalide.")) from None
-    transfer = SepaTransfer({
-        "name": _sepa_text(settings.OPERATOR_ACCOUNT_NAME, 70),
+    transfer = Pain001({
+        "name": sepa_latin(settings.OPERATOR_ACCOUNT_NAME, 70),
         "IBAN": debtor_iban, "BIC": debtor_bic, "batch": True, "currency": "EUR",
     }, clean=False)
     for statement in statements:
         details = bank_details(statement.structure)
         transfer.add_payment({
-            "name": _sepa_text(details.holder, 70),
+            "name": sepa_latin(details.holder, 70),
             "IBAN": details.iban,
             "BIC": details.bic,
             "amount": int(statement.total_cents),
             "execution_date": execution_date,
-            "description": _sepa_text(
+            "description": sepa_latin(
                 f"APTIC releve {statement.reference} cheques au {statement.until:%d/%m/%Y}", 140),
             "endtoend_id": (end_to_end_ids or {}).get(statement.pk)
             or f"APTIC-{statement.reference}",
@@ -475,11 +511,11 @@ def create_batch(statement_ids, *, actor, execution_date=None):
                 blocked=[{"structure": s.pk, "name": s.name, "reason": str(reason)}
                          for s, reason in blocked])
         ids_of = {s.pk: end_to_end_id(s) for s in statements}
-        message_id, xml = sepa_file(statements, execution_date=execution_date,
-                                    end_to_end_ids=ids_of)
+        msg_id, xml = sepa_file(statements, execution_date=execution_date,
+                                end_to_end_ids=ids_of)
         batch = PaymentBatch.objects.create(
             execution_date=execution_date, total_cents=sum(s.total_cents for s in statements),
-            transfers=len(statements), message_id=message_id, sepa_xml=xml.decode("utf-8"),
+            transfers=len(statements), message_id=msg_id, sepa_xml=xml.decode("utf-8"),
             created_by=_user(actor),
         )
         transfers = []
@@ -496,7 +532,7 @@ def create_batch(statement_ids, *, actor, execution_date=None):
             raise DomainError("already_in_batch", _(
                 "Un relevé vient d’être mis dans un autre lot."))
         audit.record(actor, batch, "payment_batch.created", "", PaymentBatch.State.DRAFT,
-                     statements=ids, total_cents=batch.total_cents, message_id=message_id,
+                     statements=ids, total_cents=batch.total_cents, message_id=msg_id,
                      transfers=[t.end_to_end_id for t in transfers])
         for state in {s.state for s in statements}:
             audit.record_many(actor, [s for s in statements if s.state == state],
@@ -622,7 +658,7 @@ def _tell_place_managers(transfer, statement):
     lines = [
         _("Bonjour,"), "",
         _("La banque a rejeté le virement de %(amount)s € du relevé %(ref)s, motif : "
-          "%(reason)s.") % {"amount": _euros_plain(transfer.amount_cents),
+          "%(reason)s.") % {"amount": format_decimal(transfer.amount_cents),
                             "ref": statement.reference,
                             "reason": bank_reasons.label(transfer.reason_code)},
     ]
@@ -665,10 +701,6 @@ def mark_paid(batch, *, actor, paid_on=None):
 # --- documents -----------------------------------------------------------------------------
 
 
-def _euros_plain(cents):
-    return f"{cents / 100:.2f}".replace(".", ",")
-
-
 def _day(value):
     """A date (or an aware datetime, in Paris) as YYYY-MM-DD; empty for None."""
     if value is None:
@@ -691,7 +723,7 @@ def payment_dates(statement):
     return [_day(statement_date(statement)), _day(statement.paid_on)]
 
 
-PAYMENT_DATE_HEADERS = (_lazy("date du relevé"), _lazy("date de paiement"))
+PAYMENT_DATE_HEADERS = (gettext_lazy("date du relevé"), gettext_lazy("date de paiement"))
 
 
 def statement_csv(statement):
@@ -714,14 +746,15 @@ def statement_csv(statement):
             statement.reference, line.get_kind_display(),
             timezone.localtime(line.redeemed_at).strftime("%Y-%m-%d %H:%M")
             if line.redeemed_at else "", line.place_name,
-            line.cheque_number, line.service_label, line.mediator_name, line.label,
-            _euros_plain(line.amount_cents), line.amount_cents, *dates,
+            line.cheque_number, translated_label(line.service_label), line.mediator_name,
+            line.label, format_decimal(line.amount_cents), line.amount_cents, *dates,
         ])
     writer.writerow([statement.reference, "", "", "", "", "", "", _("total"),
-                     _euros_plain(statement.total_cents), statement.total_cents, *dates])
+                     format_decimal(statement.total_cents), statement.total_cents, *dates])
     return buffer.getvalue()
 
 
+@in_french
 def statement_pdf(statement):
     """The statement as a PDF with the cheques' visual identity (WeasyPrint, DejaVu fonts)."""
     profile = getattr(statement.structure, "structure_profile", None)

@@ -55,6 +55,14 @@ def _iban_reason(error):
     return _("format non reconnu")
 
 
+def format_iban(value):
+    """An IBAN as people read and copy it, in groups of four (« FR76 3000 6000 0112 3456
+    7890 189 »): the one way pages, PDFs and forms show an IBAN. Files for banks keep the
+    compact form (`clean_iban`)."""
+    compact = "".join((value or "").split()).upper()
+    return " ".join(compact[start:start + 4] for start in range(0, len(compact), 4))
+
+
 def clean_bic(value):
     try:
         return schwifty.BIC(value or "").compact

@@ -1,10 +1,12 @@
-"""Opening hours in plain French.
+"""Opening hours in plain words, in the reader's language.
 
 Places store their hours in OpenStreetMap `opening_hours` syntax
 (« Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00 »). Beneficiaries read
-« du lundi au vendredi de 9 h à 12 h et de 14 h à 17 h ; samedi de 9 h à 12 h ».
-`in_french` handles the common forms and returns None for anything else, so that callers fall
-back to the raw string; `today` lists today's opening times with opening-hours-py.
+« du lundi au vendredi de 9 h à 12 h et de 14 h à 17 h ; samedi de 9 h à 12 h », or in
+English « Monday to Friday from 09:00 to 12:00 and from 14:00 to 17:00; Saturday from 09:00
+to 12:00 » (times in the language's TIME_FORMAT, aptic/formats). `in_words` handles the
+common forms and returns None for anything else, so that callers fall back to the raw
+string; `today` lists today's opening times with opening-hours-py.
 
 Places share a handful of distinct hours strings, and the public search reads them for every
 result: parses and French renderings are memoised per distinct string (and language, and
@@ -16,8 +18,8 @@ import functools
 import re
 
 import opening_hours
-from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils import formats, timezone
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 CACHE_SIZE = 4096
@@ -47,17 +49,22 @@ def join_words(items):
     return _("%(first)s et %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
-def time_in_french(value):
-    """« 09:00 » → « 9 h », « 14:30 » → « 14 h 30 »."""
+def time_text(value):
+    """« 09:00 » → « 9 h », « 14:30 » → « 14 h 30 » in French, as French signs write
+    them; the language's TIME_FORMAT otherwise (« 09:00 », « 14:30 »)."""
     hours, minutes = (int(part) for part in value.split(":"))
-    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+    if get_language().split("-")[0] == "fr":
+        return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+    if hours == 24:  # the end of the day, which datetime.time cannot hold
+        return value
+    return formats.time_format(datetime.time(hours, minutes))
 
 
-def span_in_french(start, end):
+def span_text(start, end):
     return _("de %(start)s à %(end)s") % {"start": start, "end": end}
 
 
-def _days_in_french(selector):
+def _days_in_words(selector):
     names = day_names()
     if selector == "Mo-Su":
         return _("tous les jours")
@@ -72,7 +79,7 @@ def _days_in_french(selector):
     return join_words(parts)
 
 
-def _rule_in_french(rule):
+def _rule_in_words(rule):
     rule = rule.strip()
     if rule == "24/7":
         return _("tous les jours, 24 h sur 24")
@@ -82,7 +89,7 @@ def _rule_in_french(rule):
     if match["ph"]:
         days = _("les jours fériés")
     elif match["days"]:
-        days = _days_in_french(match["days"])
+        days = _days_in_words(match["days"])
     else:
         days = _("tous les jours")
     what = match["what"]
@@ -90,26 +97,26 @@ def _rule_in_french(rule):
         if what is None and not match["ph"]:
             return None
         return _("fermé %(days)s") % {"days": days}
-    spans = [span_in_french(*(time_in_french(time) for time in span.strip().split("-")))
+    spans = [span_text(*(time_text(time) for time in span.strip().split("-")))
              for span in what.split(",")]
     return f"{days} {join_words(spans)}"
 
 
-def in_french(value):
-    """The hours in plain French, or None when the expression is not one of the common forms
-    (the caller then shows the raw string)."""
+def in_words(value):
+    """The hours in plain words of the active language, or None when the expression is not
+    one of the common forms (the caller then shows the raw string)."""
     if not value or not value.strip():
         return None
-    return _in_french(value, get_language())
+    return _in_words(value, get_language())
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _in_french(value, _language):
+def _in_words(value, _language):
     rules = [rule for rule in value.split(";") if rule.strip()]
-    texts = [_rule_in_french(rule) for rule in rules]
+    texts = [_rule_in_words(rule) for rule in rules]
     if not texts or any(text is None for text in texts):
         return None
-    return " ; ".join(texts)
+    return pgettext("between the rules of opening hours", " ; ").join(texts)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -132,7 +139,7 @@ def is_open(value, moment):
 
 
 def today(value, moment=None):
-    """Today's opening times in plain French (« de 9 h à 12 h et de 14 h à 17 h »),
+    """Today's opening times in plain words (« de 9 h à 12 h et de 14 h à 17 h »),
     « fermé aujourd’hui », or None when the hours are unknown or unreadable."""
     if not value:
         return None
@@ -164,7 +171,7 @@ def _today_of(hours, day):
     if spans == [(start, end)]:
         return _("ouvert toute la journée")
     return join_words(
-        span_in_french(time_in_french(begin.strftime("%H:%M")),
-                       "24 h" if finish == end else time_in_french(finish.strftime("%H:%M")))
+        span_text(time_text(begin.strftime("%H:%M")),
+                  time_text("24:00" if finish == end else finish.strftime("%H:%M")))
         for begin, finish in spans
     )

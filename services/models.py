@@ -1,6 +1,7 @@
 """The services nomenclature: what a cheque can pay for."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,7 +29,12 @@ class Category(models.Model):
         ordering = ["position", "label"]
 
     def __str__(self):
-        return self.label
+        return self.display_label
+
+    @property
+    def display_label(self):
+        """The label in the reader's language (services.nomenclature)."""
+        return gettext(self.label)
 
 
 class Service(models.Model):
@@ -53,7 +59,12 @@ class Service(models.Model):
         ordering = ["category__position", "position", "label"]
 
     def __str__(self):
-        return self.label
+        return self.display_label
+
+    @property
+    def display_label(self):
+        """The label in the reader's language (services.nomenclature)."""
+        return gettext(self.label)
 
     @property
     def is_selectable(self):

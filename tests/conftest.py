@@ -84,6 +84,17 @@ def _clean_cache_and_eager_tasks(settings):
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
+@pytest.fixture(autouse=True)
+def _french_first(settings):
+    """Each test starts in French, the site's language: a request in English activates it
+    for the rest of the thread (LocaleMiddleware never deactivates), and would otherwise
+    leak into the tests that follow."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def trusted_proxies(settings):
     """`trusted_proxies(n)` puts the application behind n reverse proxies: TRUSTED_PROXIES,

@@ -57,6 +57,16 @@ def production_environment(**extra):
     return {**env, **PRODUCTION, **extra}
 
 
+def pdf_text(content):
+    """The text of a PDF's pages on one line, every kind of space read as a blank."""
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
 def signed_in(user):
     """A test client signed in as `user`."""
     from django.test import Client

@@ -1,22 +1,11 @@
-"""`{{ amount_cents|euros }}` → « 1 234,50 € »: money is stored in integer cents."""
+"""`{{ amount_cents|euros }}` → « 1 234,50 € » or « €1,234.50 », in the active language
+(aptic.l10n): money is stored in integer cents. `{{ rate|percent }}` → « 20,0 % », « 20.0% »."""
 
 from django import template
 
+from aptic.l10n import format_euros, format_grouped, format_percent
+
 register = template.Library()
-
-
-def format_grouped(number):
-    """« 100 000 »: thousands set apart by narrow no-break spaces, French style."""
-    return f"{number:,}".replace(",", "\u202f")
-
-
-def format_euros(cents):
-    if cents in (None, ""):
-        return ""
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    euros, remainder = divmod(abs(cents), 100)
-    return f"{sign}{format_grouped(euros)},{remainder:02d}\u00a0€"
-
-
 register.filter("euros", format_euros)
+register.filter("grouped", format_grouped)
+register.filter("percent", format_percent)

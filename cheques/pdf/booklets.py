@@ -32,8 +32,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
+from aptic.l10n import format_grouped
 from aptic.pdf import html_to_pdf
-from aptic.templatetags.money import format_grouped
 from cheques import logos
 from cheques.pdf import fitting, stamp
 from cheques.pdf.stamp import MM

@@ -47,7 +47,8 @@ def grouped_services():
     groups = {}
     for service in Service.objects.active().filter(category__active=True) \
             .select_related("category"):
-        groups.setdefault(service.category.label, []).append((service.slug, service.label))
+        groups.setdefault(service.category.display_label, []).append(
+            (service.slug, service.display_label))
     return list(groups.items())
 
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aptic.http import attachment
+from aptic.l10n import format_euros
 from aptic.permissions import is_operator
-from aptic.templatetags.money import format_euros
 from aptic.web import confirm_first, perform, submit
 
 from .. import access, guard, invoicing, issuance, lifecycle, ordering

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from aptic import ratelimit
 from aptic.errors import DomainError
 from aptic.http import spreadsheet_csv
-from aptic.templatetags.money import format_euros
+from aptic.l10n import format_decimal, format_euros
 from aptic.web import confirm_first, form_error, perform
 from places.access import places_for_redemption
 
@@ -35,7 +35,7 @@ def scan(request):
         return render(request, "cheques/redemption/no_place.html", status=403)
     place_data = [
         {"id": place.pk, "name": str(place),
-         "services": [{"slug": s.slug, "label": s.label,
+         "services": [{"slug": s.slug, "label": s.display_label,
                        "cheques": redemption.cheques_per_session(s)}
                       for s in place.services.all() if s.active]}
         for place in places
@@ -157,8 +157,9 @@ def _csv(redemptions):
               *reimbursement.PAYMENT_DATE_HEADERS]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
-         r.cheque.number, r.service.label, r.mediator.get_full_name() or r.mediator.username,
-         f"{r.amount_cents / 100:.2f}".replace(".", ","),
+         r.cheque.number, r.service.display_label,
+         r.mediator.get_full_name() or r.mediator.username,
+         format_decimal(r.amount_cents),
          timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
          r.statement.reference if r.statement_id else "",
          *reimbursement.payment_dates(r.statement)]
@@ -179,7 +180,7 @@ def undo(request, pk):
                       "remboursé pour cet encaissement.") % {
             "date": date_format(timezone.localtime(found.redeemed_at),
                                 "SHORT_DATETIME_FORMAT"),
-            "place": found.place.name, "service": found.service.label,
+            "place": found.place.name, "service": found.service.display_label,
             "amount": format_euros(found.amount_cents)},
         button=_("Annuler l’encaissement"), cancel=history)
     return asked or perform(
@@ -208,8 +209,8 @@ def public_cheque(request, code):
     return render(request, "cheques/redemption/public_cheque.html", {
         "cheque": cheque,
         "status": lifecycle.status(cheque),
-        "services": list(order.allowed_services.order_by("category__position", "position")
-                         .values_list("label", flat=True)),
+        "services": [service.display_label for service in
+                     order.allowed_services.order_by("category__position", "position")],
         "territory": order.territory_names,
         "map_path": order.map_path,
     })

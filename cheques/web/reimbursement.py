@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from aptic.errors import DomainError
 from aptic.http import attachment
+from aptic.l10n import format_euros
 from aptic.permissions import is_operator
-from aptic.templatetags.money import format_euros
 from aptic.web import confirm_first, perform, show_refusal
 
 from .. import access, bank_reasons, bank_reports, corrections, reimbursement
@@ -218,7 +218,7 @@ def correct_redemption(request):
                         "prochain relevé de %(structure)s.") if done.correction_made else
                       _("Encaissement du chèque %(number)s corrigé : il ne sera pas payé."))
         % {"number": found.cheque.number, "structure": found.structure.name,
-           "amount": f"{found.amount_cents / 100:.2f} €".replace(".", ",")},
+           "amount": format_euros(found.amount_cents)},
         back)
 
 

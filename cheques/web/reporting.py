@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from aptic.http import spreadsheet_csv
 from aptic.inputs import parse_int
+from aptic.l10n import format_decimal, format_euros, format_grouped, format_plain
 from aptic.permissions import is_operator
 
 from .. import access, funnel, reporting
@@ -61,80 +62,69 @@ def dashboard_data(orders):
 
 # --- charts (server-rendered SVG) ----------------------------------------------------------
 
-
-def _nice_ceiling(value):
-    if value <= 5:
-        return 5
-    magnitude = 10 ** int(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return int(step * magnitude)
-    return value
+# Steps an axis may take, times a power of ten: 1, 2, 5, 10, 20, 50…
+NICE_STEPS = (1, 2, 5)
+MAX_INTERVALS = 5
 
 
-def _label_every(months):
-    """One month in so many is named under the bars: twelve names at most."""
-    return max(1, math.ceil(len(months) / 12))
+def axis_ticks(maximum):
+    """The values of an axis from 0 to at least `maximum`: whole numbers, evenly spaced by
+    1, 2 or 5 times a power of ten, at most MAX_INTERVALS intervals. Gridlines and labels
+    are drawn at these same values, so that a bar of 4 ends on the line labelled 4."""
+    maximum = max(int(math.ceil(maximum)), 1)
+    magnitude = 1
+    while True:
+        for nice in NICE_STEPS:
+            step = nice * magnitude
+            intervals = -(-maximum // step)
+            if intervals <= MAX_INTERVALS:
+                return [step * i for i in range(intervals + 1)]
+        magnitude *= 10
 
 
-def month_chart(months, *, width=720, height=260):
-    """Bars of redemptions per month: geometry for templates/cheques/reporting/
-    _month_bars.html."""
-    if not months:
+def bar_chart(rows, *, money=False, width=720, height=260):
+    """Geometry of a bar chart per month (templates/cheques/reporting/_month_bars.html):
+    `rows` are [(month, value, …)], one bar per value (a series each, one colour per series
+    when there are several). Values are counts, or amounts in cents drawn on an axis of
+    whole euros (`money`)."""
+    if not rows:
         return None
-    left, right, top, bottom = 48, 8, 12, 40
+    left, right, top, bottom = 64 if money else 48, 8, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    ceiling = _nice_ceiling(max(n for _m, n, _c in months))
-    slot = plot_w / len(months)
-    bars = []
-    for index, (month, n, cents) in enumerate(months):
-        bar_h = plot_h * n / ceiling
-        bars.append({
-            "x": round(left + index * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1),
-            "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
-            "label_x": round(left + index * slot + slot / 2, 1),
-            "month": month, "n": n, "cents": cents, "series": None,
-            "label": index % _label_every(months) == 0,
-        })
-    ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
-             for i in range(5)]
+    unit = 100 if money else 1  # an amount's axis counts euros
+    ticks = axis_ticks(max(max(values) for _month, *values in rows) / unit)
+    ceiling = ticks[-1] * unit
+    series = len(rows[0]) - 1
+    slot = plot_w / len(rows)
+    bar_w = slot * (0.7 if series == 1 else 0.8 / series)
+    label_every = max(1, math.ceil(len(rows) / 12))  # twelve month names at most
+
+    def y_of(value):
+        return round(top + plot_h - plot_h * value / ceiling, 2)
+
+    def text(value):
+        return format_euros(value, whole=True) if money else format_grouped(value)
+
+    bars = [{
+        "x": round(left + index * slot + slot * (0.15 if series == 1 else 0.1)
+                   + number * bar_w, 2),
+        "w": round(bar_w, 2), "y": y_of(value), "h": round(top + plot_h - y_of(value), 2),
+        "series": number if series > 1 else None, "month": month, "text": text(value),
+        "label_x": round(left + index * slot + slot / 2, 2),
+        "named": number == 0 and index % label_every == 0,
+    } for index, (month, *values) in enumerate(rows) for number, value in enumerate(values)]
     return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
+            "bottom": top + plot_h, "bars": bars,
+            "ticks": [{"y": y_of(tick * unit), "text": text(tick * unit)} for tick in ticks]}
 
 
-def grouped_month_chart(months, *, width=720, height=260):
-    """Bars of several series per month ([(month, a, b, c)]): geometry for the funnel's
-    chart (templates/cheques/reporting/_month_bars.html, one colour per series)."""
-    if not months:
-        return None
-    left, right, top, bottom = 48, 8, 12, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    series = len(months[0]) - 1
-    ceiling = _nice_ceiling(max(max(row[1:]) for row in months))
-    slot = plot_w / len(months)
-    bar_w = slot * 0.8 / series
-    bars = []
-    for index, (month, *values) in enumerate(months):
-        for number, value in enumerate(values):
-            bar_h = plot_h * value / ceiling
-            bars.append({
-                "x": round(left + index * slot + slot * 0.1 + number * bar_w, 1),
-                "w": round(bar_w, 1), "y": round(top + plot_h - bar_h, 1),
-                "h": round(bar_h, 1), "series": number, "month": month, "n": value,
-                "label_x": round(left + index * slot + slot / 2, 1),
-                "label": number == 0 and index % _label_every(months) == 0,
-            })
-    ticks = [{"value": ceiling * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
-             for i in range(5)]
-    return {"width": width, "height": height, "left": left, "right": width - right,
-            "bottom": top + plot_h, "bars": bars, "ticks": ticks}
+def month_charts(months):
+    """The dashboard's two charts of redemptions per month: how many, and their amount."""
+    return (bar_chart([(month, n) for month, n, _cents in months]),
+            bar_chart([(month, cents) for month, _n, cents in months], money=True))
 
 
 # --- CSV -----------------------------------------------------------------------------------
-
-
-def _euros(cents):
-    return f"{(cents or 0) / 100:.2f}".replace(".", ",")
 
 
 def csv_rows(table, data, rows_of_orders):
@@ -147,10 +137,10 @@ def csv_rows(table, data, rows_of_orders):
         yield [_("carnets entamés"), booklets["started"]]
         yield [_("chèques émis"), cheques["issued"]]
         yield [_("chèques encaissés"), cheques["redeemed"]]
-        yield [_("taux d’utilisation (%)"), str(cheques["use_rate"]).replace(".", ",")]
-        yield [_("montant encaissé (€)"), _euros(amounts["redeemed_cents"])]
-        yield [_("montant payé aux lieux (€)"), _euros(amounts["paid_cents"])]
-        yield [_("encours (€)"), _euros(amounts["outstanding_cents"])]
+        yield [_("taux d’utilisation (%)"), format_plain(cheques["use_rate"])]
+        yield [_("montant encaissé (€)"), format_decimal(amounts["redeemed_cents"])]
+        yield [_("montant payé aux lieux (€)"), format_decimal(amounts["paid_cents"])]
+        yield [_("encours (€)"), format_decimal(amounts["outstanding_cents"])]
         yield [_("chèques expirant bientôt"), summary["expiring_soon"]["cheques"]]
     elif table == "orders":
         yield [_("commande"), _("financeur"), _("statut"), _("chèques émis"),
@@ -158,25 +148,25 @@ def csv_rows(table, data, rows_of_orders):
         for row in rows_of_orders:
             order = row["order"]
             yield [order.pk, order.funder.name, order.get_status_display(), row["issued"],
-                   row["redeemed"], str(row["use_rate"]).replace(".", ","),
-                   _euros(row["redeemed_cents"])]
+                   row["redeemed"], format_plain(row["use_rate"]),
+                   format_decimal(row["redeemed_cents"])]
     elif table == "months":
         yield [_("mois"), _("encaissements"), _("montant (€)")]
         for month, n, cents in data["months"]:
-            yield [month.strftime("%Y-%m"), n, _euros(cents)]
+            yield [month.strftime("%Y-%m"), n, format_decimal(cents)]
     elif table == "services":
         yield [_("service"), _("encaissements"), _("montant (€)")]
         for row in data["services"]:
-            yield [row["service__label"], row["n"], _euros(row["cents"])]
+            yield [_(row["service__label"]), row["n"], format_decimal(row["cents"])]
     elif table == "places":
         yield [_("lieu"), _("commune"), _("département"), _("encaissements"), _("montant (€)")]
         for row in data["places"]:
             yield [row["place__name"], row["place__town"], row["place__department"], row["n"],
-                   _euros(row["cents"])]
+                   format_decimal(row["cents"])]
     elif table == "departments":
         yield [_("code"), _("département"), _("encaissements"), _("montant (€)")]
         for row in data["departments"]:
-            yield [row["code"], row["name"], row["n"], _euros(row["cents"])]
+            yield [row["code"], row["name"], row["n"], format_decimal(row["cents"])]
     elif table == "profile":
         yield [_("critère"), _("valeur"), _("carnets remis")]
         names = {"age_bracket": _("tranche d’âge"), "situation": _("situation"),
@@ -193,7 +183,7 @@ def _funnel_cells(figures):
     counts, rates, delays = figures.counts, figures.rates, figures.delays
 
     def number(value):
-        return "" if value is None else str(value).replace(".", ",")
+        return "" if value is None else format_plain(value)
 
     return [counts["issued"], counts["handed_out"], number(rates["handed_out"]),
             number(delays["handed_out"]), counts["started"], number(rates["started"]),
@@ -246,6 +236,7 @@ def _render_dashboard(request, orders, *, order=None, funders=None, chosen=None)
         name = f"commande-{order.pk}" if order else "tableau-de-bord"
         return csv_response(table, data, rows_of_orders, name)
     query = {k: v for k, v in request.GET.items() if k in ("funder",)}
+    charts = month_charts(data["months"])
     return render(request, "cheques/reporting/funder_dashboard.html", {
         **data,
         "order": order,
@@ -254,7 +245,8 @@ def _render_dashboard(request, orders, *, order=None, funders=None, chosen=None)
         "chosen": chosen,
         "show_funder_filter": funders is not None and (is_operator(request.user)
                                                         or len(funders) > 1),
-        "chart": month_chart(data["months"]),
+        "chart": charts[0],
+        "money_chart": charts[1],
         "csv_urls": {table: "?" + urlencode({**query, "format": "csv", "table": table})
                      for table in CSV_TABLES},
         "map_query": urlencode({**query, **({"order": order.pk} if order else {})}),
@@ -293,7 +285,7 @@ def funnel_page(request):
         "idle": funnel.idle_stock(orders),
         "funders": list(funders), "chosen": chosen,
         "show_funder_filter": is_operator(request.user) or len(funders) > 1,
-        "chart": grouped_month_chart(data["months"]),
+        "chart": bar_chart(data["months"]),
         "csv_urls": {name: "?" + urlencode({**query, "format": "csv", "table": name})
                      for name in FUNNEL_TABLES},
         "may_move": access.may_move_booklets(request.user),

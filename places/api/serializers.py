@@ -1,6 +1,7 @@
 """Output shapes of the API of places (read-only): the caller, the public search."""
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from aptic.models import Membership
@@ -36,7 +37,7 @@ class MeSerializer(serializers.Serializer):
 
 class PlaceServiceSerializer(serializers.Serializer):
     slug = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField(source="display_label")
     category = serializers.CharField(source="category.slug")
 
 
@@ -66,7 +67,7 @@ class PlaceSerializer(serializers.ModelSerializer):
         return reverse("place-detail", args=[place.pk])
 
     def get_hours_text(self, place) -> str:
-        return hours.in_french(place.opening_hours) or place.opening_hours
+        return hours.in_words(place.opening_hours) or place.opening_hours
 
     def get_today(self, place) -> str | None:
         return hours.today(place.opening_hours, self._moment())
@@ -83,13 +84,14 @@ def hit_data(hit, moment):
     from a `search.PlaceSummary` rather than with a ModelSerializer: this is the hot path of
     the public map (hours renderings are memoised per distinct string, see hours.py)."""
     place = hit.place
-    text = hours.in_french(place.opening_hours) or place.opening_hours
+    text = hours.in_words(place.opening_hours) or place.opening_hours
     return {
         "id": place.pk, "name": place.name, "address": place.address,
         "postcode": place.postcode, "town": place.town, "latitude": place.latitude,
         "longitude": place.longitude, "distance_km": round(hit.distance_km, 3),
         "open_now": hit.open_now, "today": hours.today(place.opening_hours, moment),
-        "hours_text": text, "services": place.services,
+        "hours_text": text,
+        "services": [{**service, "label": gettext(service["label"])} for service in place.services],
         "specific_support": place.specific_support, "fees": place.fees,
         "phone": place.phone, "url": reverse("place-detail", args=[place.pk]),
     }

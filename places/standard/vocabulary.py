@@ -1,5 +1,12 @@
 """The words of the national standard: its columns and versions, its 9 services, the
-enumerated values of its multi-valued fields, and how the older v0.1 labels map onto them."""
+enumerated values of its multi-valued fields, and how the older v0.1 labels map onto them.
+
+The enumerated values are kept in French, as the standard writes them (files and the
+database hold them so); they are marked for the catalogue (N_, gettext_noop), so that pages
+show them in the reader's language (`|translated`, `standard_choices`).
+"""
+
+from django.utils.translation import gettext_noop as N_
 
 from services.nomenclature import NOMENCLATURE
 
@@ -56,11 +63,13 @@ OLD_SERVICES = {
         "Acquisition de matériel informatique à prix solidaire",
 }
 
-PUBLICS = ["Jeunes", "Étudiants", "Familles et/ou enfants", "Seniors", "Femmes"]
-SPECIFIC_SUPPORT = ["Surdité", "Handicaps moteurs", "Handicaps mentaux", "Illettrisme",
-                    "Langues étrangères (anglais)", "Langues étrangères (autres)",
-                    "Déficience visuelle"]
-FEES = ["Gratuit", "Gratuit sous condition", "Payant"]
+PUBLICS = [N_("Jeunes"), N_("Étudiants"), N_("Familles et/ou enfants"), N_("Seniors"),
+           N_("Femmes")]
+SPECIFIC_SUPPORT = [N_("Surdité"), N_("Handicaps moteurs"), N_("Handicaps mentaux"),
+                    N_("Illettrisme"), N_("Langues étrangères (anglais)"),
+                    N_("Langues étrangères (autres)"), N_("Déficience visuelle")]
+FEES = [N_("Gratuit"), N_("Gratuit sous condition"), N_("Payant")]
+# Names of national programmes and labels: proper names, not translated.
 NATIONAL_SCHEMES = [
     "Aidants Connect", "Bibliothèques numérique de référence", "Certification PIX",
     "Conseillers numériques", "Emmaüs Connect", "France Services", "Grande école du numérique",
@@ -74,12 +83,12 @@ LABELS = [
     "Fabriques de Territoire", "Les Éclaireurs du numérique (Drôme)",
     "Mes Papiers (Métropole de Lyon)", "ORDI 3.0", "SUD LABS (PACA)",
 ]
-ACCESS_MODES = ["Se présenter", "Téléphoner", "Contacter par mail", "Prendre un RDV en ligne",
-                "Ce lieu n'accueille pas de public",
-                "Envoyer un mail avec une fiche de prescription"]
-SUPPORT_MODES = ["En autonomie", "Accompagnement individuel", "Dans un atelier collectif",
-                 "À distance"]
-ITINERANCY = ["Itinérant", "Fixe"]
+ACCESS_MODES = [N_("Se présenter"), N_("Téléphoner"), N_("Contacter par mail"),
+                N_("Prendre un RDV en ligne"), N_("Ce lieu n'accueille pas de public"),
+                N_("Envoyer un mail avec une fiche de prescription")]
+SUPPORT_MODES = [N_("En autonomie"), N_("Accompagnement individuel"),
+                 N_("Dans un atelier collectif"), N_("À distance")]
+ITINERANCY = [N_("Itinérant"), N_("Fixe")]
 
 ORDER = {"publics": PUBLICS, "specific_support": SPECIFIC_SUPPORT, "fees": FEES,
          "national_schemes": NATIONAL_SCHEMES, "labels": LABELS, "access_modes": ACCESS_MODES,

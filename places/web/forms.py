@@ -16,9 +16,10 @@ from ..standard import values, vocabulary
 
 
 def standard_choices(label, labels):
-    """Check boxes for one multi-valued field of the national standard."""
+    """Check boxes for one multi-valued field of the national standard: its French values,
+    shown in the reader's language."""
     return forms.MultipleChoiceField(label=label, required=False,
-                                     choices=[(value, value) for value in labels],
+                                     choices=[(value, _(value)) for value in labels],
                                      widget=forms.CheckboxSelectMultiple)
 
 
@@ -200,6 +201,11 @@ class BankDetailsForm(forms.ModelForm):
     class Meta:
         model = StructureProfile
         fields = ["iban", "bic", "account_holder"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.iban:
+            self.initial["iban"] = banking.format_iban(self.instance.iban)
 
     def clean_iban(self):
         return _checked(banking.clean_iban, self.cleaned_data["iban"])

@@ -12,7 +12,7 @@ from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation
 from aptic.web import form_error
 
-from .. import access, claims, publication, qualification, review
+from .. import access, banking, claims, publication, qualification, review
 from ..models import ChangeRequest, Place, Qualification, Request, StructureProfile
 from .forms import DecisionForm, RequestDecisionForm
 from .registry import decide_claim
@@ -62,6 +62,11 @@ def operator_claim(request, pk):
     })
 
 
+def _shown(name, value):
+    """A requested value as people read it (an IBAN in groups of four)."""
+    return banking.format_iban(value) if name == "iban" and value else value
+
+
 @login_required
 def operator_change(request, pk):
     """/operateur/modifications/<id>/: a change waiting for review, old and new values."""
@@ -83,8 +88,8 @@ def operator_change(request, pk):
     labels = {name: _field_label(change, name) for name in change.values}
     return render(request, "places/registry/operator_change.html", {
         "change": change, "form": form,
-        "rows": [(labels[name], change.previous.get(name, ""), value)
-                 for name, value in change.values.items()],
+        "rows": [(labels[name], _shown(name, change.previous.get(name, "")),
+                  _shown(name, value)) for name, value in change.values.items()],
         "events": AuditEvent.objects.for_object(change).select_related("actor")[:20],
     })
 

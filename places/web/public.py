@@ -154,7 +154,7 @@ def place_detail(request, pk):
     has_point = place.latitude is not None and place.longitude is not None
     return render(request, "places/place_detail.html", {
         "place": place,
-        "hours_text": hours.in_french(place.opening_hours),
+        "hours_text": hours.in_words(place.opening_hours),
         "today": hours.today(place.opening_hours, moment),
         "open_now": place.is_open_at(moment),
         "directions_url": directions_url(place) if has_point else "",

@@ -14,7 +14,8 @@
       .then(function (data) {
         if (!data) { window.setTimeout(poll, 3000); return; }
         if (bar) { bar.max = data.total; bar.value = data.issued; }
-        if (text) { text.textContent = data.issued + " / " + data.total + " (" + data.percent + " %)"; }
+        if (text) { text.textContent = data.issued + " / " + data.total + " (" +
+                                     window.apticFormat.percent(data.percent) + ")"; }
         if (data.status === "approved") {
           window.setTimeout(poll, 1000);
         } else {

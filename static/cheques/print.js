@@ -16,7 +16,7 @@
       root.dataset.state = status.state || "";
       find("label").textContent = status.state_label;
       find("bar").value = status.percent;
-      find("bar").textContent = status.percent + " %";
+      find("bar").textContent = window.apticFormat.percent(status.percent);
       find("done").textContent = status.done;
       find("total").textContent = status.total;
       find("percent").textContent = status.percent;

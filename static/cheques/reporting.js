@@ -27,8 +27,7 @@
             box.appendChild(document.createElement("br"));
             box.appendChild(document.createTextNode(
               p.town + " — " + p.redemptions + " " + (container.dataset.label || "") + ", " +
-              (p.amount_cents / 100).toLocaleString(document.documentElement.lang || "fr",
-                {style: "currency", currency: "EUR"})));
+              window.apticFormat.euros(p.amount_cents)));
             marker.bindPopup(box);
           }
         }).addTo(map);

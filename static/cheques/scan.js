@@ -60,14 +60,9 @@
   function display(code) {
     return code.slice(0, 4) + "-" + code.slice(4, 8) + "-" + code.slice(8, 12) + "-" + code.slice(12);
   }
-  function euros(cents) {
-    return (cents / 100).toFixed(2).replace(".", ",") + "\u00a0€";
-  }
-  function frenchDate(iso) {
-    if (!iso) { return ""; }
-    var parts = iso.split("-");
-    return parts[2] + "/" + parts[1] + "/" + parts[0];
-  }
+  /* Money and dates in the page's language (static/aptic/format.js). */
+  var euros = window.apticFormat.euros;
+  var shortDate = window.apticFormat.date;
   function setHint(text, isError) {
     hint.textContent = text;
     hint.classList.toggle("error", !!isError);
@@ -205,7 +200,7 @@
       var code = document.createElement("code"); code.textContent = display(item.code);
       cell(row, headers[0], code, "code");
       cell(row, headers[1], info.face_value_cents ? euros(info.face_value_cents) : "—", "num");
-      cell(row, headers[2], frenchDate(info.valid_until) || "—", "valid");
+      cell(row, headers[2], shortDate(info.valid_until) || "—", "valid");
       var state = document.createElement("span");
       if (item.state === "refused") {
         var badge = document.createElement("strong"); badge.className = "badge err";

@@ -100,6 +100,12 @@ MATRIX = {
     "": public(),
     "connexion/": row(others="→/", anon=200),
     "deconnexion/": row("POST", others="→/"),
+    # A forgotten password: the same pages for everyone (an unknown link says so).
+    "mot-de-passe/oublie/": public(),
+    "mot-de-passe/oublie/envoye/": public(),
+    "mot-de-passe/nouveau/<uidb64>/<token>/": row(kwargs={"uidb64": "MQ", "token": "x-y"},
+                                                  others=200),
+    "mot-de-passe/nouveau/termine/": public(),
     "compte/": row(others=200, anon=LOGIN),
     "compte/jetons/<int:pk>/revoquer/": row(
         "POST", kwargs={"pk": "{token_a}"}, others=404, anon=LOGIN,

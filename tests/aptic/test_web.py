@@ -34,14 +34,14 @@ def test_the_anonymous_home_page_offers_the_map_and_the_login(client):
     page = client.get(reverse("home")).content.decode()
     assert reverse("public-map") in page
     assert reverse("login") in page
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr" data-locale="fr-FR">' in page
 
 
 def test_the_english_switch_translates_the_interface(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
     page = client.get(reverse("home")).content.decode()
-    assert '<html lang="en">' in page
+    assert '<html lang="en" data-locale="en-GB">' in page
     assert "Log in" in page
 
 

@@ -208,7 +208,7 @@ def test_a_notification_whose_amount_differs_is_refused_and_changes_nothing(batc
         read(bank_files.notification([x], booked=BOOKED, amounts={x.end_to_end_id: 2999}),
              operator)
     assert caught.value.code == "amount_mismatch" and caught.value.status == 422
-    assert "29,99 €" in caught.value.detail and "30,00 €" in caught.value.detail
+    assert "29,99\u00a0€" in caught.value.detail and "30,00\u00a0€" in caught.value.detail
     assert AuditEvent.objects.count() == before
     assert not BankFile.objects.exists()
     assert not Transfer.objects.exclude(state="pending").exists()

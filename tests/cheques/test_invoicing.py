@@ -1,14 +1,12 @@
 """Quotes and invoices of orders: the invoice is written with the approval, numbered without
 gaps, keeps what it billed, and both PDFs go only to the funder and the operator."""
 
-import io
 import re
 import threading
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
-from pypdf import PdfReader
 
 from aptic.errors import DomainError
 from aptic.models import AuditEvent, Organisation, Role
@@ -16,7 +14,7 @@ from cheques import ordering
 from cheques.models import Invoice, Order, PricingSettings
 from tests.clock import paris
 from tests.factories import OrganisationFactory, member
-from tests.helpers import CONFIRMED
+from tests.helpers import CONFIRMED, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +60,6 @@ def number_of(clock):
         return int(match[2])
 
     return number
-
-
-def pdf_text(content):
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
 # --- the invoice is written with the approval ----------------------------------------------

@@ -49,7 +49,9 @@ def test_a_funder_orders_in_the_browser_and_the_operator_approves(page, demo, no
 
     page.get_by_role("button", name="Se déconnecter").click()
     log_in(page, "operateur")
-    page.get_by_role("link", name="Commandes à valider").click()
+    # Through the header menu, as on any page.
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Commandes à valider").click()
     item = page.get_by_role("article").filter(has_text=f"Commande n° {order.pk}")
     expect(item).to_contain_text("Département de la Gironde")
     item.get_by_role("button", name="Valider").click()

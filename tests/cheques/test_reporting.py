@@ -124,11 +124,11 @@ def test_the_dashboard_page_shows_the_figures_and_the_chart(clock, dataset, fund
     assert f'data-figure="booklets-handed-out">{expected["handed_out"]}<' in html
     assert f'data-figure="cheques-redeemed">{expected["redeemed"]} / {expected["issued"]}<' \
         in html
-    assert "20,0 %" in html
+    assert "20,0\u00a0%" in html
     assert '<svg viewBox="0 0 720 260" role="img"' in html
     # From the month of issuance (no redemption yet) to this month.
     assert [n for _m, n, _c in response.context["months"]] == [0, 3, 2]
-    assert html.count('class="bar"') == 3
+    assert html.count('class="bar"') == 6  # cheques and amounts per month
     assert "Tiers-lieu 24" in html and "Périgueux" in html
     assert " style=" not in html and "onclick" not in html
 

@@ -49,14 +49,14 @@ def test_unknown_hours_are_neither_open_nor_closed():
     ("24/7", "tous les jours, 24 h sur 24"),
 ])
 def test_common_hours_are_written_in_plain_french(value, french):
-    assert hours.in_french(value) == french
+    assert hours.in_words(value) == french
 
 
 @pytest.mark.parametrize("value", ["", "Mo-Fr 09:00-12:00 \"sur rendez-vous\"",
                                    "Jan-Jun Mo 10:00-12:00", "week 1-53/2 Fr 09:00-12:00",
                                    "sunrise-sunset"])
 def test_uncommon_hours_fall_back_to_the_raw_string(value):
-    assert hours.in_french(value) is None
+    assert hours.in_words(value) is None
 
 
 def test_today_lists_todays_opening_times():

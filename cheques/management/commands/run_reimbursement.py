@@ -4,7 +4,7 @@ to that day (default: the last day of the previous month); prints the statements
 from django.core.management.base import BaseCommand, CommandError
 
 from aptic.errors import DomainError
-from aptic.templatetags.money import format_euros
+from aptic.l10n import format_euros
 from cheques import reimbursement
 
 
