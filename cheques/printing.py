@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aptic import audit
@@ -363,8 +363,11 @@ def render_chunk(chunk_id):
         # This attempt's own file: another attempt of the same chunk may be writing too.
         part = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         try:
-            booklets = booklet_data(job.order, chunk.booklet_ids)
-            report = booklet_pdf.render_booklets(booklets, part, title=str(job))
+            # Booklets are printed in French, whatever the language of the page whose
+            # request ran the task (the demo runs its tasks inside the request).
+            with translation.override(settings.LANGUAGE_CODE):
+                booklets = booklet_data(job.order, chunk.booklet_ids)
+                report = booklet_pdf.render_booklets(booklets, part, title=str(job))
             if report.cheques != chunk.cheques:
                 raise RuntimeError(f"chunk {chunk.pk}: {report.cheques} cheques rendered, "
                                    f"{chunk.cheques} expected")

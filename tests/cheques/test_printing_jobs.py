@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import translation
 from PIL import Image
 from pypdf import PdfReader
 
@@ -92,6 +93,18 @@ def test_approving_an_order_prints_it_and_every_qr_code_matches_the_cheque_besid
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # chunks removed
     check_pdf_against_database(path, order)
     assert AuditEvent.objects.filter(action="order.printed", object_id=str(order.pk)).count() == 1
+
+
+def test_booklets_approved_from_an_english_page_are_printed_in_french(
+        make_order, funder_a, manager_a, operator, django_capture_on_commit_callbacks):
+    with translation.override("en"):
+        order = printed_order(make_order, funder_a, manager_a, operator,
+                              django_capture_on_commit_callbacks, booklets=1,
+                              cheques_per_booklet=5)
+    text = "\n".join(page["text"] for page in read_pages(printing.file_path(
+        printing.current_job(order))))
+    assert "Où utiliser mes chèques ?" in text and "Valable jusqu" in text
+    assert "Where" not in text and "Valid until" not in text
 
 
 def test_the_order_api_shows_the_printing_and_serves_the_pdf(
