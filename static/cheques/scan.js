@@ -38,6 +38,10 @@
   var STORAGE = "aptic-scan-basket", DEVICE = "aptic-scan-device";
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   var outbox = window.APTICOutbox;
+  /* The outbox is the device's, shared by whoever signs in on it: each one sends only the
+     baskets they confirmed themselves. */
+  var USER = root.dataset.user;
+  function mine(entry) { return !entry.user || entry.user === USER; }
   /* What the network did last: false once a request failed, true once one went through. */
   var online = navigator.onLine !== false;
   var signedOut = false;
@@ -428,7 +432,7 @@
   function flush() {
     if (flushing) { again = true; return flushing; }
     flushing = outbox.all().then(function (entries) {
-      var pending = entries.filter(function (entry) { return entry.state === "pending"; });
+      var pending = entries.filter(function (entry) { return entry.state === "pending" && mine(entry); });
       if (!pending.length) { return; }
       return freshToken().then(function (token) {
         if (!token) { return; }
@@ -504,7 +508,7 @@
     var payload = payloadOf();
     payload.scanned_at = new Date().toISOString();
     if (deviceName()) { payload.device = deviceName(); }
-    var entry = { nonce: basket.key, payload: payload, scanned_at: payload.scanned_at,
+    var entry = { nonce: basket.key, user: USER, payload: payload, scanned_at: payload.scanned_at,
                   place_name: currentPlace().name, service_label: service ? service.label : "",
                   count: basket.items.length, state: "pending" };
     basket.pending = true;
@@ -573,6 +577,7 @@
   }
   function renderOutbox() {
     outbox.all().then(function (entries) {
+      entries = entries.filter(mine);
       var banner = el("outbox");
       var waiting = entries.filter(function (entry) {
         return entry.state === "pending" && entry.nonce !== basket.submitted; });
@@ -598,7 +603,7 @@
   api.renderOutbox = renderOutbox;
   el("outbox-clear").addEventListener("click", function () {
     outbox.all().then(function (entries) {
-      return Promise.all(entries.filter(function (entry) { return entry.state !== "pending"; })
+      return Promise.all(entries.filter(function (entry) { return entry.state !== "pending" && mine(entry); })
         .map(function (entry) { return outbox.remove(entry.seq); }));
     }).then(renderOutbox);
   });
@@ -784,7 +789,7 @@
      kept by an earlier version of this page, with its payload, joins the outbox first.) */
   var kept = Promise.resolve();
   if (basket.pending && basket.payload && !basket.submitted) {
-    kept = outbox.add({ nonce: basket.key, payload: basket.payload, scanned_at: new Date().toISOString(),
+    kept = outbox.add({ nonce: basket.key, user: USER, payload: basket.payload, scanned_at: new Date().toISOString(),
                         place_name: currentPlace().name, service_label: "",
                         count: basket.payload.codes.length, state: "pending" });
   }

@@ -3,6 +3,8 @@ check that answers what a redemption would answer without redeeming."""
 
 import datetime
 import io
+import json
+import re
 import uuid
 from csv import reader as csv_reader
 
@@ -306,3 +308,30 @@ def test_failed_checks_feed_the_brute_force_guard(api, issued, place, mediator_x
     response = post(api, mediator_x, basket(issued, place), url=CHECK)
     assert response.status_code == 429 and response.json()["code"] == "too_many_failures"
     assert not IdempotentResponse.objects.exists() and not Redemption.objects.exists()
+
+
+# --- the page kept on the device -------------------------------------------------------------
+
+
+def test_the_service_worker_keeps_every_file_the_scan_page_loads_by_its_own_address(
+    client, place, mediator_x
+):
+    client.force_login(mediator_x)
+    page = client.get("/encaisser/").content.decode()
+    loaded = set(re.findall(r'(?:src|href|data-[a-z-]+-url)="(/static/[^"]+)"', page))
+    assert any(url.endswith(".wasm") for url in loaded)
+    worker = client.get("/encaisser/sw.js")
+    assert worker["Content-Type"].startswith("text/javascript")
+    assert worker["Cache-Control"] == "no-cache"
+    kept = set(json.loads(re.search(r"var ASSETS = (\[.*?\]);", worker.content.decode())[1]))
+    assert loaded <= kept
+
+
+def test_the_fresh_token_of_the_scan_page_says_403_once_the_session_has_ended(
+    client, mediator_x
+):
+    assert client.get("/encaisser/jeton/").json()["code"] == "not_authenticated"
+    client.force_login(mediator_x)
+    response = client.get("/encaisser/jeton/")
+    assert response.status_code == 200 and response.json()["csrf"]
+    assert response["Cache-Control"] == "no-store"

@@ -128,3 +128,53 @@ def test_baskets_confirmed_offline_are_kept_sent_once_back_online_and_never_paid
     page.evaluate("window.APTICScan.flush()")
     assert counts() == before
     assert Redemption.objects.filter(undone_at=None).count() == 4
+
+
+def test_testing_the_validity_says_what_a_redemption_would_answer_and_redeems_nothing(
+    phone, demo, make_order, operator
+):
+    place = make_place(demo["structure"], name="Médiathèque du Lac")
+    order = make_order(demo["funder"], demo["financeur"], approve_by=operator)
+    good, taken = codes_of(order, 2)
+    page = phone
+    log_in(page, "mediateur")
+    page.goto("/encaisser/")
+    page.get_by_label("Service rendu", exact=True).select_option(ONE_HOUR)
+    add(page, good)
+    add(page, taken)
+    expect(page.locator("#basket tr", has_text="à encaisser")).to_have_count(2)
+    # Redeemed by a colleague after it was added: only the test (or the redemption) knows.
+    colleague = member(Role.MEDIATOR, demo["structure"])
+    redemption.redeem(user=colleague, place=place.pk, service=ONE_HOUR, codes=[taken])
+    before = counts()
+
+    page.get_by_role("button", name="Tester la validité").click()
+    refused = page.locator("#basket tr", has_text=codes.format_code(taken))
+    expect(refused).to_contain_text("déjà été encaissé")
+    assert counts() == before
+    refused.get_by_role("button", name="Retirer").click()
+    page.get_by_role("button", name="Tester la validité").click()
+    expect(page.locator("#result")).to_have_text(
+        "Valable : 1 chèque, 10,00 €. Rien n’a été encaissé.")
+    assert counts() == before
+    assert not Redemption.objects.filter(cheque__code=good).exists()
+
+
+def test_a_qr_code_whose_signature_is_not_one_of_ours_is_refused_even_offline(
+    phone, demo, make_order, operator
+):
+    make_place(demo["structure"])
+    order = make_order(demo["funder"], demo["financeur"], approve_by=operator)
+    code = codes_of(order, 1)[0]
+    page = phone
+    log_in(page, "mediateur")
+    page.goto("/encaisser/")
+    page.context.set_offline(True)
+    assert page.evaluate("([code]) => window.APTICScan.addCode(code, 'pas-une-signature')",
+                         [code]) is None
+    expect(page.locator("#manual-hint")).to_have_text(
+        "Ce QR code n’est pas celui d’un chèque #APTIC : saisissez le code imprimé.")
+    signature = codes.sign(code)
+    page.evaluate("([code, s]) => window.APTICScan.addCode(code, s)", [code, signature])
+    expect(page.locator("#basket tr", has_text=codes.format_code(code))).to_contain_text(
+        "vérification en attente")
