@@ -162,26 +162,29 @@ def lookup_blocks(since=None):
 
 def late_uploads(since=None):
     """Cheques received more than offline.LATE_UPLOAD after their scan, by place and
-    mediator: how many, and the longest delay."""
+    mediator: how many, and the longest delay. (Few rows: grouped here, which also keeps
+    duration arithmetic out of SQL, where SQLite and Postgres differ.)"""
     since = since or default_since()
-    rows = (Redemption.objects.filter(undone_at=None, redeemed_at__gte=since,
+    late = (Redemption.objects.filter(undone_at=None, redeemed_at__gte=since,
                                       scanned_at__isnull=False,
                                       redeemed_at__gt=F("scanned_at") + offline.LATE_UPLOAD)
-            .values("place_id", "mediator_id")
-            .annotate(n=Count("*"), last=Max("redeemed_at"),
-                      delay=Max(F("redeemed_at") - F("scanned_at")))
-            .order_by("-last"))
-    rows = list(rows)
-    places = _places({row["place_id"] for row in rows})
-    users = _users({row["mediator_id"] for row in rows})
-    return [
+            .values_list("place_id", "mediator_id", "redeemed_at", "scanned_at"))
+    groups = {}
+    for place_id, mediator_id, received, scanned in late:
+        group = groups.setdefault((place_id, mediator_id),
+                                  {"n": 0, "last": received, "delay": received - scanned})
+        group["n"] += 1
+        group["last"] = max(group["last"], received)
+        group["delay"] = max(group["delay"], received - scanned)
+    places = _places({place_id for place_id, _ in groups})
+    users = _users({mediator_id for _, mediator_id in groups})
+    return sorted((
         Signal("late_upload", str(_("Encaissements envoyés tard (hors ligne)")), row["last"],
                str(_("%(count)s chèque(s) reçu(s) jusqu’à %(hours)s h après leur scan"))
                % {"count": row["n"], "hours": int(row["delay"].total_seconds() // 3600)},
-               count=row["n"], place=places.get(row["place_id"]),
-               user=users.get(row["mediator_id"]))
-        for row in rows
-    ]
+               count=row["n"], place=places.get(place_id), user=users.get(mediator_id))
+        for (place_id, mediator_id), row in groups.items()
+    ), key=lambda signal: signal.at, reverse=True)
 
 
 def signals(since=None):

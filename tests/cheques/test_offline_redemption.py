@@ -221,7 +221,7 @@ def test_seventy_two_hours_across_the_night_the_clocks_go_back_are_real_hours(
     scanned = paris(2026, 10, 24, 3, 0)
     # (Python adds to a Paris time on the wall clock: in UTC, it adds real hours.)
     clock.move_to(scanned.astimezone(datetime.UTC) + datetime.timedelta(hours=72, minutes=30))
-    assert timezone.localtime(timezone.now()).strftime("%d %H:%M") == "27 02:30"
+    assert timezone.localtime(clock.now).strftime("%d %H:%M") == "27 02:30"
     response = post(api, mediator_x, basket(issued, place, scanned_at=scanned))
     assert response.json()["code"] == "scan_too_old"
 
