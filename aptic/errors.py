@@ -21,7 +21,8 @@ STATUS = {
     "invalid_format": 422, "bad_check_character": 422, "bad_signature": 422,
     "service_not_allowed": 422, "territory_not_allowed": 422, "not_activated": 422,
     "duplicate_code": 422, "empty_basket": 422, "too_many_codes": 422,
-    "idempotency_key_reused": 422, "wrong_cheque_count": 422,
+    "idempotency_key_reused": 422, "wrong_cheque_count": 422, "scan_in_future": 422,
+    "scan_too_old": 422,
     # The bank's files: one that is not what we read, or that concerns no transfer of ours.
     "empty_file": 422, "file_too_large": 422, "malformed_file": 422, "unknown_format": 422,
     "unknown_batch": 422, "unknown_transfer": 422, "other_account": 422,

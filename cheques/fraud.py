@@ -5,7 +5,9 @@ themselves; redemption rules live in cheques.redemption, throttling in cheques.g
 - a mediator redeeming more than FRAUD_MAX_REDEMPTIONS_PER_HOUR cheques within an hour;
 - redemptions refused because the place is outside the order's territory (recorded by the
   redemption API as "redemption.territory_refused" audit events);
-- cheque look-ups blocked after many failures ("cheque_lookup.blocked", cheques.guard).
+- cheque look-ups blocked after many failures ("cheque_lookup.blocked", cheques.guard);
+- baskets uploaded late: scanned offline more than cheques.offline.LATE_UPLOAD before the
+  server received them (a device kept offline on purpose could hide a pattern).
 """
 
 import datetime
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from aptic import audit
 from aptic.models import AuditEvent
 
-from . import codes
+from . import codes, offline
 from .models import Cheque, Redemption
 
 TERRITORY_REFUSED = "redemption.territory_refused"
@@ -158,11 +160,38 @@ def lookup_blocks(since=None):
     ]
 
 
+def late_uploads(since=None):
+    """Cheques received more than offline.LATE_UPLOAD after their scan, by place and
+    mediator: how many, and the longest delay. (Few rows: grouped here, which also keeps
+    duration arithmetic out of SQL, where SQLite and Postgres differ.)"""
+    since = since or default_since()
+    late = (Redemption.objects.filter(undone_at=None, redeemed_at__gte=since,
+                                      scanned_at__isnull=False,
+                                      redeemed_at__gt=F("scanned_at") + offline.LATE_UPLOAD)
+            .values_list("place_id", "mediator_id", "redeemed_at", "scanned_at"))
+    groups = {}
+    for place_id, mediator_id, received, scanned in late:
+        group = groups.setdefault((place_id, mediator_id),
+                                  {"n": 0, "last": received, "delay": received - scanned})
+        group["n"] += 1
+        group["last"] = max(group["last"], received)
+        group["delay"] = max(group["delay"], received - scanned)
+    places = _places({place_id for place_id, _ in groups})
+    users = _users({mediator_id for _, mediator_id in groups})
+    return sorted((
+        Signal("late_upload", str(_("Encaissements envoyés tard (hors ligne)")), row["last"],
+               str(_("%(count)s chèque(s) reçu(s) jusqu’à %(hours)s h après leur scan"))
+               % {"count": row["n"], "hours": int(row["delay"].total_seconds() // 3600)},
+               count=row["n"], place=places.get(place_id), user=users.get(mediator_id))
+        for (place_id, mediator_id), row in groups.items()
+    ), key=lambda signal: signal.at, reverse=True)
+
+
 def signals(since=None):
     """Every signal of the period, newest first."""
     since = since or default_since()
     found = (booklet_bursts(since) + mediator_bursts(since) + territory_refusals(since)
-             + lookup_blocks(since))
+             + lookup_blocks(since) + late_uploads(since))
     return sorted(found, key=lambda signal: signal.at, reverse=True)
 
 

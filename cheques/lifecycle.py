@@ -68,7 +68,7 @@ def unknown_booklet(number):
 def refusal(cheque, today=None, *, user=None):
     """Why this cheque cannot be redeemed today, as a DomainError, or None if it can. Each
     refusal says what to do; an earlier redemption says when, and where when `user` acts
-    for that place (another structure learns the date only)."""
+    for that place (another structure learns the moment only)."""
     today = today or timezone.localdate()
     order = cheque.order
     if cheque.state == Cheque.State.CANCELLED:
@@ -108,9 +108,9 @@ def _already_redeemed(cheque, user):
         ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
              "place": live.place.name}, **extra)
     return DomainError("already_redeemed", _(
-        "Ce chèque a déjà été encaissé le %(date)s, dans un autre lieu : il ne peut pas "
-        "être payé une seconde fois."
-    ) % {"date": validity.short(when.date())}, **extra)
+        "Ce chèque a déjà été encaissé le %(date)s à %(time)s, dans un autre lieu : il ne "
+        "peut pas être payé une seconde fois."
+    ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M")}, **extra)
 
 
 def ensure_redeemable(cheque, today=None):

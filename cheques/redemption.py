@@ -30,7 +30,7 @@ from places.departments import department_name
 from places.models import Place
 from services.models import Service
 
-from . import access, fraud, guard, ledger
+from . import access, fraud, guard, ledger, offline
 from .lifecycle import booklet_after_undo, parse_code, refusal
 from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
 
@@ -198,42 +198,87 @@ def _allowed_services(order_ids):
     return allowed
 
 
-def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=None):
+def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=None,
+           scanned_at=None, device=""):
     """Redeem every cheque of the basket for `service` at `place`, or none of them.
 
     `place` and `service` are ids/slugs (or objects already checked); `sessions`, when the
-    caller states it, is how many sessions the basket pays for. Raises DomainError (with
-    .code, .detail, .status and .extra) on the first refusal; nothing is written then.
+    caller states it, is how many sessions the basket pays for; `scanned_at` and `device`,
+    for a basket kept offline, when and on what it was scanned (cheques.offline). Raises
+    DomainError (with .code, .detail, .status and .extra) on the first refusal; nothing is
+    written then.
     """
+    now = now or timezone.now()
+    parsed, place, service, scanned_at, today = _basket(
+        user=user, place=place, service=service, codes=codes, signatures=signatures,
+        sessions=sessions, scanned_at=scanned_at, now=now)
+    basket = uuid.uuid4()
+    try:
+        return _redeem_locked(user=user, place=place, service=service, parsed=parsed,
+                              now=now, today=today, basket=basket, scanned_at=scanned_at,
+                              device=offline.clean_device(device))
+    except IntegrityError:
+        # The partial unique constraint caught a concurrent redemption of the same cheque.
+        raise DomainError("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+
+
+def _basket(*, user, place, service, codes, signatures, sessions, scanned_at, now):
+    """The rules of a basket that need no lock (its codes, the place, the service, the
+    price, the scan time); the basket's codes, place, service, scan time (UTC) and the day
+    its cheques are judged on."""
     parsed = parse_basket(codes, signatures)
     if not isinstance(place, Place):
         place = place_for_redemption(user, place)
     if not isinstance(service, Service):
         service = service_for_redemption(place, service)
     check_price(service, len(parsed), sessions)
+    scanned_at = offline.check_scan_time(scanned_at, now)
+    return parsed, place, service, scanned_at, offline.scan_day(scanned_at, now)
+
+
+def _ensure_found(parsed, cheques):
+    if len(cheques) != len(parsed):
+        found = {cheque.code for cheque in cheques}
+        missing = next(code for code in parsed if code not in found)
+        raise DomainError("unknown_cheque", _("Aucun chèque ne porte le code %(code)s.")
+                          % {"code": missing}, cheque=missing)
+
+
+def check(*, user, place, service, codes, signatures=None, now=None, sessions=None,
+          scanned_at=None):
+    """What `redeem` would answer for this basket now, without changing anything: the
+    same rules (raised as the same DomainError), no lock, no write. Returns what the basket
+    would pay."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    basket = uuid.uuid4()
-    try:
-        return _redeem_locked(user=user, place=place, service=service, parsed=parsed,
-                              now=now, today=today, basket=basket)
-    except IntegrityError:
-        # The partial unique constraint caught a concurrent redemption of the same cheque.
-        raise DomainError("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
+    parsed, place, service, _scanned_at, today = _basket(
+        user=user, place=place, service=service, codes=codes, signatures=signatures,
+        sessions=sessions, scanned_at=scanned_at, now=now)
+    cheques = list(Cheque.objects.select_related("order").filter(code__in=parsed)
+                   .order_by("pk"))
+    _ensure_found(parsed, cheques)
+    allowed = _allowed_services({cheque.order_id for cheque in cheques})
+    for cheque in cheques:
+        _check_cheque(cheque, place=place, service=service, user=user, today=today,
+                      allowed_services=allowed)
+    by_code = {cheque.code: cheque for cheque in cheques}
+    return {
+        "redeemable": True,
+        "total_cents": sum(cheque.face_value_cents for cheque in cheques),
+        "place": place.pk, "service": service.slug,
+        "cheques": [{"cheque": by_code[code].number, "code": by_code[code].display_code,
+                     "amount_cents": by_code[code].face_value_cents} for code in parsed],
+    }
 
 
-def _redeem_locked(*, user, place, service, parsed, now, today, basket):
+def _redeem_locked(*, user, place, service, parsed, now, today, basket, scanned_at=None,
+                   device=""):
     with transaction.atomic():
         # Lock in primary-key order so that two baskets sharing cheques cannot deadlock.
         cheques = list(
             Cheque.objects.select_for_update(of=("self",)).select_related("order")
             .filter(code__in=parsed).order_by("pk")
         )
-        if len(cheques) != len(parsed):
-            found = {cheque.code for cheque in cheques}
-            missing = next(code for code in parsed if code not in found)
-            raise DomainError("unknown_cheque", _("Aucun chèque ne porte le code %(code)s.")
-                         % {"code": missing}, cheque=missing)
+        _ensure_found(parsed, cheques)
         allowed = _allowed_services({cheque.order_id for cheque in cheques})
         for cheque in cheques:
             _check_cheque(cheque, place=place, service=service, user=user, today=today,
@@ -247,7 +292,8 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
             Redemption(cheque=cheque, order_id=cheque.order_id, place=place,
                        structure_id=place.structure_id, service=service, mediator=user,
                        amount_cents=cheque.face_value_cents, redeemed_at=now,
-                       previous_state=cheque.state, basket=basket)
+                       previous_state=cheque.state, basket=basket, scanned_at=scanned_at,
+                       device=device)
             for cheque in cheques
         ]
         Redemption.objects.bulk_create(redemptions)
@@ -258,7 +304,8 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket):
         for previous in {cheque.state for cheque in cheques}:
             audit.record_many(user, [c for c in cheques if c.state == previous],
                               "cheque.redeemed", previous, Cheque.State.REDEEMED,
-                              place=place.pk, service=service.slug, basket=str(basket))
+                              place=place.pk, service=service.slug, basket=str(basket),
+                              **offline.audit_details(scanned_at, device))
         ledger.redeemed(redemptions, actor=user)
         for cheque in cheques:
             cheque.state = Cheque.State.REDEEMED
@@ -355,6 +402,7 @@ def summary_of(result):
         "redemptions": [
             {"id": r.pk, "cheque": r.cheque.number, "code": r.cheque.display_code,
              "amount_cents": r.amount_cents, "redeemed_at": r.redeemed_at.isoformat(),
+             "scanned_at": r.scanned_at.isoformat() if r.scanned_at else None,
              "place": r.place_id, "service": r.service.slug}
             for r in result.redemptions
         ],
@@ -383,13 +431,14 @@ def _store(user, key, digest, status_code, body):
 
 
 def redeem_once(*, user, ip_address, key, payload, place, service, codes, signatures=None,
-                sessions=None):
+                sessions=None, scanned_at=None, device=""):
     """Redeem a basket once per (user, Idempotency-Key): a retry with the same request gets
     the first outcome again, a reuse of the key for another request is refused. The outcome
     is stored in the transaction of the redemption itself, so a crash cannot separate them.
 
     A refused basket also feeds the brute-force guard (codes that look guessed) and the
     fraud signals (a cheque tried outside its territory); a blocked caller is refused first.
+    A basket kept offline uses its client nonce as the key (cheques.offline).
     Returns the basket's summary, or raises the refusal (DomainError)."""
     guard.ensure_not_blocked(user, ip_address)
     digest = request_digest(payload)
@@ -398,7 +447,8 @@ def redeem_once(*, user, ip_address, key, payload, place, service, codes, signat
     try:
         with transaction.atomic():
             summary = summary_of(redeem(user=user, place=place, service=service, codes=codes,
-                                        signatures=signatures, sessions=sessions))
+                                        signatures=signatures, sessions=sessions,
+                                        scanned_at=scanned_at, device=device))
             if key:
                 _store(user, key, digest, 201, summary)
         return summary
@@ -415,4 +465,18 @@ def redeem_once(*, user, ip_address, key, payload, place, service, codes, signat
                     _store(user, key, digest, refusal.status, refusal.body())
             except IntegrityError:
                 return _replay(user, key, digest)
+        raise
+
+
+def check_for(*, user, ip_address, place, service, codes, signatures=None, sessions=None,
+              scanned_at=None):
+    """`check` for a caller: a look-up like any other, so a blocked caller is refused and a
+    code that looks guessed feeds the brute-force guard (cheques.guard). Nothing else is
+    recorded: no idempotency row, no fraud signal."""
+    guard.ensure_not_blocked(user, ip_address)
+    try:
+        return check(user=user, place=place, service=service, codes=codes,
+                     signatures=signatures, sessions=sessions, scanned_at=scanned_at)
+    except DomainError as refusal:
+        guard.record_failure(user, ip_address, refusal)
         raise

@@ -1,4 +1,5 @@
-"""Partner API of redemption: POST/GET /api/v1/redemptions/, DELETE /api/v1/redemptions/{id}/."""
+"""Partner API of redemption: POST/GET /api/v1/redemptions/, POST /api/v1/redemptions/check/,
+DELETE /api/v1/redemptions/{id}/."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -7,13 +8,14 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.clients import client_ip
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
-from .. import access, redemption
+from .. import access, offline, redemption
 from ..models import Redemption
 from ..redemption import RedemptionFilter
 
@@ -38,6 +40,17 @@ class RedemptionCreateSerializer(serializers.Serializer):
             "max_value": _("Au plus {max_value} séances."),
         })
 
+    scanned_at = serializers.DateTimeField(
+        required=False,
+        help_text="Facultatif, pour un panier gardé hors ligne : le moment du scan (ISO 8601). "
+                  "Accepté jusqu’à 72 heures en arrière, jamais dans le futur (5 minutes "
+                  "d’avance tolérées pour l’horloge de l’appareil) ; la validité des chèques "
+                  "est jugée ce jour-là. Envoyez alors le nonce du panier comme "
+                  "Idempotency-Key.")
+    device = serializers.CharField(
+        required=False, allow_blank=True, max_length=offline.DEVICE_MAX_LENGTH,
+        help_text="Facultatif : le nom de l’appareil qui a scanné.")
+
     def validate(self, data):
         codes = list(data.get("codes") or [])
         if data.get("code"):
@@ -58,7 +71,8 @@ class RedemptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Redemption
         fields = ["id", "cheque", "code", "amount_cents", "redeemed_at", "place", "place_name",
-                  "service", "service_label", "mediator", "basket", "undone", "undone_at"]
+                  "service", "service_label", "mediator", "basket", "undone", "undone_at",
+                  "scanned_at", "device"]
 
     def get_undone(self, obj) -> bool:
         return obj.undone_at is not None
@@ -70,8 +84,19 @@ REDEMPTION_CREATED = inline_serializer("RedemptionCreated", {
     "redemptions": inline_serializer("RedeemedCheque", {
         "id": serializers.IntegerField(), "cheque": serializers.CharField(),
         "code": serializers.CharField(), "amount_cents": serializers.IntegerField(),
-        "redeemed_at": serializers.DateTimeField(), "place": serializers.IntegerField(),
-        "service": serializers.CharField(),
+        "redeemed_at": serializers.DateTimeField(),
+        "scanned_at": serializers.DateTimeField(allow_null=True),
+        "place": serializers.IntegerField(), "service": serializers.CharField(),
+    }, many=True),
+})
+REDEMPTION_CHECKED = inline_serializer("RedemptionChecked", {
+    "redeemable": serializers.BooleanField(),
+    "total_cents": serializers.IntegerField(),
+    "place": serializers.IntegerField(),
+    "service": serializers.CharField(),
+    "cheques": inline_serializer("CheckedCheque", {
+        "cheque": serializers.CharField(), "code": serializers.CharField(),
+        "amount_cents": serializers.IntegerField(),
     }, many=True),
 })
 ERROR = inline_serializer("RedemptionError", {
@@ -80,10 +105,28 @@ ERROR = inline_serializer("RedemptionError", {
 })
 
 
+def _sorted(data):
+    if isinstance(data, dict):
+        return {key: _sorted(data[key]) for key in sorted(data)}
+    if isinstance(data, list):
+        return [_sorted(item) for item in data]
+    return data
+
+
+class ReplayableJSONRenderer(JSONRenderer):
+    """JSON with its keys in one order: the answer replayed to a retry comes from the
+    database (jsonb keeps keys in an order of its own), and must be the first answer byte
+    for byte."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return super().render(_sorted(data), accepted_media_type, renderer_context)
+
+
 class RedemptionListCreate(generics.ListAPIView):
     """Redeem cheques (POST) or list the redemptions of the caller's places (GET)."""
 
     serializer_class = RedemptionSerializer
+    renderer_classes = [ReplayableJSONRenderer, BrowsableAPIRenderer]
     filterset_class = RedemptionFilter
     throttle_classes = PER_ACCOUNT_AND_ADDRESS
     throttle_scope = "redemption"
@@ -108,8 +151,35 @@ class RedemptionListCreate(generics.ListAPIView):
             user=request.user, ip_address=client_ip(request), key=key, payload=request.data,
             place=data["place"], service=data["service"], codes=data["codes"],
             signatures=data.get("signatures"), sessions=data.get("sessions"),
+            scanned_at=data.get("scanned_at"), device=data.get("device", ""),
         )
         return Response(summary, status=status.HTTP_201_CREATED)
+
+
+class RedemptionCheck(APIView):
+    """What a redemption of this basket would answer now, without redeeming: the same body
+    as POST /api/v1/redemptions/, the same refusals; nothing is written. Throttled and
+    guarded like the cheque look-up."""
+
+    throttle_classes = PER_ACCOUNT_AND_ADDRESS
+    throttle_scope = "cheque_lookup"
+
+    @extend_schema(
+        request=RedemptionCreateSerializer,
+        responses={200: REDEMPTION_CHECKED, 403: ERROR, 404: ERROR, 409: ERROR, 410: ERROR,
+                   422: ERROR, 429: ERROR},
+    )
+    def post(self, request):
+        payload = RedemptionCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        answer = redemption.check_for(
+            user=request.user, ip_address=client_ip(request),
+            place=data["place"], service=data["service"], codes=data["codes"],
+            signatures=data.get("signatures"), sessions=data.get("sessions"),
+            scanned_at=data.get("scanned_at"),
+        )
+        return Response(answer)
 
 
 class RedemptionUndo(APIView):

@@ -19,6 +19,8 @@ urlpatterns = [
     path("cheques/<str:code>/", orders.ChequeLookup.as_view(), name="api-cheque"),
     # Redemption.
     path("redemptions/", redemption.RedemptionListCreate.as_view(), name="api-redemptions"),
+    path("redemptions/check/", redemption.RedemptionCheck.as_view(),
+         name="api-redemptions-check"),
     path("redemptions/<int:pk>/", redemption.RedemptionUndo.as_view(),
          name="api-redemption-undo"),
     # Reporting.

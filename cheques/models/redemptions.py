@@ -26,7 +26,11 @@ class Redemption(models.Model):
     mediator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("médiateur"),
                                  on_delete=models.PROTECT, related_name="redemptions")
     amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    # When the server received the basket: undo windows and statements follow it.
     redeemed_at = models.DateTimeField(_("encaissé le"), default=timezone.now, db_index=True)
+    # When the device scanned it, for a basket kept offline (cheques.offline); else empty.
+    scanned_at = models.DateTimeField(_("scanné le"), null=True, blank=True)
+    device = models.CharField(_("appareil"), max_length=60, blank=True)
     # The cheque's state before it was redeemed, restored by an undo.
     previous_state = models.CharField(_("état précédent"), max_length=20)
     # All cheques of one basket share it (one confirmation, one idempotency key).
@@ -60,6 +64,13 @@ class Redemption(models.Model):
     @property
     def is_live(self):
         return self.undone_at is None
+
+    @property
+    def scanned_apart(self):
+        """Whether it was scanned at another minute than it was received (offline)."""
+        from ..offline import scan_differs
+
+        return scan_differs(self.scanned_at, self.redeemed_at)
 
 
 class IdempotentResponse(models.Model):

@@ -2,11 +2,15 @@
 public page a phone camera opens from a cheque's QR code, and the form that checks a code
 typed without its QR code."""
 
+import hashlib
 import itertools
+import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -107,6 +111,25 @@ def scan_messages():
         "see_history": _("Voir l’historique"),
         "offline_basket": _("Pas de connexion : le panier est gardé et sera envoyé dès le "
                             "retour du réseau."),
+        "bad_signature_format": _("Ce QR code n’est pas celui d’un chèque #APTIC : saisissez "
+                                  "le code imprimé."),
+        # The outbox: baskets kept on the device until the network returns.
+        "pending_baskets": {"one": _("{count} panier en attente"),
+                            "other": _("{count} paniers en attente")},
+        "outcome_redeemed": {"one": _("Panier du {when} ({count} chèque, {place}) : encaissé, "
+                                      "{total}."),
+                             "other": _("Panier du {when} ({count} chèques, {place}) : "
+                                        "encaissé, {total}.")},
+        "outcome_refused": {"one": _("Panier du {when} ({count} chèque, {place}) : refusé. "
+                                     "{reason}"),
+                            "other": _("Panier du {when} ({count} chèques, {place}) : refusé. "
+                                       "{reason}")},
+        "signed_out": _("Votre session a expiré : reconnectez-vous."),
+        # "Tester la validité".
+        "check_ok": {"one": _("Valable : {count} chèque, {total}. Rien n’a été encaissé."),
+                     "other": _("Valables : {count} chèques, {total}. Rien n’a été "
+                                "encaissé.")},
+        "check_offline": _("Pas de connexion : le test demande le réseau."),
         "camera_needs_https": _("La caméra ne fonctionne que sur une connexion sécurisée "
                                 "(HTTPS). Saisissez le code à la main, ou ouvrez le site en "
                                 "https://."),
@@ -116,6 +139,41 @@ def scan_messages():
         "camera_failed": _("Impossible d’utiliser la caméra. Saisissez le code à la main."),
         "camera_stopped": _("Caméra arrêtée."),
     }
+
+
+# What the scan page loads, kept on the device by its service worker (base.html's files too).
+SCAN_PAGE_FILES = ["aptic/site.css", "aptic/favicon.svg", "aptic/format.js", "aptic/nav.js",
+                   "cheques/scan.css", "cheques/outbox.js", "cheques/scan.js",
+                   "vendor/barcode-detector/polyfill.js", "vendor/zxing-wasm/zxing_reader.wasm"]
+
+
+def service_worker(request):
+    """The scan page's service worker, at /encaisser/sw.js so that its scope is the page's
+    own. It lists the files by the addresses {% static %} gives them (hashed in production),
+    and its version follows that list."""
+    page = reverse("redemption-scan")
+    assets = [static(name) for name in SCAN_PAGE_FILES]
+    version = hashlib.sha256(json.dumps([page, *assets]).encode()).hexdigest()[:12]
+    response = render(request, "cheques/redemption/sw.js", {
+        "page": page, "assets": json.dumps(assets), "version": version,
+    }, content_type="text/javascript; charset=utf-8")
+    # The browser checks for a new worker at each visit; no copy of it is kept elsewhere.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def scan_token(request):
+    """A fresh CSRF token for the scan page before it sends its kept baskets: the page may
+    come from the service worker's cache, with the token of an older session. Says 403 when
+    the session has ended (the page then asks to sign in again)."""
+    if not request.user.is_authenticated:
+        response = JsonResponse({"code": "not_authenticated", "detail": _(
+            "Votre session a expiré : reconnectez-vous pour envoyer les paniers en attente.")},
+            status=403)
+    else:
+        response = JsonResponse({"csrf": get_token(request)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -151,10 +209,11 @@ def history(request):
 
 def _csv(redemptions):
     """The history as CSV: each redemption with its statement, the statement's date and
-    the day the structure was paid (cheques.reimbursement.payment_dates)."""
+    the day the structure was paid (cheques.reimbursement.payment_dates), then, for a basket
+    kept offline, when and on which device it was scanned."""
     header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
               _("montant (€)"), _("annulé le"), _("relevé"),
-              *reimbursement.PAYMENT_DATE_HEADERS]
+              *reimbursement.PAYMENT_DATE_HEADERS, _("scanné le (hors ligne)"), _("appareil")]
     rows = (
         [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
          r.cheque.number, r.service.display_label,
@@ -162,7 +221,10 @@ def _csv(redemptions):
          format_decimal(r.amount_cents),
          timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
          r.statement.reference if r.statement_id else "",
-         *reimbursement.payment_dates(r.statement)]
+         *reimbursement.payment_dates(r.statement),
+         # Only when it differs from the date received: a basket kept offline.
+         timezone.localtime(r.scanned_at).strftime("%Y-%m-%d %H:%M") if r.scanned_apart else "",
+         r.device]
         for r in redemptions.select_related("statement").iterator()
     )
     return spreadsheet_csv("encaissements.csv", itertools.chain([header], rows))

@@ -8,6 +8,8 @@ urlpatterns = [
     # Redemption: the scan page, the history, the public page of a cheque and the form that
     # checks a typed code.
     path("encaisser/", redemption.scan, name="redemption-scan"),
+    path("encaisser/sw.js", redemption.service_worker, name="redemption-service-worker"),
+    path("encaisser/jeton/", redemption.scan_token, name="redemption-token"),
     path("encaissements/", redemption.history, name="redemption-history"),
     path("encaissements/<int:pk>/annuler/", redemption.undo, name="redemption-undo"),
     path("c/", redemption.cheque_check, name="cheque-check"),

@@ -10,6 +10,10 @@ window.apticFormat = (function () {
   var percent = new Intl.NumberFormat(locale, {style: "percent", maximumFractionDigits: 1});
   var shortDate = new Intl.DateTimeFormat(locale, {
     day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC"});
+  /* Moments as the site shows them: the wall clock in Paris, whatever the device's zone. */
+  var moment = new Intl.DateTimeFormat(locale, {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZone: "Europe/Paris"});
   return {
     locale: locale,
     /* 1050 → « 10,50 € » or « €10.50 » */
@@ -20,6 +24,8 @@ window.apticFormat = (function () {
     /* "2027-01-31" → « 31/01/2027 » (a calendar day: no time zone shift) */
     date: function (iso) {
       return iso ? shortDate.format(new Date(iso.slice(0, 10) + "T00:00:00Z")) : "";
-    }
+    },
+    /* "2026-10-25T01:30:00Z" → « 25/10/2026 03:30 » (Paris) */
+    dateTime: function (iso) { return iso ? moment.format(new Date(iso)) : ""; }
   };
 }());

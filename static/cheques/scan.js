@@ -1,13 +1,19 @@
 /* The scan page: typed or scanned cheques go into a basket that is redeemed in one request.
-   The basket and its idempotency key survive a reload or a lost connection (localStorage),
-   so a retry never pays a cheque twice. No framework, no CDN.
+   The basket and its idempotency key survive a reload (localStorage); a confirmed basket
+   goes through the outbox (outbox.js, IndexedDB) with its nonce (the Idempotency-Key), the
+   moment of the scan and the device's name, so that a basket confirmed where the network
+   dropped is kept and sent, in order, once it returns, and a retry never pays a cheque
+   twice. A service worker (/encaisser/sw.js) keeps the page itself for when it is opened
+   with no network. No framework, no CDN.
 
-   The parts, each a plain function so that another layer (an offline queue) can wrap them:
-   addCode(code, signature) puts a cheque in the basket and checks it; checkItem(item) asks
-   the server whether it can pay the chosen service at the chosen place; renderBasket()
-   draws the rows, the total, the price and why the button waits; submitBasket() sends the
-   basket through sendBasket(payload), which answers {status, body}; showSuccess(body)
-   shows what was paid. The camera (startCamera/stopCamera) only calls addCode. */
+   The parts, each a plain function: addCode(code, signature) puts a cheque in the basket
+   and checks it (offline, only its form, check character and signature's form);
+   checkItem(item) asks the server whether it can pay the chosen service at the chosen
+   place; renderBasket() draws the rows, the total, the price and why the button waits;
+   submitBasket() puts the basket in the outbox and flush() sends the outbox in order
+   through send(entry, token), which answers {status, body}; showSuccess(body) shows what
+   was paid, renderOutbox() the banner of kept baskets. The camera (startCamera/stopCamera)
+   only calls addCode. */
 (function () {
   "use strict";
   var root = document.getElementById("scan");
@@ -29,17 +35,26 @@
       return name in values ? String(values[name]) : all;
     });
   }
-  var STORAGE = "aptic-scan-basket";
+  var STORAGE = "aptic-scan-basket", DEVICE = "aptic-scan-device";
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var outbox = window.APTICOutbox;
+  /* The outbox is the device's, shared by whoever signs in on it: each one sends only the
+     baskets they confirmed themselves. */
+  var USER = root.dataset.user;
+  function mine(entry) { return !entry.user || entry.user === USER; }
+  /* What the network did last: false once a request failed, true once one went through. */
+  var online = navigator.onLine !== false;
+  var signedOut = false;
 
   var el = function (id) { return document.getElementById(id); };
   var placeInput = el("place"), serviceSelect = el("service"), confirmButton = el("confirm");
+  var checkButton = el("check"), deviceInput = el("device");
   var sessionsInput = el("sessions"), sessionsError = el("sessions_error");
   var hint = el("manual-hint"), codeInput = el("manual-code"), result = el("result");
   var announcer = el("announcer");
   var defaultHint = hint.textContent;
 
-  /* What other layers may wrap or call (sendBasket first of all). */
+  /* What tests and other layers may call. */
   var api = window.APTICScan = {};
 
   /* --- small helpers --- */
@@ -52,6 +67,9 @@
       .replace(/O/g, "0").replace(/[IL]/g, "1");
   }
   function wellFormed(code) { return new RegExp("^[" + ALPHABET + "]{13}$").test(code); }
+  /* A QR code's signature: "<key id>.<16 base64url characters>" (cheques.codes.sign); its
+     value is checked by the server, its form here, even offline. */
+  function signatureFormatOk(signature) { return /^[^.\s]{1,40}\.[A-Za-z0-9_-]{16}$/.test(signature); }
   function checkOk(code) {
     var interim = 0;
     for (var i = 0; i < code.length; i++) { interim = DAMM[interim][ALPHABET.indexOf(code[i])]; }
@@ -122,12 +140,16 @@
 
   /* --- what the basket says --- */
   function counts() {
-    var c = { ok: 0, refused: 0, checking: 0, total: 0 };
+    /* `unchecked`: cheques added with no network, whose form and check character are right;
+       the server checks the rest when the basket reaches it. */
+    var c = { ok: 0, refused: 0, checking: 0, unchecked: 0, total: 0 };
     basket.items.forEach(function (item) {
       if (item.state === "ok") { c.ok += 1; c.total += item.info.face_value_cents; }
       else if (item.state === "refused") { c.refused += 1; }
+      else if (item.state === "offline") { c.unchecked += 1; }
       else { c.checking += 1; }
     });
+    c.count = c.ok + c.unchecked;
     return c;
   }
   /* The counts of cheques that pay the chosen service: exactly sessions × price, or any
@@ -151,8 +173,8 @@
     if (c.checking) { return t("why_checking"); }
     if (c.refused) { return t("why_refused", { count: c.refused }); }
     if (Number.isNaN(sessions())) { return t("why_sessions"); }
-    var price = priceCheck(service, c.ok);
-    if (!price.ok) { return t("why_count", { expected: expectedText(price.expected), count: c.ok }); }
+    var price = priceCheck(service, c.count);
+    if (!price.ok) { return t("why_count", { expected: expectedText(price.expected), count: c.count }); }
     return "";
   }
   function renderPrice(c) {
@@ -167,8 +189,8 @@
         choices: [1, 2, 3].map(function (n) { return n * service.cheques; }).join(", ") }));
     }
     if (basket.items.length) {
-      var price = priceCheck(service, c.ok);
-      parts.push(price.ok ? t("price_ok", { count: c.ok / service.cheques }) : t("basket_count", { count: c.ok }));
+      var price = priceCheck(service, c.count);
+      parts.push(price.ok ? t("price_ok", { count: c.count / service.cheques }) : t("basket_count", { count: c.count }));
     }
     status.textContent = parts.join(" ");
   }
@@ -223,12 +245,13 @@
     el("basket-table").hidden = basket.items.length === 0;
     el("basket-empty").hidden = basket.items.length > 0;
     el("basket-total").textContent = euros(c.total);
-    el("basket-count").textContent = basket.items.length ? "(" + t("cheques", { count: c.ok }) + ")" : "";
+    el("basket-count").textContent = basket.items.length ? "(" + t("cheques", { count: c.count }) + ")" : "";
     renderSessions();
     renderPrice(c);
     var why = whyDisabled(c);
     el("confirm-reason").textContent = why;
     confirmButton.disabled = why !== "";
+    checkButton.disabled = why !== "";
   }
   function basketWords() {
     var c = counts();
@@ -266,7 +289,7 @@
           }
         });
       })
-      .catch(function () { item.state = "offline"; })
+      .catch(function () { item.state = "offline"; wentOffline(); })
       .then(function () { save(); renderBasket(); });
   }
   /* A new place or service changes the answer only for cheques whose funder restricts
@@ -287,6 +310,11 @@
   /* --- adding and removing --- */
   api.addCode = function (code, signature) { return addCode(code, signature); };
   function addCode(code, signature) {
+    if (signature && !signatureFormatOk(signature)) {
+      setHint(t("bad_signature_format"), true);
+      announce(t("bad_signature_format"));
+      return null;
+    }
     if (findItem(code)) {
       setHint(t("already_in_basket"), true);
       announce(t("already_in_basket"));
@@ -335,18 +363,14 @@
   serviceSelect.addEventListener("change", checkAll);
   sessionsInput.addEventListener("input", renderBasket);
 
-  /* --- confirmation, idempotent and retried when the network comes back --- */
-  function sendBasket(payload) {
-    return fetch(root.dataset.redeemUrl, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json",
-                 "X-CSRFToken": csrf, "Idempotency-Key": basket.key },
-      body: JSON.stringify(payload)
-    }).then(function (response) {
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
-    });
-  }
-  api.sendBasket = sendBasket;
+  /* --- the device's name, given once, kept on the device --- */
+  function deviceName() { return (localStorage.getItem(DEVICE) || "").trim(); }
+  deviceInput.value = deviceName();
+  deviceInput.addEventListener("change", function () {
+    localStorage.setItem(DEVICE, deviceInput.value.trim().slice(0, 60));
+  });
+
+  /* --- confirmation: through the outbox, in order, idempotent --- */
   function payloadOf() {
     var payload = {
       codes: basket.items.map(function (item) { return item.code; }),
@@ -356,39 +380,145 @@
     if (sessions()) { payload.sessions = sessions(); }
     return payload;
   }
-  function submitBasket() {
-    if (!basket.payload) { basket.payload = payloadOf(); }
-    basket.pending = true; save(); renderBasket();
-    result.textContent = "";
-    announce(t("redeeming"));
-    return api.sendBasket(basket.payload).then(function (answer) {
-      basket.pending = false;
-      basket.payload = null;
-      if (answer.status === 201) {
+  function jsonOf(response) {
+    return response.json().catch(function () { return {}; });
+  }
+  function wentOffline() {
+    if (online) { online = false; renderOutbox(); }
+  }
+  function cameOnline() {
+    if (!online) { online = true; renderOutbox(); }
+  }
+  /* A CSRF token of this session: the page may come from the service worker's cache, made
+     for an earlier one. Resolves with null when offline or signed out. */
+  function freshToken() {
+    return fetch(root.dataset.tokenUrl, { credentials: "same-origin", cache: "no-store",
+                                          headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return jsonOf(response).then(function (body) {
+          cameOnline();
+          signedOut = !response.ok;
+          if (response.ok) { csrf = body.csrf; return csrf; }
+          renderOutbox();
+          return null;
+        });
+      }, function () { wentOffline(); return null; });
+  }
+  /* One kept basket to the server: {status, body} once answered for good; null when it must
+     wait (no network, the session ended, the server busy or failing). */
+  function send(entry, token) {
+    return fetch(root.dataset.redeemUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "X-CSRFToken": token, "Idempotency-Key": entry.nonce },
+      body: JSON.stringify(entry.payload)
+    }).then(function (response) {
+      return jsonOf(response).then(function (body) {
+        cameOnline();
+        if (response.status >= 500 || response.status === 429) { return null; }
+        if (response.status === 401 || (response.status === 403 &&
+            (["not_authenticated", "authentication_failed"].indexOf(body.code) >= 0 ||
+             /CSRF/.test(body.detail || "")))) {
+          signedOut = true;
+          return null;
+        }
+        return { status: response.status, body: body };
+      });
+    }, function () { wentOffline(); return null; });
+  }
+  api.send = send;
+  var flushing = null, again = false;
+  /* Send the kept baskets, oldest first; stop at the first that must wait. */
+  function flush() {
+    if (flushing) { again = true; return flushing; }
+    flushing = outbox.all().then(function (entries) {
+      var pending = entries.filter(function (entry) { return entry.state === "pending" && mine(entry); });
+      if (!pending.length) { return; }
+      return freshToken().then(function (token) {
+        if (!token) { return; }
+        var i = 0;
+        function next() {
+          if (i >= pending.length) { return; }
+          var entry = pending[i++];
+          return send(entry, token).then(function (answer) {
+            if (!answer) { return; }
+            entry.state = answer.status === 201 ? "redeemed" : "refused";
+            entry.status = answer.status;
+            entry.body = answer.body;
+            return outbox.put(entry).then(function () { return answered(entry); }).then(next);
+          });
+        }
+        return next();
+      });
+    }).catch(function () { /* kept; tried again later */ }).then(function () {
+      flushing = null;
+      keepSubmittedBasket();
+      renderOutbox();
+      if (again) { again = false; return flush(); }
+    });
+    return flushing;
+  }
+  api.flush = function () { return flush(); };
+  /* The basket confirmed on this screen could not be sent: it stays in the outbox, and the
+     screen takes a new basket. */
+  function keepSubmittedBasket() {
+    if (!basket.submitted) { return; }
+    basket = emptyBasket();
+    save(); renderBasket();
+    result.textContent = t("offline_basket");
+    announce(t("offline_basket"));
+  }
+  /* The server answered a kept basket: on the screen that confirmed it, as before; any
+     other one in the outbox's banner. */
+  function answered(entry) {
+    if (entry.nonce !== basket.submitted) {
+      announce(outcomeText(entry));
+      return Promise.resolve();
+    }
+    basket.pending = false;
+    basket.submitted = null;
+    return outbox.remove(entry.seq).then(function () {
+      if (entry.status === 201) {
         var service = currentService();
         basket = emptyBasket();
         save(); renderBasket();
-        showSuccess(answer.body, service);
+        showSuccess(entry.body, service);
         return;
       }
-      var body = answer.body;
-      var refusedItem = body.cheque ? findItem(normalise(body.cheque)) : null;
-      if (refusedItem) {
-        refusedItem.state = "refused";
-        refusedItem.refusal = { code: body.code, detail: body.detail };
-      } else {
-        var err = document.createElement("p"); err.className = "err";
-        err.textContent = body.detail || t("error_status", { status: answer.status });
-        result.innerHTML = ""; result.appendChild(err);
-      }
-      announce(body.detail || t("error_status", { status: answer.status }));
+      showRefusal(entry.body, entry.status);
       /* A refused basket must change before it is sent again: a new key for the next one. */
       basket.key = newKey();
       save(); renderBasket();
-    }).catch(function () {
-      result.textContent = t("offline_basket");
-      announce(t("offline_basket"));
-      save();
+    });
+  }
+  function showRefusal(body, status) {
+    var refusedItem = body.cheque ? findItem(normalise(body.cheque)) : null;
+    if (refusedItem) {
+      refusedItem.state = "refused";
+      refusedItem.refusal = { code: body.code, detail: body.detail };
+    } else {
+      var err = document.createElement("p"); err.className = "err";
+      err.textContent = body.detail || t("error_status", { status: status });
+      result.innerHTML = ""; result.appendChild(err);
+    }
+    announce(body.detail || t("error_status", { status: status }));
+  }
+  function submitBasket() {
+    var service = currentService();
+    var payload = payloadOf();
+    payload.scanned_at = new Date().toISOString();
+    if (deviceName()) { payload.device = deviceName(); }
+    var entry = { nonce: basket.key, user: USER, payload: payload, scanned_at: payload.scanned_at,
+                  place_name: currentPlace().name, service_label: service ? service.label : "",
+                  count: basket.items.length, state: "pending" };
+    basket.pending = true;
+    basket.submitted = entry.nonce;
+    save(); renderBasket();
+    result.textContent = "";
+    announce(t("redeeming"));
+    return outbox.add(entry).then(flush, function () {
+      /* Not even kept: the basket stays on the screen, to confirm again. */
+      basket.pending = false; basket.submitted = null; save(); renderBasket();
     });
   }
   api.submitBasket = function () { return submitBasket(); };
@@ -397,11 +527,102 @@
   confirmButton.addEventListener("click", function () {
     if (!confirmButton.disabled) { submitBasket(); }
   });
-  function retryPending() {
-    if (basket.pending && basket.payload && navigator.onLine !== false) { submitBasket(); }
+
+  /* --- "Tester la validité": what the server would answer, nothing redeemed --- */
+  checkButton.addEventListener("click", function () {
+    if (checkButton.disabled) { return; }
+    result.textContent = "";
+    freshToken().then(function (token) {
+      if (!token) {
+        result.textContent = signedOut ? t("signed_out") : t("check_offline");
+        announce(result.textContent);
+        return;
+      }
+      return fetch(root.dataset.checkUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+                   "X-CSRFToken": token },
+        body: JSON.stringify(payloadOf())
+      }).then(function (response) {
+        return jsonOf(response).then(function (body) {
+          if (response.ok) {
+            var ok = document.createElement("p"); ok.className = "ok";
+            ok.textContent = t("check_ok", { count: body.cheques.length, total: euros(body.total_cents) });
+            result.innerHTML = ""; result.appendChild(ok);
+            announce(ok.textContent);
+          } else {
+            showRefusal(body, response.status);
+            save(); renderBasket();
+          }
+        });
+      }, function () {
+        wentOffline();
+        result.textContent = t("check_offline");
+        announce(result.textContent);
+      });
+    });
+  });
+
+  /* --- the outbox's banner: offline, baskets waiting, what became of each --- */
+  var moment = window.apticFormat.dateTime;
+  function outcomeText(entry) {
+    var values = { when: moment(entry.scanned_at), count: entry.count,
+                   place: entry.place_name, service: entry.service_label };
+    if (entry.state === "redeemed") {
+      values.total = euros(entry.body.total_cents);
+      return t("outcome_redeemed", values);
+    }
+    values.reason = (entry.body && entry.body.detail) || t("error_status", { status: entry.status });
+    return t("outcome_refused", values);
   }
-  window.addEventListener("online", retryPending);
-  window.setInterval(retryPending, 15000);
+  function renderOutbox() {
+    outbox.all().then(function (entries) {
+      entries = entries.filter(mine);
+      var banner = el("outbox");
+      var waiting = entries.filter(function (entry) {
+        return entry.state === "pending" && entry.nonce !== basket.submitted; });
+      var done = entries.filter(function (entry) { return entry.state !== "pending"; });
+      el("outbox-offline").hidden = online;
+      el("outbox-signed-out").hidden = !signedOut;
+      var pendingLine = el("outbox-pending");
+      pendingLine.hidden = !waiting.length;
+      pendingLine.textContent = waiting.length ? t("pending_baskets", { count: waiting.length }) : "";
+      var list = el("outbox-outcomes");
+      list.innerHTML = "";
+      done.forEach(function (entry) {
+        var li = document.createElement("li");
+        li.className = entry.state === "redeemed" ? "ok" : "err";
+        li.setAttribute("data-nonce", entry.nonce);
+        li.textContent = outcomeText(entry);
+        list.appendChild(li);
+      });
+      el("outbox-clear").hidden = !done.length;
+      banner.hidden = online && !signedOut && !waiting.length && !done.length;
+    });
+  }
+  api.renderOutbox = renderOutbox;
+  el("outbox-clear").addEventListener("click", function () {
+    outbox.all().then(function (entries) {
+      return Promise.all(entries.filter(function (entry) { return entry.state !== "pending" && mine(entry); })
+        .map(function (entry) { return outbox.remove(entry.seq); }));
+    }).then(renderOutbox);
+  });
+  window.addEventListener("online", function () {
+    cameOnline();
+    /* The cheques added with no network are checked now. */
+    basket.items.forEach(function (item) { if (item.state === "offline") { checkItem(item, true); } });
+    flush();
+  });
+  window.addEventListener("offline", wentOffline);
+  window.setInterval(flush, 10000);
+
+  /* --- the page itself, kept for when it opens with no network --- */
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(root.dataset.serviceWorkerUrl)
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function () { root.dataset.offlineReady = "true"; })
+      .catch(function () { /* the page still works online */ });
+  }
 
   /* --- what the beneficiary sees once it is paid --- */
   function showSuccess(body, service) {
@@ -564,6 +785,18 @@
 
   /* --- start --- */
   fillServices();
+  /* A basket confirmed before the page was closed is in the outbox: a new one here. (One
+     kept by an earlier version of this page, with its payload, joins the outbox first.) */
+  var kept = Promise.resolve();
+  if (basket.pending && basket.payload && !basket.submitted) {
+    kept = outbox.add({ nonce: basket.key, user: USER, payload: basket.payload, scanned_at: new Date().toISOString(),
+                        place_name: currentPlace().name, service_label: "",
+                        count: basket.payload.codes.length, state: "pending" });
+  }
+  if (basket.pending || basket.submitted) {
+    basket = emptyBasket();
+    save();
+  }
   /* A basket kept from an earlier visit is checked again: the place, the service or the
      cheques may have changed since. */
   basket.items.forEach(function (item) { checkItem(item, true); });
@@ -571,5 +804,5 @@
     addCode(initial.code, initial.signature);
   }
   renderBasket();
-  retryPending();
+  kept.then(function () { renderOutbox(); flush(); });
 })();

@@ -35,7 +35,7 @@ from cheques import codes, printing, reimbursement
 from cheques.models import Cheque, PrintJob
 from places import claims, publication, signup
 from places.models import ChangeRequest, StructureSignup
-from tests.cheques.reimbursement_support import bank, redeem
+from tests.cheques.reimbursement_support import SERVICE, bank, redeem
 from tests.factories import OrganisationFactory, make_order, make_place, member
 from tests.helpers import CONFIRMED
 
@@ -230,6 +230,10 @@ MATRIX = {
 
     # --- cheques: redemption (web) --------------------------------------------------------
     "encaisser/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X, shown_to=AT_X),
+    # The scan page's service worker is a script like any other; the fresh CSRF token that
+    # the page asks for before sending its kept baskets says 403 once the session is over.
+    "encaisser/sw.js": public(),
+    "encaisser/jeton/": row(others=200, anon=403),
     "encaissements/": row(others=403, anon=LOGIN, places=200, secret=PLACE_X,
                           shown_to=AT_X),
     "encaissements/<int:pk>/annuler/": row(
@@ -322,6 +326,10 @@ MATRIX = {
 
     # --- API: redemption ------------------------------------------------------------------
     "api/v1/redemptions/": row(others=200, anon=401, secret=PLACE_X, shown_to=AT_X),
+    # What a redemption would answer, without redeeming: only at one's own place.
+    "api/v1/redemptions/check/": row(
+        "POST", data={"codes": ["{cheque_code}"], "place": "{place_x}", "service": SERVICE},
+        others=403, anon=401, managerX=200, mediatorX=200),
     "api/v1/redemptions/<int:pk>/": row("DELETE", kwargs={"pk": "{recent_redemption}"},
                                         others=403, anon=401, managerX=204, mediatorX=204,
                                         mediatorY=404),
