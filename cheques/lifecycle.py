@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from aptic import audit
 from aptic.errors import DomainError
 from aptic.permissions import may_act_for_place
+from places.departments import department_name
 
 from . import access, codes, ledger, validity
 from .models import Booklet, Cheque, Order
@@ -107,6 +108,15 @@ def _already_redeemed(cheque, user):
             "Un chèque ne se paie qu’une fois ; voyez l’historique des encaissements."
         ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
              "place": live.place.name}, **extra)
+    if live.place.department:
+        # Another structure's place is not named (where a cheque was used stays between its
+        # funder and that place), but its département tells the mediator where to look.
+        extra["department"] = live.place.department
+        return DomainError("already_redeemed", _(
+            "Ce chèque a déjà été encaissé le %(date)s à %(time)s, dans un autre lieu "
+            "(%(department)s) : il ne peut pas être payé une seconde fois."
+        ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
+             "department": department_name(live.place.department)}, **extra)
     return DomainError("already_redeemed", _(
         "Ce chèque a déjà été encaissé le %(date)s à %(time)s, dans un autre lieu : il ne "
         "peut pas être payé une seconde fois."

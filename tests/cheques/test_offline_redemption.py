@@ -14,6 +14,7 @@ from django.utils import timezone
 from aptic.models import AuditEvent, Role
 from cheques import codes, fraud, offline, redemption, reimbursement
 from cheques.models import Cheque, IdempotentResponse, LedgerEntry, Redemption
+from places.departments import department_name
 from tests.cheques.redemption_fixtures import codes_of
 from tests.clock import paris
 from tests.factories import member
@@ -185,6 +186,9 @@ def test_a_cheque_redeemed_meanwhile_by_another_structure_says_when_but_not_wher
     when = timezone.localtime(meanwhile)
     assert f"le {when:%d/%m/%Y} à {when:%H:%M}, dans un autre lieu" in body["detail"]
     assert other_place.name not in body["detail"] and "place" not in body
+    # Where, as far as another structure may know it: the place's département.
+    assert body["department"] == other_place.department == "33"
+    assert department_name("33") in body["detail"]
 
 
 # --- daylight saving and month ends --------------------------------------------------------
