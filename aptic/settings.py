@@ -72,18 +72,19 @@ INSTALLED_APPS = [
     "cheques",
 ]
 
+# aptic.lean.*: Django's page-only middleware, skipped by API calls with a personal token.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "aptic.lean.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aptic.inputs.ControlCharacterMiddleware",
     "aptic.outages.OutageMiddleware",
     "aptic.api.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "aptic.lean.CsrfViewMiddleware",
+    "aptic.lean.AuthenticationMiddleware",
+    "aptic.lean.MessageMiddleware",
     "aptic.web.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

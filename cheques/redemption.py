@@ -485,10 +485,17 @@ class Idempotency:
         return json.loads(body) if isinstance(body, str) else body
 
     def store_refusal(self, refusal):
-        """Store a refusal as the key's answer; False when the key had one already."""
+        """Store a refusal as the key's answer and return it as stored (the one its
+        retries will get); KeyTaken when the key had an answer already."""
         with transaction.atomic():
             written = statements.run([self.insert(refusal.status, refusal.body())])
-        return bool(written["answer"])
+        return _stored_refusal(refusal.status, self.answer(written))
+
+
+def _stored_refusal(status_code, body):
+    refusal = dict(body)
+    return DomainError(refusal.pop("code"), refusal.pop("detail"), status=status_code,
+                       **refusal)
 
 
 def _replay(user, key, digest):
@@ -501,9 +508,7 @@ def _replay(user, key, digest):
         raise DomainError("idempotency_key_reused", _(
             "Cette clé d’idempotence a déjà servi pour une autre demande."))
     if stored.status_code >= 400:
-        refusal = dict(stored.body)
-        raise DomainError(refusal.pop("code"), refusal.pop("detail"),
-                          status=stored.status_code, **refusal)
+        raise _stored_refusal(stored.status_code, stored.body)
     return stored.body
 
 
@@ -532,10 +537,16 @@ def redeem_once(*, user, ip_address, key, payload, place, service, codes, signat
     except KeyTaken:
         return _replay(user, key, idempotency.digest)
     except DomainError as refusal:
-        if idempotency is not None and not idempotency.store_refusal(refusal):
-            return _replay(user, key, idempotency.digest)
+        answer = refusal
+        if idempotency is not None:
+            try:
+                answer = idempotency.store_refusal(refusal)
+            except KeyTaken:
+                return _replay(user, key, idempotency.digest)
         guard.record_failure(user, ip_address, refusal)
         if refusal.code == "territory_not_allowed":
             fraud.record_territory_refusal(user, place, refusal.extra.get("cheque"))
-        raise
+        if answer is refusal:
+            raise
+        raise answer from refusal
     return result.answer if idempotency is not None else summary_of(result)
