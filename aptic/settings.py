@@ -182,7 +182,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     # Short socket timeouts: a Redis that hangs must fail a request in seconds (see
     # aptic.outages), not hold a web worker until gunicorn kills it.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "aptic.cache.RedisCache",  # one client per pool
                           "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 else:

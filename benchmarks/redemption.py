@@ -159,13 +159,14 @@ def statements_per_request(path, body, headers):
     return counts[-1]
 
 
-def run_wrk(args, port, path, codes, body_prefix, token="-", key_prefix="-"):
+def run_wrk(args, port, path, codes, body_prefix, token="-", key_prefix="-", seconds=None):
     workdir = Path(tempfile.mkdtemp(prefix="bench-redemption-"))
     try:
         (workdir / "codes.txt").write_text("\n".join(codes) + "\n")
         (workdir / "redeem.lua").write_text(LUA)
         output = subprocess.run(
-            ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
+            ["wrk", f"-t{args.threads}", f"-c{args.connections}",
+             f"-d{seconds or args.seconds}s",
              "--latency", "-s", str(workdir / "redeem.lua"), f"http://127.0.0.1:{port}{path}",
              "--", str(args.threads), str(workdir / "codes.txt"), body_prefix, token,
              key_prefix],
@@ -177,6 +178,12 @@ def run_wrk(args, port, path, codes, body_prefix, token="-", key_prefix="-"):
     return {"requests": int(re.search(r"(\d+) requests in", output).group(1)),
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
             "p50_ms": float(latency.group(1)), "p99_ms": float(latency.group(2))}
+
+
+def split(items, parts):
+    """The first 1/`parts` of `items`, and the rest."""
+    cut = len(items) // parts
+    return items[:cut], items[cut:]
 
 
 def count(sql, params=()):
@@ -240,6 +247,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--cheques", type=int, default=100_000,
                         help="cheques issued: 40 %% for (b), the rest for (a) and (c)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up for each")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: a free one)")
     parser.add_argument("--database", default="aptic_bench_redemption")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -272,8 +280,10 @@ def main():
             {"HTTP_AUTHORIZATION": f"Token {key}", "HTTP_IDEMPOTENCY_KEY": "probe"})
         floor_statements = statements_per_request(
             FLOOR_PATH, {"codes": [floor_codes.pop(), floor_codes.pop()]}, {})
-        half = len(floor_codes) // 2
-        floor_half, ceiling_half = floor_codes[:half], floor_codes[half:]
+        # A tenth of each set warms the workers up (imports, connections, caches) first.
+        product_warmup, product_codes = split(product_codes, 10)
+        floor_warmup, floor_codes = split(floor_codes, 10)
+        floor_half, ceiling_half = split(floor_codes, 2)
 
         port = args.port or free_port()
         gunicorn = subprocess.Popen(
@@ -289,11 +299,14 @@ def main():
                     time.sleep(0.2)
             else:
                 sys.exit("gunicorn did not answer")
+            product_prefix = json.dumps(product_body)[:-1] + ', "code": "'
+            run_wrk(args, port, FLOOR_PATH, floor_warmup, '{"code": "', seconds=args.warmup)
+            run_wrk(args, port, PRODUCT_PATH, product_warmup, product_prefix, key,
+                    f"w{os.getpid()}", seconds=args.warmup)
             floor = run_wrk(args, port, FLOOR_PATH, floor_half, '{"code": "')
             before = count("SELECT count(*) FROM cheques_redemption")
-            product = run_wrk(
-                args, port, PRODUCT_PATH, product_codes,
-                json.dumps(product_body)[:-1] + ', "code": "', key, f"k{os.getpid()}")
+            product = run_wrk(args, port, PRODUCT_PATH, product_codes, product_prefix, key,
+                              f"k{os.getpid()}")
             product["redeemed"] = count("SELECT count(*) FROM cheques_redemption") - before
         finally:
             gunicorn.terminate()

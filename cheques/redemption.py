@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Sum
@@ -26,7 +27,7 @@ from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from aptic import audit, statements
+from aptic import audit, prepared, statements
 from aptic.errors import DomainError
 from aptic.models import AuditEvent
 from aptic.permissions import may_act_for_place
@@ -64,23 +65,40 @@ def service_for_redemption(place, slug):
 
 
 def place_and_service(user, place_id, slug):
-    """place_for_redemption and service_for_redemption in one query (one round trip)."""
+    """place_for_redemption and service_for_redemption in one query (one round trip),
+    compiled once (aptic.prepared)."""
+    place_id = _place_id(place_id)
+    if getattr(user, "is_authenticated", False):
+        rows = _PLACE_AND_SERVICE(user.pk, place_id, slug or "")
+    else:
+        rows = list(_place_and_service(user, place_id, slug or ""))
+    place = _checked_place(user, rows[0] if rows else None)
+    return place, _checked_service(_service_from(place.service))
+
+
+def _place_and_service(user, place_id, slug):
     service = JSONObject(offered=F("offered"), **{
         field.attname: F(field.attname) for field in Service._meta.concrete_fields})
-    row = (_places(user, place_id)
-           .annotate(service=Subquery(_services(slug, OuterRef(OuterRef("pk")))
-                                      .values(json=service)[:1]))
-           .first())
-    place = _checked_place(user, row)
-    return place, _checked_service(_service_from(row.service))
+    return (_places(user, place_id)
+            .annotate(service=Subquery(_services(slug, OuterRef(OuterRef("pk")))
+                                       .values(json=service)[:1]))
+            .order_by("pk")[:1])
+
+
+_PLACE_AND_SERVICE = prepared.Prepared(
+    lambda user_id, place_id, slug: _place_and_service(get_user_model()(pk=user_id),
+                                                       place_id, slug))
+
+
+def _place_id(place_id):
+    try:
+        return int(place_id)
+    except (TypeError, ValueError):
+        raise DomainError("unknown_place", _("Lieu inconnu.")) from None
 
 
 def _places(user, place_id):
-    try:
-        place_id = int(place_id)
-    except (TypeError, ValueError):
-        raise DomainError("unknown_place", _("Lieu inconnu.")) from None
-    return (Place.objects.filter(pk=place_id)
+    return (Place.objects.filter(pk=_place_id(place_id))
             .only("id", "name", "structure_id", "qualification", "department")
             .annotate(may_redeem=Exists(places_for_redemption(user).filter(pk=OuterRef("pk")))))
 
@@ -274,17 +292,23 @@ def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=N
 def _locked_cheques(parsed):
     """The basket's cheques with their orders, locked in primary-key order so that two
     baskets sharing cheques cannot deadlock; on Postgres each carries the services its
-    order allows and the id its redemption will take, read in the same round trip."""
-    cheques = (Cheque.objects.select_for_update(of=("self",)).select_related("order")
-               .filter(code__in=parsed).order_by("pk"))
+    order allows and the id its redemption will take, read in the same round trip, by a
+    query compiled once per basket size (aptic.prepared)."""
     if connection.vendor == "postgresql":
-        through = Order.allowed_services.through
-        cheques = cheques.annotate(
-            allowed=ArraySubquery(through.objects.filter(order_id=OuterRef("order_id"))
-                                  .values("service_id")),
-            redemption_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))",
-                                 (Redemption._meta.db_table,)))
-    return list(cheques)
+        return _LOCKED_CHEQUES(list(parsed))
+    return list(_cheques_to_lock(parsed))
+
+
+def _cheques_to_lock(codes):
+    return (Cheque.objects.select_for_update(of=("self",)).select_related("order")
+            .filter(code__in=codes).order_by("pk"))
+
+
+_LOCKED_CHEQUES = prepared.Prepared(lambda codes: _cheques_to_lock(codes).annotate(
+    allowed=ArraySubquery(Order.allowed_services.through.objects
+                          .filter(order_id=OuterRef("order_id")).values("service_id")),
+    redemption_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))",
+                         (Redemption._meta.db_table,))))
 
 
 def _redeem_locked(*, user, place, service, parsed, now, today, basket, idempotency=None):
