@@ -8,9 +8,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from aptic.models import AuditEvent
 from aptic.tokens import create_token
 from cheques.models import Cheque, IdempotentResponse, LedgerEntry, Redemption
-from aptic.models import AuditEvent
 from tests.cheques.redemption_fixtures import codes_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,6 +42,29 @@ def test_one_api_redemption_with_a_token_and_a_key_takes_at_most_six_statements(
     assert cheque.state == Cheque.State.REDEEMED
     redemption = Redemption.objects.get(cheque=cheque)
     assert response.json()["redemptions"][0]["id"] == redemption.pk
-    assert AuditEvent.objects.filter(action="cheque.redeemed", object_id=str(cheque.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="cheque.redeemed",
+                                     object_id=str(cheque.pk)).count() == 1
     assert LedgerEntry.objects.filter(reference=f"basket:{redemption.basket}").count() == 1
     assert IdempotentResponse.objects.get(key="k-2").body == response.json()
+
+
+def test_the_second_redemption_compiles_no_select(issued, place, mediator_x, monkeypatch):
+    """The SELECTs of a redemption (token, place and service, cheques to lock) are built by
+    the ORM once (aptic.prepared), not at every call."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    _token, key = create_token(user=mediator_x, name="caisse")
+    first, second = codes_of(issued, 2)
+    client = Client()
+    assert redeem(client, "k-1", key, place, first).status_code == 201
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        if type(self) is SQLCompiler:
+            compiled.append(self.query.model.__name__)
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    assert redeem(client, "k-2", key, place, second).status_code == 201
+    assert compiled == []
