@@ -68,3 +68,21 @@ def test_the_second_redemption_compiles_no_select(issued, place, mediator_x, mon
     monkeypatch.setattr(SQLCompiler, "as_sql", counting)
     assert redeem(client, "k-2", key, place, second).status_code == 201
     assert compiled == []
+
+
+def test_a_replayed_refusal_is_not_counted_again_by_the_look_up_guard(place, mediator_x,
+                                                                      settings):
+    """The key is not looked up first any more: a retry tries again, finds the key taken and
+    replays the stored refusal, without counting a second failed look-up."""
+    from cheques import codes
+
+    settings.CHEQUE_LOOKUP_FAILURE_LIMIT = 2
+    _token, key = create_token(user=mediator_x, name="caisse")
+    client = Client()
+    unknown = codes.generate_codes(1)[0]
+    answers = [redeem(client, "k-1", key, place, unknown) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [404, 404, 404]
+    assert answers[0].content == answers[1].content == answers[2].content
+    # One failure counted: another unknown code is refused as unknown, not blocked.
+    other = redeem(client, "k-2", key, place, codes.generate_codes(1)[0])
+    assert other.json()["code"] == "unknown_cheque"
