@@ -40,7 +40,12 @@ def record(actor, obj, action, from_state="", to_state="", **details):
 
 def record_many(actor, objects, action, from_state="", to_state="", **details):
     """Write one event per object in a single INSERT (bulk transitions)."""
-    _require_transaction()
     return AuditEvent.objects.bulk_create(
-        [_event(actor, obj, action, from_state, to_state, details) for obj in objects]
-    )
+        events(actor, objects, action, from_state, to_state, **details))
+
+
+def events(actor, objects, action, from_state="", to_state="", **details):
+    """The events record_many would write, unsaved: for a caller that writes them in one
+    statement with the change itself (aptic.statements), inside the same transaction."""
+    _require_transaction()
+    return [_event(actor, obj, action, from_state, to_state, details) for obj in objects]

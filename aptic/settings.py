@@ -72,18 +72,19 @@ INSTALLED_APPS = [
     "cheques",
 ]
 
+# aptic.lean.*: Django's page-only middleware, skipped by API calls with a personal token.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "aptic.lean.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aptic.inputs.ControlCharacterMiddleware",
     "aptic.outages.OutageMiddleware",
     "aptic.api.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "aptic.lean.CsrfViewMiddleware",
+    "aptic.lean.AuthenticationMiddleware",
+    "aptic.lean.MessageMiddleware",
     "aptic.web.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -181,7 +182,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     # Short socket timeouts: a Redis that hangs must fail a request in seconds (see
     # aptic.outages), not hold a web worker until gunicorn kills it.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "aptic.cache.RedisCache",  # one client per pool
                           "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 else:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from . import audit
 from .models import ApiToken
 from .permissions import is_operator
+from .prepared import Prepared
 
 # A token used again within this delay does not rewrite its last-used date (one write per
 # minute at most, not one per request).
@@ -46,13 +47,19 @@ def revoke_token(*, token, by):
     return bool(changed)
 
 
+# Every API call asks: compiled once (aptic.prepared). Read each time, never cached, so that
+# a revoked token (or a deactivated user) is refused at once.
+_ACTIVE_TOKEN = Prepared(lambda digest: ApiToken.objects.active().select_related("user")
+                         .filter(digest=digest)[:1])
+
+
 def authenticate(key):
-    """The active token for `key`, or None; refreshes its last-used date."""
-    token = (
-        ApiToken.objects.active().select_related("user").filter(digest=digest_of(key)).first()
-    )
-    if token is None:
+    """The active token for `key`, or None; refreshes its last-used date at most once per
+    LAST_USED_RESOLUTION_SECONDS."""
+    found = _ACTIVE_TOKEN(digest_of(key))
+    if not found:
         return None
+    token = found[0]
     now = timezone.now()
     if (
         token.last_used_at is None

@@ -43,9 +43,10 @@ def _counters(user, ip_address):
 
 
 def ensure_not_blocked(user, ip_address):
+    counters = _counters(user, ip_address)
     try:
-        blocked = any((cache.get(key) or 0) >= limit
-                      for key, limit in _counters(user, ip_address))
+        counts = cache.get_many([key for key, _limit in counters])  # one round trip
+        blocked = any((counts.get(key) or 0) >= limit for key, limit in counters)
     except OUTAGE_ERRORS as error:
         counters_unavailable(user, error)
         return

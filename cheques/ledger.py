@@ -69,9 +69,14 @@ def _entry(order_id, kind, *, cents, cheques, actor, reference, **moves):
 
 
 def _write(entries):
+    return LedgerEntry.objects.bulk_create(_balanced(entries))
+
+
+def _balanced(entries):
+    """The entries worth writing (an entry that moves nothing is left out), once it is
+    sure that they are written inside the change's transaction."""
     _require_transaction()
-    entries = [entry for entry in entries if any(getattr(entry, b) for b in BUCKETS)]
-    return LedgerEntry.objects.bulk_create(entries)
+    return [entry for entry in entries if any(getattr(entry, b) for b in BUCKETS)]
 
 
 # --- the hooks of the state changes --------------------------------------------------------
@@ -94,8 +99,14 @@ def _by_order(redemptions):
 
 def redeemed(redemptions, *, actor=None):
     """Cheques redeemed: outstanding → redeemed, not yet paid (one entry per order)."""
+    return LedgerEntry.objects.bulk_create(redeemed_entries(redemptions, actor=actor))
+
+
+def redeemed_entries(redemptions, *, actor=None):
+    """The entries `redeemed` writes, unsaved: for cheques.redemption, which writes them in
+    one statement with the redemptions themselves, inside the same transaction."""
     basket = str(redemptions[0].basket) if redemptions else ""
-    return _write([
+    return _balanced([
         _entry(order_id, LedgerEntry.Kind.REDEEM, cents=cents, cheques=count, actor=actor,
                reference=f"basket:{basket}", outstanding_cents=-1, redeemed_unpaid_cents=1)
         for order_id, (cents, count) in _by_order(redemptions)

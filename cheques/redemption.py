@@ -14,16 +14,22 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from aptic import audit
+from aptic import audit, prepared, statements
 from aptic.errors import DomainError
+from aptic.models import AuditEvent
 from aptic.permissions import may_act_for_place
 from places.access import places_for_redemption
 from places.departments import department_name
@@ -32,7 +38,7 @@ from services.models import Service
 
 from . import access, fraud, guard, ledger, offline
 from .lifecycle import booklet_after_undo, parse_code, refusal
-from .models import Booklet, Cheque, IdempotentResponse, Order, Redemption
+from .models import Booklet, Cheque, IdempotentResponse, LedgerEntry, Order, Redemption
 
 MAX_CODES = 50
 UNDO_WINDOW = datetime.timedelta(hours=24)
@@ -43,6 +49,7 @@ class RedemptionResult:
     basket: uuid.UUID
     redemptions: list
     total_cents: int
+    answer: dict = None  # the stored answer of an Idempotency-Key
 
 
 # --- who may redeem where ------------------------------------------------------------------
@@ -50,14 +57,53 @@ class RedemptionResult:
 
 def place_for_redemption(user, place_id):
     """The place, if it exists, is qualified and the user is its mediator or manager."""
+    return _checked_place(user, _places(user, place_id).first())
+
+
+def service_for_redemption(place, slug):
+    return _checked_service(_services(slug, place.pk).first())
+
+
+def place_and_service(user, place_id, slug):
+    """place_for_redemption and service_for_redemption in one query (one round trip),
+    compiled once (aptic.prepared)."""
+    place_id = _place_id(place_id)
+    if getattr(user, "is_authenticated", False):
+        rows = _PLACE_AND_SERVICE(user.pk, place_id, slug or "")
+    else:
+        rows = list(_place_and_service(user, place_id, slug or ""))
+    place = _checked_place(user, rows[0] if rows else None)
+    return place, _checked_service(_service_from(place.service))
+
+
+def _place_and_service(user, place_id, slug):
+    service = JSONObject(offered=F("offered"), **{
+        field.attname: F(field.attname) for field in Service._meta.concrete_fields})
+    return (_places(user, place_id)
+            .annotate(service=Subquery(_services(slug, OuterRef(OuterRef("pk")))
+                                       .values(json=service)[:1]))
+            .order_by("pk")[:1])
+
+
+_PLACE_AND_SERVICE = prepared.Prepared(
+    lambda user_id, place_id, slug: _place_and_service(get_user_model()(pk=user_id),
+                                                       place_id, slug))
+
+
+def _place_id(place_id):
     try:
-        place_id = int(place_id)
+        return int(place_id)
     except (TypeError, ValueError):
         raise DomainError("unknown_place", _("Lieu inconnu.")) from None
-    place = (Place.objects.filter(pk=place_id)
-             .only("id", "name", "structure_id", "qualification", "department")
-             .annotate(may_redeem=Exists(places_for_redemption(user).filter(pk=OuterRef("pk"))))
-             .first())
+
+
+def _places(user, place_id):
+    return (Place.objects.filter(pk=_place_id(place_id))
+            .only("id", "name", "structure_id", "qualification", "department")
+            .annotate(may_redeem=Exists(places_for_redemption(user).filter(pk=OuterRef("pk")))))
+
+
+def _checked_place(user, place):
     if place is None:
         raise DomainError("unknown_place", _("Lieu inconnu."))
     if place.may_redeem:
@@ -70,11 +116,24 @@ def place_for_redemption(user, place_id):
     return place
 
 
-def service_for_redemption(place, slug):
-    service = (Service.objects.filter(slug=slug or "", active=True, category__active=True)
-               .annotate(offered=Exists(Place.services.through.objects.filter(
-                   place_id=place.pk, service_id=OuterRef("pk"))))
-               .first())
+def _services(slug, place_id):
+    return (Service.objects.filter(slug=slug or "", active=True, category__active=True)
+            .annotate(offered=Exists(Place.services.through.objects.filter(
+                place_id=place_id, service_id=OuterRef("pk")))))
+
+
+def _service_from(row):
+    if row is None:
+        return None
+    if isinstance(row, str):  # SQLite answers JSON as text
+        row = json.loads(row)
+    names = [field.attname for field in Service._meta.concrete_fields]
+    service = Service.from_db("default", names, [row[name] for name in names])
+    service.offered = row["offered"]
+    return service
+
+
+def _checked_service(service):
     if service is None:
         raise DomainError("unknown_service", _("Service inconnu ou désactivé."))
     if not service.offered:
@@ -199,14 +258,16 @@ def _allowed_services(order_ids):
 
 
 def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=None,
-           scanned_at=None, device=""):
+           scanned_at=None, device="", idempotency=None):
     """Redeem every cheque of the basket for `service` at `place`, or none of them.
 
     `place` and `service` are ids/slugs (or objects already checked); `sessions`, when the
     caller states it, is how many sessions the basket pays for; `scanned_at` and `device`,
     for a basket kept offline, when and on what it was scanned (cheques.offline). Raises
     DomainError (with .code, .detail, .status and .extra) on the first refusal; nothing is
-    written then.
+    written then. With `idempotency` (an Idempotency), the basket's summary is stored as the
+    key's answer in the same transaction (result.answer); when the key already has one,
+    KeyTaken is raised and nothing is written.
     """
     now = now or timezone.now()
     parsed, place, service, scanned_at, today = _basket(
@@ -216,7 +277,7 @@ def redeem(*, user, place, service, codes, signatures=None, now=None, sessions=N
     try:
         return _redeem_locked(user=user, place=place, service=service, parsed=parsed,
                               now=now, today=today, basket=basket, scanned_at=scanned_at,
-                              device=offline.clean_device(device))
+                              device=offline.clean_device(device), idempotency=idempotency)
     except IntegrityError:
         # The partial unique constraint caught a concurrent redemption of the same cheque.
         raise DomainError("already_redeemed", _("Un chèque du panier est déjà encaissé.")) from None
@@ -227,10 +288,14 @@ def _basket(*, user, place, service, codes, signatures, sessions, scanned_at, no
     price, the scan time); the basket's codes, place, service, scan time (UTC) and the day
     its cheques are judged on."""
     parsed = parse_basket(codes, signatures)
-    if not isinstance(place, Place):
-        place = place_for_redemption(user, place)
-    if not isinstance(service, Service):
+    if isinstance(place, Place) and isinstance(service, Service):
+        pass
+    elif isinstance(place, Place):
         service = service_for_redemption(place, service)
+    elif isinstance(service, Service):
+        place = place_for_redemption(user, place)
+    else:
+        place, service = place_and_service(user, place, service)
     check_price(service, len(parsed), sessions)
     scanned_at = offline.check_scan_time(scanned_at, now)
     return parsed, place, service, scanned_at, offline.scan_day(scanned_at, now)
@@ -270,47 +335,102 @@ def check(*, user, place, service, codes, signatures=None, now=None, sessions=No
     }
 
 
+def _locked_cheques(parsed):
+    """The basket's cheques with their orders, locked in primary-key order so that two
+    baskets sharing cheques cannot deadlock; on Postgres each carries the services its
+    order allows and the id its redemption will take, read in the same round trip, by a
+    query compiled once per basket size (aptic.prepared)."""
+    if connection.vendor == "postgresql":
+        return _LOCKED_CHEQUES(list(parsed))
+    return list(_cheques_to_lock(parsed))
+
+
+def _cheques_to_lock(codes):
+    return (Cheque.objects.select_for_update(of=("self",)).select_related("order")
+            .filter(code__in=codes).order_by("pk"))
+
+
+_LOCKED_CHEQUES = prepared.Prepared(lambda codes: _cheques_to_lock(codes).annotate(
+    allowed=ArraySubquery(Order.allowed_services.through.objects
+                          .filter(order_id=OuterRef("order_id")).values("service_id")),
+    redemption_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))",
+                         (Redemption._meta.db_table,))))
+
+
 def _redeem_locked(*, user, place, service, parsed, now, today, basket, scanned_at=None,
-                   device=""):
+                   device="", idempotency=None):
     with transaction.atomic():
-        # Lock in primary-key order so that two baskets sharing cheques cannot deadlock.
-        cheques = list(
-            Cheque.objects.select_for_update(of=("self",)).select_related("order")
-            .filter(code__in=parsed).order_by("pk")
-        )
+        cheques = _locked_cheques(parsed)
         _ensure_found(parsed, cheques)
-        allowed = _allowed_services({cheque.order_id for cheque in cheques})
+        if cheques and hasattr(cheques[0], "allowed"):
+            allowed = {cheque.order_id: set(cheque.allowed) for cheque in cheques
+                       if cheque.allowed}
+        else:
+            allowed = _allowed_services({cheque.order_id for cheque in cheques})
         for cheque in cheques:
             _check_cheque(cheque, place=place, service=service, user=user, today=today,
                           allowed_services=allowed)
-        changed = Cheque.objects.filter(
-            pk__in=[cheque.pk for cheque in cheques], state__in=Cheque.OPEN_STATES
-        ).update(state=Cheque.State.REDEEMED, state_changed_at=now)
-        if changed != len(cheques):
-            raise DomainError("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
         redemptions = [
-            Redemption(cheque=cheque, order_id=cheque.order_id, place=place,
+            Redemption(id=getattr(cheque, "redemption_id", None), cheque=cheque,
+                       order_id=cheque.order_id, place=place,
                        structure_id=place.structure_id, service=service, mediator=user,
                        amount_cents=cheque.face_value_cents, redeemed_at=now,
                        previous_state=cheque.state, basket=basket, scanned_at=scanned_at,
                        device=device)
             for cheque in cheques
         ]
-        Redemption.objects.bulk_create(redemptions)
-        Booklet.objects.filter(
-            pk__in={cheque.booklet_id for cheque in cheques},
-            state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED),
-        ).update(state=Booklet.State.STARTED, state_changed_at=now)
-        for previous in {cheque.state for cheque in cheques}:
-            audit.record_many(user, [c for c in cheques if c.state == previous],
-                              "cheque.redeemed", previous, Cheque.State.REDEEMED,
-                              place=place.pk, service=service.slug, basket=str(basket),
-                              **offline.audit_details(scanned_at, device))
-        ledger.redeemed(redemptions, actor=user)
+        result = RedemptionResult(basket=basket, redemptions=redemptions,
+                                  total_cents=sum(r.amount_cents for r in redemptions))
+        result.answer = _write_redemption(user=user, place=place, service=service,
+                                          cheques=cheques, result=result, now=now,
+                                          idempotency=idempotency,
+                                          details=offline.audit_details(scanned_at, device))
         for cheque in cheques:
             cheque.state = Cheque.State.REDEEMED
-    return RedemptionResult(basket=basket, redemptions=redemptions,
-                            total_cents=sum(r.amount_cents for r in redemptions))
+    return result
+
+
+def _write_redemption(*, user, place, service, cheques, result, now, idempotency, details):
+    """Everything a redemption writes, in one round trip on Postgres: the cheques' state
+    (a conditional update: a cheque is paid once), the redemptions, the booklets started,
+    the audit events, the ledger entries and, with a key, the stored answer. Returns the
+    stored answer (as the database keeps it, so that a replay is the same to the byte)."""
+    redemptions = result.redemptions
+    writes = [statements.update(
+        "cheques", Cheque.objects.filter(pk__in=[cheque.pk for cheque in cheques],
+                                         state__in=Cheque.OPEN_STATES),
+        returning="id", state=Cheque.State.REDEEMED, state_changed_at=now)]
+    together = redemptions[0].pk is not None
+    if together:
+        writes.append(statements.insert("redemptions", Redemption, redemptions))
+    else:  # no sequence to draw ids from (SQLite): the ids come back from the INSERT
+        changed = statements.run(writes)["cheques"]
+        if len(changed) != len(cheques):
+            raise DomainError("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
+        Redemption.objects.bulk_create(redemptions)
+        writes = []
+    writes.append(statements.update(
+        "booklets", Booklet.objects.filter(
+            pk__in={cheque.booklet_id for cheque in cheques},
+            state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED)),
+        state=Booklet.State.STARTED, state_changed_at=now))
+    events = []
+    for previous in sorted({cheque.state for cheque in cheques}):
+        events += audit.events(user, [c for c in cheques if c.state == previous],
+                               "cheque.redeemed", previous, Cheque.State.REDEEMED,
+                               place=place.pk, service=service.slug, basket=str(result.basket),
+                               **details)
+    writes.append(statements.insert("audit", AuditEvent, events))
+    writes.append(statements.insert("ledger", LedgerEntry,
+                                    ledger.redeemed_entries(redemptions, actor=user)))
+    if idempotency is not None:
+        writes.append(idempotency.insert(201, summary_of(result)))
+    written = statements.run(writes)
+    if together and len(written["cheques"]) != len(cheques):
+        raise DomainError("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
+    if idempotency is None:
+        return None
+    return idempotency.answer(written)
 
 
 # --- undo ----------------------------------------------------------------------------------
@@ -409,6 +529,46 @@ def summary_of(result):
     }
 
 
+class KeyTaken(Exception):
+    """The Idempotency-Key already has an answer: the change was rolled back."""
+
+
+@dataclass
+class Idempotency:
+    """An Idempotency-Key of `user` for a request of digest `digest`; its answer is stored
+    by an INSERT … ON CONFLICT DO NOTHING, in the transaction of the change it answers."""
+
+    user: object
+    key: str
+    digest: str
+
+    def insert(self, status_code, body):
+        return statements.insert("answer", IdempotentResponse, [IdempotentResponse(
+            user=self.user, key=self.key, request_digest=self.digest, status_code=status_code,
+            body=body)], returning=["body"], on_conflict=OnConflict.IGNORE)
+
+    def answer(self, written):
+        """The stored answer's body; KeyTaken when the key had one already."""
+        rows = written["answer"]
+        if not rows:
+            raise KeyTaken
+        body = rows[0]["body"]
+        return json.loads(body) if isinstance(body, str) else body
+
+    def store_refusal(self, refusal):
+        """Store a refusal as the key's answer and return it as stored (the one its
+        retries will get); KeyTaken when the key had an answer already."""
+        with transaction.atomic():
+            written = statements.run([self.insert(refusal.status, refusal.body())])
+        return _stored_refusal(refusal.status, self.answer(written))
+
+
+def _stored_refusal(status_code, body):
+    refusal = dict(body)
+    return DomainError(refusal.pop("code"), refusal.pop("detail"), status=status_code,
+                       **refusal)
+
+
 def _replay(user, key, digest):
     """The first outcome stored for (user, key): its summary, or its refusal raised again;
     None when nothing is stored. A key reused for another request is refused."""
@@ -419,53 +579,49 @@ def _replay(user, key, digest):
         raise DomainError("idempotency_key_reused", _(
             "Cette clé d’idempotence a déjà servi pour une autre demande."))
     if stored.status_code >= 400:
-        refusal = dict(stored.body)
-        raise DomainError(refusal.pop("code"), refusal.pop("detail"),
-                          status=stored.status_code, **refusal)
+        raise _stored_refusal(stored.status_code, stored.body)
     return stored.body
 
 
-def _store(user, key, digest, status_code, body):
-    IdempotentResponse.objects.create(user=user, key=key, request_digest=digest,
-                                      status_code=status_code, body=body)
-
-
 def redeem_once(*, user, ip_address, key, payload, place, service, codes, signatures=None,
-                sessions=None, scanned_at=None, device=""):
+                sessions=None, **options):
     """Redeem a basket once per (user, Idempotency-Key): a retry with the same request gets
-    the first outcome again, a reuse of the key for another request is refused. The outcome
-    is stored in the transaction of the redemption itself, so a crash cannot separate them.
+    the first outcome again, to the byte, and a reuse of the key for another request is
+    refused. The outcome is stored in the transaction of the redemption itself, so a crash
+    cannot separate them.
+
+    The key is not looked up first: the redemption is tried, and its answer stored with an
+    INSERT … ON CONFLICT DO NOTHING; when the key had an answer already, the redemption is
+    rolled back and the stored answer replayed (a retry finds its cheques redeemed, or its
+    refusal again, and is rolled back the same way). Extra `options` go to `redeem`.
 
     A refused basket also feeds the brute-force guard (codes that look guessed) and the
-    fraud signals (a cheque tried outside its territory); a blocked caller is refused first.
-    A basket kept offline uses its client nonce as the key (cheques.offline).
+    fraud signals (a cheque tried outside its territory); a blocked caller is refused first,
+    a replayed refusal is not counted twice. A basket kept offline uses its client nonce as
+    the key (cheques.offline).
     Returns the basket's summary, or raises the refusal (DomainError)."""
     guard.ensure_not_blocked(user, ip_address)
-    digest = request_digest(payload)
-    if key and (first := _replay(user, key, digest)) is not None:
-        return first
+    idempotency = Idempotency(user, key, request_digest(payload)) if key else None
     try:
-        with transaction.atomic():
-            summary = summary_of(redeem(user=user, place=place, service=service, codes=codes,
-                                        signatures=signatures, sessions=sessions,
-                                        scanned_at=scanned_at, device=device))
-            if key:
-                _store(user, key, digest, 201, summary)
-        return summary
-    except IntegrityError:
-        # A concurrent twin request with the same key stored its outcome first.
-        return _replay(user, key, digest)
+        result = redeem(user=user, place=place, service=service, codes=codes,
+                        signatures=signatures, sessions=sessions, idempotency=idempotency,
+                        **options)
+    except KeyTaken:
+        return _replay(user, key, idempotency.digest)
     except DomainError as refusal:
+        answer = refusal
+        if idempotency is not None:
+            try:
+                answer = idempotency.store_refusal(refusal)
+            except KeyTaken:
+                return _replay(user, key, idempotency.digest)
         guard.record_failure(user, ip_address, refusal)
         if refusal.code == "territory_not_allowed":
             fraud.record_territory_refusal(user, place, refusal.extra.get("cheque"))
-        if key:
-            try:
-                with transaction.atomic():
-                    _store(user, key, digest, refusal.status, refusal.body())
-            except IntegrityError:
-                return _replay(user, key, digest)
-        raise
+        if answer is refusal:
+            raise
+        raise answer from refusal
+    return result.answer if idempotency is not None else summary_of(result)
 
 
 def check_for(*, user, ip_address, place, service, codes, signatures=None, sessions=None,

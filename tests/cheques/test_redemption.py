@@ -223,7 +223,7 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(api, issued
     first = post(api, mediator_x, body, key)
     second = post(api, mediator_x, body, key)
     assert first.status_code == second.status_code == 201
-    assert first.json() == second.json()
+    assert first.content == second.content  # to the byte
     assert Redemption.objects.count() == 2
     # Without the key, the same body is a new attempt, refused.
     assert post(api, mediator_x, body).status_code == 409
@@ -244,7 +244,9 @@ def test_reusing_an_idempotency_key_with_another_body_is_a_422(api, issued, plac
 def test_a_refusal_is_replayed_too(api, issued, place, mediator_x):
     key = str(uuid.uuid4())
     body = {"codes": codes.generate_codes(1), "place": place.pk, "service": "acces-poste"}
-    assert post(api, mediator_x, body, key).json() == post(api, mediator_x, body, key).json()
+    first, second = post(api, mediator_x, body, key), post(api, mediator_x, body, key)
+    assert first.status_code == second.status_code == 404
+    assert first.content == second.content
 
 
 def test_the_api_lists_only_the_redemptions_of_the_callers_places(
