@@ -2,9 +2,10 @@
 Token …` or `Bearer …`) does not pay for what only pages need.
 
 DRF authenticates such a call by its token and never by a session (a bad token is refused,
-it does not fall back on the cookie), so sessions, messages, Django's user middleware and
-the CSRF check (which protects cookie-authenticated requests only) have nothing to do for
-it. The middleware below wrap those page-only middleware and step aside for these calls.
+it does not fall back on the cookie), so sessions, messages and Django's user middleware
+have nothing to do for it. The middleware below wrap those page-only middleware and step
+aside for these calls. (Django's CSRF middleware stays: API views are exempt from it, so it
+costs them a cookie read, and `check --deploy` wants it by name.)
 
 Everything else runs for every request: the security headers (SecurityMiddleware,
 X-Frame-Options, CSP), the language of messages (Accept-Language), input hygiene, outages,
@@ -54,7 +55,6 @@ def pages_only(path, skipped=None):
 
 
 SessionMiddleware = pages_only("django.contrib.sessions.middleware.SessionMiddleware")
-CsrfViewMiddleware = pages_only("django.middleware.csrf.CsrfViewMiddleware")
 
 
 def _anonymous_until_drf(request):

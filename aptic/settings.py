@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 # aptic.lean.*: Django's page-only middleware, skipped by API calls with a personal token.
+# (The CSRF middleware stays as it is: API views are exempt from it, DRF checks CSRF for
+# cookie-authenticated calls, and `check --deploy` looks for it by name.)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,7 +84,7 @@ MIDDLEWARE = [
     "aptic.outages.OutageMiddleware",
     "aptic.api.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "aptic.lean.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "aptic.lean.AuthenticationMiddleware",
     "aptic.lean.MessageMiddleware",
     "aptic.web.DomainErrorMiddleware",
