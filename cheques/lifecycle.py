@@ -99,15 +99,14 @@ def _already_redeemed(cheque, user):
     live = cheque.redemptions.filter(undone_at=None).select_related("place").first()
     if live is None:
         return DomainError("already_redeemed", _("Ce chèque a déjà été encaissé."))
-    when = timezone.localtime(live.redeemed_at)
+    when = validity.short_moment(live.redeemed_at)
     extra = {"redeemed_at": live.redeemed_at.isoformat()}
     if user is not None and may_act_for_place(user, live.place):
         extra["place"] = {"id": live.place_id, "name": live.place.name}
         return DomainError("already_redeemed", _(
             "Ce chèque a déjà été encaissé le %(date)s à %(time)s, ici : %(place)s. "
             "Un chèque ne se paie qu’une fois ; voyez l’historique des encaissements."
-        ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
-             "place": live.place.name}, **extra)
+        ) % {**when, "place": live.place.name}, **extra)
     if live.place.department:
         # Another structure's place is not named (where a cheque was used stays between its
         # funder and that place), but its département tells the mediator where to look.
@@ -115,12 +114,11 @@ def _already_redeemed(cheque, user):
         return DomainError("already_redeemed", _(
             "Ce chèque a déjà été encaissé le %(date)s à %(time)s, dans un autre lieu "
             "(%(department)s) : il ne peut pas être payé une seconde fois."
-        ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M"),
-             "department": department_name(live.place.department)}, **extra)
+        ) % {**when, "department": department_name(live.place.department)}, **extra)
     return DomainError("already_redeemed", _(
         "Ce chèque a déjà été encaissé le %(date)s à %(time)s, dans un autre lieu : il ne "
         "peut pas être payé une seconde fois."
-    ) % {"date": validity.short(when.date()), "time": when.strftime("%H:%M")}, **extra)
+    ) % when, **extra)
 
 
 def ensure_redeemable(cheque, today=None):

@@ -54,10 +54,6 @@ def scan_day(scanned_at, now):
     return timezone.localdate(scanned_at or now)
 
 
-def is_late(scanned_at, received_at):
-    return scanned_at is not None and received_at - scanned_at > LATE_UPLOAD
-
-
 def scan_differs(scanned_at, received_at):
     """Whether the history shows the scan time next to the time received (they differ at
     the minute it displays)."""
@@ -72,9 +68,7 @@ def clean_device(device):
 
 
 def _moment(moment):
-    local = timezone.localtime(moment)
-    return _("%(date)s à %(time)s") % {"date": validity.short(local.date()),
-                                       "time": local.strftime("%H:%M")}
+    return _("%(date)s à %(time)s") % validity.short_moment(moment)
 
 
 def audit_details(scanned_at, device):

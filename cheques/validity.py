@@ -68,6 +68,12 @@ def short(day):
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
+def short_moment(instant):
+    """The local date and time of `instant` as messages print them ({"date", "time"})."""
+    local = timezone.localtime(instant)
+    return {"date": short(local.date()), "time": local.strftime("%H:%M")}
+
+
 def last_day_of_acceptance(valid_until):
     """Cheques are still accepted during the grace period after their validity."""
     return valid_until + datetime.timedelta(days=settings.EXPIRY_GRACE_DAYS)

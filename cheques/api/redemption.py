@@ -8,7 +8,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -105,28 +104,22 @@ ERROR = inline_serializer("RedemptionError", {
 })
 
 
-def _sorted(data):
-    if isinstance(data, dict):
-        return {key: _sorted(data[key]) for key in sorted(data)}
-    if isinstance(data, list):
-        return [_sorted(item) for item in data]
-    return data
-
-
-class ReplayableJSONRenderer(JSONRenderer):
-    """JSON with its keys in one order: the answer replayed to a retry comes from the
-    database (jsonb keeps keys in an order of its own), and must be the first answer byte
-    for byte."""
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return super().render(_sorted(data), accepted_media_type, renderer_context)
+def _basket(request):
+    """The basket a redemption or its check asks about: the request's body, validated, as
+    the keyword arguments of cheques.redemption.redeem_once (check_for takes no device)."""
+    payload = RedemptionCreateSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    return {"user": request.user, "ip_address": client_ip(request), "place": data["place"],
+            "service": data["service"], "codes": data["codes"],
+            "signatures": data.get("signatures"), "sessions": data.get("sessions"),
+            "scanned_at": data.get("scanned_at"), "device": data.get("device", "")}
 
 
 class RedemptionListCreate(generics.ListAPIView):
     """Redeem cheques (POST) or list the redemptions of the caller's places (GET)."""
 
     serializer_class = RedemptionSerializer
-    renderer_classes = [ReplayableJSONRenderer, BrowsableAPIRenderer]
     filterset_class = RedemptionFilter
     throttle_classes = PER_ACCOUNT_AND_ADDRESS
     throttle_scope = "redemption"
@@ -143,16 +136,9 @@ class RedemptionListCreate(generics.ListAPIView):
                    422: ERROR, 429: ERROR},
     )
     def post(self, request):
-        payload = RedemptionCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        basket = _basket(request)
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
-        summary = redemption.redeem_once(
-            user=request.user, ip_address=client_ip(request), key=key, payload=request.data,
-            place=data["place"], service=data["service"], codes=data["codes"],
-            signatures=data.get("signatures"), sessions=data.get("sessions"),
-            scanned_at=data.get("scanned_at"), device=data.get("device", ""),
-        )
+        summary = redemption.redeem_once(key=key, payload=request.data, **basket)
         return Response(summary, status=status.HTTP_201_CREATED)
 
 
@@ -170,16 +156,9 @@ class RedemptionCheck(APIView):
                    422: ERROR, 429: ERROR},
     )
     def post(self, request):
-        payload = RedemptionCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        answer = redemption.check_for(
-            user=request.user, ip_address=client_ip(request),
-            place=data["place"], service=data["service"], codes=data["codes"],
-            signatures=data.get("signatures"), sessions=data.get("sessions"),
-            scanned_at=data.get("scanned_at"),
-        )
-        return Response(answer)
+        basket = _basket(request)
+        basket.pop("device")
+        return Response(redemption.check_for(**basket))
 
 
 class RedemptionUndo(APIView):

@@ -214,16 +214,19 @@ def _csv(redemptions):
     header = [_("date"), _("lieu"), _("chèque"), _("service"), _("médiateur"),
               _("montant (€)"), _("annulé le"), _("relevé"),
               *reimbursement.PAYMENT_DATE_HEADERS, _("scanné le (hors ligne)"), _("appareil")]
+    def moment(instant):
+        return timezone.localtime(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
+
     rows = (
-        [timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M"), r.place.name,
+        [moment(r.redeemed_at), r.place.name,
          r.cheque.number, r.service.display_label,
          r.mediator.get_full_name() or r.mediator.username,
          format_decimal(r.amount_cents),
-         timezone.localtime(r.undone_at).strftime("%Y-%m-%d %H:%M") if r.undone_at else "",
+         moment(r.undone_at),
          r.statement.reference if r.statement_id else "",
          *reimbursement.payment_dates(r.statement),
          # Only when it differs from the date received: a basket kept offline.
-         timezone.localtime(r.scanned_at).strftime("%Y-%m-%d %H:%M") if r.scanned_apart else "",
+         moment(r.scanned_at) if r.scanned_apart else "",
          r.device]
         for r in redemptions.select_related("statement").iterator()
     )
