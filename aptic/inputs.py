@@ -3,6 +3,8 @@
 - `parse_int` reads an integer from a query string or a form the only way we accept one:
   ASCII digits. `str.isdigit` also says yes to « ² » or « ٣ », which `int()` then refuses
   or, worse, reads.
+- `AsciiIntegerField` and `AsciiDateTimeField` are DRF's fields that read ASCII digits only:
+  DRF's own read « ١ » as 1 and « ٢٠٢٦-١٢-٣١ » as a date.
 - `ControlCharacterMiddleware` refuses control characters (NUL above all, which Postgres
   cannot store) in the address, the query string and the body before any view or query
   sees them: 400 with the API's error shape under /api/, a plain page elsewhere.
@@ -12,6 +14,8 @@ import re
 
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
 
 # 18 digits always fit a bigint.
 ASCII_INTEGER = re.compile(r"[0-9]{1,18}")
@@ -32,6 +36,29 @@ def parse_int(value, default=None):
     if isinstance(value, str) and ASCII_INTEGER.fullmatch(value):
         return int(value)
     return default
+
+
+def has_foreign_digits(value):
+    """Whether `value` (a string) holds decimal digits other than 0 to 9 (« ٣ », « ３ »)."""
+    return isinstance(value, str) and any(c.isdecimal() and not c.isascii() for c in value)
+
+
+class _AsciiDigits:
+    default_error_messages = {"foreign_digits": gettext_lazy(
+        "Écrivez les chiffres avec les chiffres 0 à 9.")}
+
+    def to_internal_value(self, data):
+        if has_foreign_digits(data):
+            self.fail("foreign_digits")
+        return super().to_internal_value(data)
+
+
+class AsciiIntegerField(_AsciiDigits, serializers.IntegerField):
+    pass
+
+
+class AsciiDateTimeField(_AsciiDigits, serializers.DateTimeField):
+    pass
 
 
 def has_control_characters(request):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aptic.clients import client_ip
+from aptic.inputs import AsciiDateTimeField, AsciiIntegerField
 from aptic.throttling import PER_ACCOUNT_AND_ADDRESS
 
 from .. import access, offline, redemption
@@ -23,12 +24,12 @@ class RedemptionCreateSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
                                   max_length=redemption.MAX_CODES + 1)
     code = serializers.CharField(max_length=40, required=False)
-    place = serializers.IntegerField()
+    place = AsciiIntegerField()
     service = serializers.SlugField()
     signatures = serializers.DictField(child=serializers.CharField(max_length=100),
                                        required=False,
                                        help_text="Signature du QR code, par code scanné.")
-    sessions = serializers.IntegerField(
+    sessions = AsciiIntegerField(
         required=False, min_value=1, max_value=redemption.MAX_CODES,
         help_text="Facultatif : le nombre de séances que le panier paie. Le panier doit alors "
                   "compter exactement séances × prix du service (en chèques) ; sans lui, un "
@@ -39,7 +40,7 @@ class RedemptionCreateSerializer(serializers.Serializer):
             "max_value": _("Au plus {max_value} séances."),
         })
 
-    scanned_at = serializers.DateTimeField(
+    scanned_at = AsciiDateTimeField(
         required=False,
         help_text="Facultatif, pour un panier gardé hors ligne : le moment du scan (ISO 8601). "
                   "Accepté jusqu’à 72 heures en arrière, jamais dans le futur (5 minutes "

@@ -191,6 +191,22 @@ def test_a_cheque_redeemed_meanwhile_by_another_structure_says_when_but_not_wher
     assert department_name("33") in body["detail"]
 
 
+@pytest.mark.parametrize("field, value", [
+    ("scanned_at", "٢٠٢٦-١٢-٠١T10:00:00Z"), ("place", "١"), ("sessions", "٢"),
+])
+def test_digits_other_than_0_to_9_are_refused_and_change_nothing(
+    api, clock, issued, place, mediator_x, field, value
+):
+    before = world()
+    for url in (URL, CHECK):
+        response = post(api, mediator_x, {**basket(issued, place), field: value},
+                        str(uuid.uuid4()), url=url)
+        assert response.status_code == 400
+        assert response.json()["errors"][field] == [
+            "Écrivez les chiffres avec les chiffres 0 à 9."]
+    assert world() == before
+
+
 # --- daylight saving and month ends --------------------------------------------------------
 
 
