@@ -116,14 +116,15 @@ def scan_messages():
         # The outbox: baskets kept on the device until the network returns.
         "pending_baskets": {"one": _("{count} panier en attente"),
                             "other": _("{count} paniers en attente")},
-        "outcome_redeemed": {"one": _("Panier du {when} ({count} chèque, {place}) : encaissé, "
+        # {place} ends with its town in brackets: no brackets around it.
+        "outcome_redeemed": {"one": _("Panier du {when}, {place} : {count} chèque encaissé, "
                                       "{total}."),
-                             "other": _("Panier du {when} ({count} chèques, {place}) : "
-                                        "encaissé, {total}.")},
-        "outcome_refused": {"one": _("Panier du {when} ({count} chèque, {place}) : refusé. "
+                             "other": _("Panier du {when}, {place} : {count} chèques "
+                                        "encaissés, {total}.")},
+        "outcome_refused": {"one": _("Panier du {when}, {place} : refusé ({count} chèque). "
                                      "{reason}"),
-                            "other": _("Panier du {when} ({count} chèques, {place}) : refusé. "
-                                       "{reason}")},
+                            "other": _("Panier du {when}, {place} : refusé ({count} "
+                                       "chèques). {reason}")},
         "signed_out": _("Votre session a expiré : reconnectez-vous."),
         # "Tester la validité".
         "check_ok": {"one": _("Valable : {count} chèque, {total}. Rien n’a été encaissé."),

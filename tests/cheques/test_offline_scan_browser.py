@@ -87,7 +87,7 @@ def test_baskets_confirmed_offline_are_kept_sent_once_back_online_and_never_paid
     outcomes = page.locator("#outbox-outcomes li")
     expect(outcomes).to_have_count(2, timeout=20000)
     expect(outcomes.nth(0)).to_contain_text(
-        "3 chèques, Médiathèque du Lac (Bordeaux)) : encaissé, 30,00 €")
+        "Médiathèque du Lac (Bordeaux) : 3 chèques encaissés, 30,00 €")
     expect(page.locator("#outbox-pending")).to_be_hidden()
     expect(page.locator("#outbox-offline")).to_be_hidden()
     mine = Redemption.objects.filter(mediator=demo["mediateur"], undone_at=None)
