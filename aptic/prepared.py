@@ -9,11 +9,19 @@ ORM would (select_related, annotations, deferred fields).
 
 When a stand-in cannot be found among the parameters (a value the ORM transformed, or that
 changed the query's shape), the query is not prepared: each call builds it as usual.
+
+On Postgres these queries (and aptic.statements' writes) also go through `cursor()`, whose
+statements the server parses and plans once per connection (a server-side prepared
+statement): planning the redemption's four statements cost Postgres more CPU than running
+them. Django's own cursors bind parameters on the client and never prepare; the rest of
+the ORM keeps them.
 """
 
 import itertools
 
-from django.db import connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models.query import get_related_populators
 
 _STAND_INS = itertools.count(1)
@@ -30,6 +38,45 @@ def _stand_in(value):
     raise TypeError(f"cannot prepare an argument of type {type(value).__name__}")
 
 
+def shape_of(args):
+    """What makes two calls compile to the same SQL: the lengths of the list arguments."""
+    return tuple(len(arg) if isinstance(arg, list | tuple) else None for arg in args)
+
+
+def stand_ins(args):
+    """Distinct stand-ins for `args` (a list's items one by one), and where each comes
+    from: {stand-in: (argument, position in the list or None)}."""
+    origin, values = {}, []
+    for index, arg in enumerate(args):
+        if isinstance(arg, list | tuple):
+            items = [_stand_in(item) for item in arg]
+            origin.update({value: (index, position) for position, value in enumerate(items)})
+            values.append(items)
+        else:
+            value = _stand_in(arg)
+            origin[value] = (index, None)
+            values.append(value)
+    return values, origin
+
+
+def slots_of(params, origin):
+    """Where each of the compiled `params` comes from: a stand-in's argument, or a constant
+    of the query; None when a stand-in went missing (a value the ORM transformed)."""
+    slots = [origin.get(param, ("constant", param))
+             if isinstance(param, int | str) and not isinstance(param, bool)
+             else ("constant", param) for param in params]
+    if {slot for slot in slots if slot[0] != "constant"} != set(origin.values()):
+        return None
+    return slots
+
+
+def bind(slots, args):
+    """The parameters of a compiled query for the real `args`."""
+    return [slot[1] if slot[0] == "constant"
+            else args[slot[0]] if slot[1] is None else args[slot[0]][slot[1]]
+            for slot in slots]
+
+
 class Prepared:
     def __init__(self, build):
         self.build = build
@@ -37,7 +84,7 @@ class Prepared:
 
     def __call__(self, *args):
         """The instances the queryset `build(*args)` would give."""
-        shape = tuple(len(arg) if isinstance(arg, list | tuple) else None for arg in args)
+        shape = shape_of(args)
         compiled = self._shapes.get(shape)
         if compiled is None:
             compiled = self._shapes[shape] = _Compiled.of(self.build, args) or False
@@ -49,24 +96,12 @@ class Prepared:
 class _Compiled:
     @classmethod
     def of(cls, build, args):
-        where = {}
-        stand_ins = []
-        for index, arg in enumerate(args):
-            if isinstance(arg, list | tuple):
-                values = [_stand_in(item) for item in arg]
-                where.update({value: (index, position) for position, value in enumerate(values)})
-                stand_ins.append(values)
-            else:
-                value = _stand_in(arg)
-                where[value] = (index, None)
-                stand_ins.append(value)
-        queryset = build(*stand_ins)
+        values, origin = stand_ins(args)
+        queryset = build(*values)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        slots = [where.get(param, ("constant", param))
-                 if isinstance(param, int | str) and not isinstance(param, bool)
-                 else ("constant", param) for param in params]
-        if {slot for slot in slots if slot[0] != "constant"} != set(where.values()):
+        slots = slots_of(params, origin)
+        if slots is None:
             return None
         return cls(queryset.db, compiler, sql, slots)
 
@@ -84,12 +119,9 @@ class _Compiled:
             [column[0] for column in select[:compiler.col_count]])
 
     def run(self, args):
-        params = [slot[1] if slot[0] == "constant"
-                  else args[slot[0]] if slot[1] is None else args[slot[0]][slot[1]]
-                  for slot in self.slots]
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        with cursor(self.db) as database:
+            database.execute(self.sql, bind(self.slots, args))
+            rows = database.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         objects = []
@@ -101,3 +133,18 @@ class _Compiled:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+def cursor(using=DEFAULT_DB_ALIAS):
+    """A Django cursor (health check, execute wrappers, query logging all kept) whose
+    statements Postgres prepares: parsed and planned at their first run on a connection,
+    only executed afterwards (psycopg forgets them at a rollback on the connection, and the
+    next run prepares again). Elsewhere, or with settings.PREPARED_STATEMENTS off (a
+    connection pooler that cannot keep them), the usual cursor."""
+    connection = connections[using]
+    wrapper = connection.cursor()
+    if connection.vendor == "postgresql" and settings.PREPARED_STATEMENTS:
+        # Binding on the server is what lets psycopg prepare (after `prepare_threshold`
+        # runs: 0, set with PREPARED_STATEMENTS); the client-binding cursors never do.
+        wrapper.cursor = ServerBindingCursor(connection.connection)
+    return wrapper

@@ -126,6 +126,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The redemption's statements are prepared on the server (aptic.prepared.cursor). Turn off
+# behind a connection pooler in transaction mode that cannot keep prepared statements.
+PREPARED_STATEMENTS = envbool("PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The demo database: write-ahead log and fewer fsyncs keep `make demo` quick.

@@ -17,6 +17,8 @@ from django.db import connection
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery, UpdateQuery
 
+from aptic import prepared
+
 
 @dataclass
 class Statement:
@@ -28,7 +30,9 @@ class Statement:
 
 def insert(name, model, objs, *, returning=(), on_conflict=None):
     """INSERT of `objs` (unsaved instances), as bulk_create would write them: with their
-    primary key when they all carry one, else letting the database choose it."""
+    primary key when they all carry one, else letting the database choose it. Each shape
+    (model, row count, columns, RETURNING, ON CONFLICT) is assembled into SQL once; later
+    calls only prepare their values, the way the ORM does."""
     opts = model._meta
     fields = [field for field in opts.concrete_fields if not field.generated]
     if any(obj.pk is None for obj in objs):
@@ -36,20 +40,105 @@ def insert(name, model, objs, *, returning=(), on_conflict=None):
     query = InsertQuery(model, on_conflict=on_conflict)
     query.insert_values(fields, objs)
     compiler = query.get_compiler(connection=connection)
+    shape = (connection.alias, model, len(objs), tuple(fields), tuple(returning), on_conflict)
+    layout = _INSERTS.get(shape)
+    if layout is not None:
+        rows = [[compiler.prepare_value(field, compiler.pre_save_val(field, obj))
+                 for field in fields] for obj in objs]
+        if not any(_is_expression(value) for row in rows for value in row):
+            return Statement(name, layout.sql, layout.params(rows), bool(returning))
     compiler.returning_fields = [opts.get_field(name) for name in returning] or None
     [(sql, params)] = compiler.as_sql()
-    return Statement(name, sql, params, bool(returning))
+    if layout is None:
+        _INSERTS[shape] = _InsertLayout.of(sql, params, fields, objs) or False
+    return Statement(name, sql, tuple(params), bool(returning))
 
 
-def update(name, queryset, *, returning="", **values):
-    """UPDATE of the rows of `queryset` (a plain filter on one table), as .update() would;
-    `returning`: a column list for RETURNING, to count or read the changed rows."""
+@dataclass
+class _InsertLayout:
+    """How an INSERT's parameters follow from its rows: row by row (VALUES), or one array
+    per column (the UNNEST Django uses on Postgres for several rows)."""
+
+    sql: str
+    by_column: bool
+
+    @classmethod
+    def of(cls, sql, params, fields, objs):
+        if any(hasattr(field, "get_placeholder") for field in fields) or any(
+            _is_expression(param) for param in params
+        ):
+            return None  # placeholders or values that depend on the value itself
+        if len(params) == len(objs) * len(fields):
+            return cls(sql, by_column=False)
+        if len(objs) > 1 and len(params) == len(fields):
+            return cls(sql, by_column=True)
+        return None
+
+    def params(self, rows):
+        if self.by_column:
+            return tuple(list(column) for column in zip(*rows, strict=True))
+        return tuple(value for row in rows for value in row)
+
+
+_INSERTS = {}
+
+
+def _is_expression(value):
+    return hasattr(value, "resolve_expression") or hasattr(value, "as_sql")
+
+
+class Update:
+    """An UPDATE of the rows of the queryset `build(*args)` (a plain filter on one table)
+    to new values, as .update() would write it. Compiled once per shape (the lengths of
+    the list arguments; aptic.prepared's stand-ins show where each argument lands); each
+    call prepares its values the way the ORM does. `returning`: a column list for
+    RETURNING, to count or read the changed rows."""
+
+    def __init__(self, name, build, *, returning=""):
+        self.name, self.build, self.returning = name, build, returning
+        self._shapes = {}
+
+    def __call__(self, *args, **values):
+        shape = (connection.alias, prepared.shape_of(args), tuple(values))
+        compiled = self._shapes.get(shape)
+        if compiled is None:
+            compiled = self._shapes[shape] = self._compile(args, values) or False
+        if compiled is False or any(map(_is_expression, values.values())):
+            return self._statement(*_update_sql(self.build(*args), values))
+        sql, fields, slots = compiled
+        return self._statement(sql, [*_prepared_values(fields, values),
+                                     *prepared.bind(slots, args)])
+
+    def _statement(self, sql, params):
+        if self.returning:
+            sql = f"{sql} RETURNING {self.returning}"
+        return Statement(self.name, sql, tuple(params), bool(self.returning))
+
+    def _compile(self, args, values):
+        stand_ins, origin = prepared.stand_ins(args)
+        queryset = self.build(*stand_ins)
+        fields = [queryset.model._meta.get_field(name) for name in values]
+        if any(_is_expression(value) or not field.concrete or field.model is not
+               queryset.model for field, value in zip(fields, values.values(), strict=True)):
+            return None
+        sql, params = _update_sql(queryset, values)
+        if list(params[:len(fields)]) != _prepared_values(fields, values):
+            return None
+        slots = prepared.slots_of(params[len(fields):], origin)
+        if slots is None:
+            return None
+        return sql, fields, slots
+
+
+def _prepared_values(fields, values):
+    return [field.get_db_prep_save(value, connection=connection)
+            for field, value in zip(fields, values.values(), strict=True)]
+
+
+def _update_sql(queryset, values):
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    if returning:
-        sql = f"{sql} RETURNING {returning}"
-    return Statement(name, sql, tuple(params), bool(returning))
+    return query.get_compiler(connection=connection).as_sql()
 
 
 def run(statements):
@@ -80,7 +169,7 @@ def _together(statements):
             selected.append(f"(SELECT coalesce(json_agg({quote(statement.name)}), '[]') "
                             f"FROM {quote(statement.name)})")
     sql = f"WITH {', '.join(parts)} SELECT {', '.join(selected) or '1'}"
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     returning = [statement.name for statement in statements if statement.returns]

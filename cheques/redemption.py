@@ -390,16 +390,22 @@ def _redeem_locked(*, user, place, service, parsed, now, today, basket, scanned_
     return result
 
 
+# A cheque is paid once: only an open cheque changes (the rows changed are counted).
+_REDEEM_CHEQUES = statements.Update(
+    "cheques", lambda ids: Cheque.objects.filter(pk__in=ids, state__in=Cheque.OPEN_STATES),
+    returning="id")
+_START_BOOKLETS = statements.Update("booklets", lambda ids: Booklet.objects.filter(
+    pk__in=ids, state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED)))
+
+
 def _write_redemption(*, user, place, service, cheques, result, now, idempotency, details):
     """Everything a redemption writes, in one round trip on Postgres: the cheques' state
     (a conditional update: a cheque is paid once), the redemptions, the booklets started,
     the audit events, the ledger entries and, with a key, the stored answer. Returns the
     stored answer (as the database keeps it, so that a replay is the same to the byte)."""
     redemptions = result.redemptions
-    writes = [statements.update(
-        "cheques", Cheque.objects.filter(pk__in=[cheque.pk for cheque in cheques],
-                                         state__in=Cheque.OPEN_STATES),
-        returning="id", state=Cheque.State.REDEEMED, state_changed_at=now)]
+    writes = [_REDEEM_CHEQUES([cheque.pk for cheque in cheques],
+                              state=Cheque.State.REDEEMED, state_changed_at=now)]
     together = redemptions[0].pk is not None
     if together:
         writes.append(statements.insert("redemptions", Redemption, redemptions))
@@ -409,11 +415,8 @@ def _write_redemption(*, user, place, service, cheques, result, now, idempotency
             raise DomainError("already_redeemed", _("Un chèque du panier vient d’être encaissé."))
         Redemption.objects.bulk_create(redemptions)
         writes = []
-    writes.append(statements.update(
-        "booklets", Booklet.objects.filter(
-            pk__in={cheque.booklet_id for cheque in cheques},
-            state__in=(Booklet.State.ISSUED, Booklet.State.DISTRIBUTED)),
-        state=Booklet.State.STARTED, state_changed_at=now))
+    writes.append(_START_BOOKLETS(sorted({cheque.booklet_id for cheque in cheques}),
+                                  state=Booklet.State.STARTED, state_changed_at=now))
     events = []
     for previous in sorted({cheque.state for cheque in cheques}):
         events += audit.events(user, [c for c in cheques if c.state == previous],

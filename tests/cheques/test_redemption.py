@@ -363,6 +363,23 @@ def test_the_redemption_endpoint_is_throttled(api, place, mediator_x, monkeypatc
     assert statuses == [422, 422, 429]
 
 
+@pytest.mark.parametrize("cache_backend", ["redis", "memory"])
+def test_a_throttled_redemption_says_when_to_come_back(api, place, mediator_x, monkeypatch,
+                                                       settings, cache_backend):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    if cache_backend == "memory":  # the demo without Redis keeps DRF's own log
+        settings.CACHES = {"default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES",
+                        {**ScopedRateThrottle.THROTTLE_RATES, "redemption": "2/min"})
+    body = {"codes": [], "place": place.pk, "service": "acces-poste"}
+    statuses = [post(api, mediator_x, body).status_code for _ in range(2)]
+    refused = post(api, mediator_x, body)
+    assert statuses == [422, 422] and refused.status_code == 429
+    assert 55 <= int(refused["Retry-After"]) <= 60
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 

@@ -48,10 +48,15 @@ def test_one_api_redemption_with_a_token_and_a_key_takes_at_most_six_statements(
     assert IdempotentResponse.objects.get(key="k-2").body == response.json()
 
 
-def test_the_second_redemption_compiles_no_select(issued, place, mediator_x, monkeypatch):
+def test_the_second_redemption_compiles_no_sql(issued, place, mediator_x, monkeypatch):
     """The SELECTs of a redemption (token, place and service, cheques to lock) are built by
-    the ORM once (aptic.prepared), not at every call."""
-    from django.db.models.sql.compiler import SQLCompiler
+    the ORM once (aptic.prepared), and its writes assembled once (aptic.statements), not at
+    every call."""
+    from django.db.models.sql.compiler import (
+        SQLCompiler,
+        SQLInsertCompiler,
+        SQLUpdateCompiler,
+    )
 
     _token, key = create_token(user=mediator_x, name="caisse")
     first, second = codes_of(issued, 2)
@@ -66,8 +71,29 @@ def test_the_second_redemption_compiles_no_select(issued, place, mediator_x, mon
         return as_sql(self, *args, **kwargs)
 
     monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    for compiler in (SQLInsertCompiler, SQLUpdateCompiler):
+        monkeypatch.setattr(compiler, "as_sql", lambda self, *args, **kwargs: compiled.append(
+            type(self).__name__))
     assert redeem(client, "k-2", key, place, second).status_code == 201
     assert compiled == []
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_redemption_statements_are_prepared_by_postgres_unless_turned_off(
+        issued, place, mediator_x, settings, prepared):
+    """Parsed and planned once per connection, then only executed; PREPARED_STATEMENTS=0
+    (a pooler that cannot keep them) sends them as plain SQL."""
+    settings.PREPARED_STATEMENTS = prepared
+    _token, key = create_token(user=mediator_x, name="caisse")
+    client = Client()
+    for index, code in enumerate(codes_of(issued, 2)):
+        assert redeem(client, f"k-{index}", key, place, code).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        kept = " ".join(row[0] for row in cursor.fetchall())
+    expected = ['FROM "aptic_apitoken"', 'FROM "places_place"', 'FROM "cheques_cheque"',
+                'WITH "cheques" AS (UPDATE "cheques_cheque"']
+    assert [part in kept for part in expected] == [prepared] * 4
 
 
 def test_a_replayed_refusal_is_not_counted_again_by_the_look_up_guard(place, mediator_x,
