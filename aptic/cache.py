@@ -7,19 +7,49 @@ import uuid
 
 from django.core.cache.backends import redis
 
-# A sliding log of the moments of a key's allowed requests, kept in a sorted set: the
-# entries older than the window go, and the request is logged when fewer than `limit`
-# remain. Returns {1, 0} when allowed, else {0, the oldest moment still in the window}.
-_SLIDING_LOG = """
-local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then
-  redis.call('ZADD', key, now, ARGV[4])
-  redis.call('EXPIRE', key, math.ceil(window))
-  return {1, '0'}
+# Sliding logs of the moments of allowed requests, one sorted set per key: in each, the
+# entries older than its window go; when every log holds fewer entries than its limit, the
+# request is logged in all of them. ARGV: now, then window and limit per key, then the
+# entry's name. Returns {0, ''} when allowed, else {the first full log's index, its oldest
+# moment}.
+_SLIDING_LOGS = """
+local now, count = tonumber(ARGV[1]), #KEYS
+for i = 1, count do
+  local window, limit = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= limit then
+    return {i, redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')[2] or ARGV[1]}
+  end
 end
-return {0, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+for i = 1, count do
+  redis.call('ZADD', KEYS[i], now, ARGV[2 * count + 2])
+  redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 * i])))
+end
+return {0, ''}
 """
+
+
+def log_within_limits(cache, logs, *, now):
+    """Log a request at `now` (seconds) in each of `logs` ((key, window in seconds, limit),
+    …) when every one holds fewer than its limit within its window, and answer None; else
+    log nothing and answer how many seconds until the first full one has room.
+
+    With aptic's RedisCache, one round trip whatever the logs' lengths (a script over sorted
+    sets); with another cache (the demo's memory), lists read and written whole, as DRF's
+    throttles keep them."""
+    in_one_trip = getattr(cache, "log_within_limits", None)  # `cache` may be Django's proxy
+    if in_one_trip is not None:
+        return in_one_trip(logs, now=now)
+    stored = cache.get_many([key for key, _window, _limit in logs])
+    kept = {}
+    for key, window, limit in logs:
+        history = [moment for moment in stored.get(key, []) if moment > now - window]
+        if len(history) >= limit:
+            return window - (now - min(history, default=now))
+        kept[key] = [now, *history]
+    for (key, window, _limit) in logs:
+        cache.set(key, kept[key], window)
+    return None
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -42,14 +72,17 @@ class RedisCache(redis.RedisCache):
         self._class = RedisCacheClient
         self._sliding_logs = {}
 
-    def log_within_limit(self, key, *, now, window, limit):
-        """Log a request at `now` (seconds) under `key` if fewer than `limit` were logged in
-        the last `window` seconds: (True, None), else (False, the oldest logged moment).
-        One round trip, whatever the length of the log (aptic.throttling)."""
+    def log_within_limits(self, logs, *, now):
+        """aptic.cache.log_within_limits, in one round trip."""
         client = self._cache.get_client(write=True)
         script = self._sliding_logs.get(id(client))
         if script is None:
-            script = self._sliding_logs[id(client)] = client.register_script(_SLIDING_LOG)
-        allowed, oldest = script(keys=[self.make_and_validate_key(key)],
-                                 args=[repr(now), window, limit, f"{now!r}-{uuid.uuid4().hex}"])
-        return bool(allowed), None if allowed else float(oldest)
+            script = self._sliding_logs[id(client)] = client.register_script(_SLIDING_LOGS)
+        args = [repr(now)]
+        for _key, window, limit in logs:
+            args += [window, limit]
+        full, oldest = script(keys=[self.make_and_validate_key(key) for key, _w, _l in logs],
+                              args=[*args, f"{now!r}-{uuid.uuid4().hex}"])
+        if not full:
+            return None
+        return logs[full - 1][1] - (now - float(oldest))

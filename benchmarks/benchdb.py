@@ -15,11 +15,12 @@ def server_url(name):
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
-def admin_sql(*statements):
-    """Run statements (CREATE/DROP DATABASE…) outside any transaction, as the server admin."""
+def admin_sql(*statements, database="postgres"):
+    """Run statements (CREATE/DROP DATABASE, VACUUM…) outside any transaction, as the server
+    admin, in `database`."""
     import psycopg
 
-    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+    with psycopg.connect(server_url(database), autocommit=True) as admin:
         for statement in statements:
             admin.execute(statement)
 
