@@ -78,8 +78,9 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("LATENCY p50=%f p99=%f\n",
-    latency:percentile(50) / 1000.0, latency:percentile(99) / 1000.0))
+  io.write(string.format("LATENCY p50=%f p90=%f p99=%f max=%f\n",
+    latency:percentile(50) / 1000.0, latency:percentile(90) / 1000.0,
+    latency:percentile(99) / 1000.0, latency.max / 1000.0))
 end
 """
 
@@ -173,11 +174,18 @@ def run_wrk(args, port, path, codes, body_prefix, token="-", key_prefix="-", sec
             capture_output=True, text=True, check=True).stdout
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    latency = re.search(r"LATENCY p50=([\d.]+) p99=([\d.]+)", output)
+    latency = re.search(r"LATENCY p50=([\d.]+) p90=([\d.]+) p99=([\d.]+) max=([\d.]+)",
+                        output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"requests": int(re.search(r"(\d+) requests in", output).group(1)),
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "p50_ms": float(latency.group(1)), "p99_ms": float(latency.group(2))}
+            "p50_ms": float(latency.group(1)), "p90_ms": float(latency.group(2)),
+            "p99_ms": float(latency.group(3)), "max_ms": float(latency.group(4))}
+
+
+def latencies(run):
+    return "  ".join(f"{name} {run[f'{name}_ms']:6.1f} ms"
+                     for name in ("p50", "p90", "p99", "max"))
 
 
 def split(items, parts):
@@ -333,10 +341,10 @@ def main():
             "load_average": os.getloadavg(),
         }
         print(json.dumps(result, indent=2))
-        print(f"\n(a) floor   {floor_rate:7.0f}/s  p50 {floor['p50_ms']:6.1f} ms  "
-              f"p99 {floor['p99_ms']:6.1f} ms  {floor_statements} statements")
-        print(f"(b) product {product_rate:7.0f}/s  p50 {product['p50_ms']:6.1f} ms  "
-              f"p99 {product['p99_ms']:6.1f} ms  {product_statements} statements "
+        print(f"\n(a) floor   {floor_rate:7.0f}/s  {latencies(floor)}  "
+              f"{floor_statements} statements")
+        print(f"(b) product {product_rate:7.0f}/s  {latencies(product)}  "
+              f"{product_statements} statements "
               f"(BEGIN and COMMIT counted), {product['non_2xx']} non-2xx")
         print(f"(c) raw SQL {ceiling:7.0f}/s")
         print(f"(b)/(a) {result['ratio_b_to_a']}  (b)/(c) {result['ratio_b_to_c']}  "
