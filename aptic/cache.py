@@ -70,19 +70,19 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
-        self._sliding_logs = {}
+        self._sliding_logs_script = None  # registered with the writing client, once
 
     def log_within_limits(self, logs, *, now):
         """aptic.cache.log_within_limits, in one round trip."""
-        client = self._cache.get_client(write=True)
-        script = self._sliding_logs.get(id(client))
-        if script is None:
-            script = self._sliding_logs[id(client)] = client.register_script(_SLIDING_LOGS)
+        if self._sliding_logs_script is None:
+            self._sliding_logs_script = self._cache.get_client(write=True).register_script(
+                _SLIDING_LOGS)
         args = [repr(now)]
         for _key, window, limit in logs:
             args += [window, limit]
-        full, oldest = script(keys=[self.make_and_validate_key(key) for key, _w, _l in logs],
-                              args=[*args, f"{now!r}-{uuid.uuid4().hex}"])
+        keys = [self.make_and_validate_key(key) for key, _window, _limit in logs]
+        full, oldest = self._sliding_logs_script(
+            keys=keys, args=[*args, f"{now!r}-{uuid.uuid4().hex}"])
         if not full:
             return None
         return logs[full - 1][1] - (now - float(oldest))

@@ -97,14 +97,10 @@ def _by_order(redemptions):
     return sorted(grouped.items())
 
 
-def redeemed(redemptions, *, actor=None):
-    """Cheques redeemed: outstanding → redeemed, not yet paid (one entry per order)."""
-    return LedgerEntry.objects.bulk_create(redeemed_entries(redemptions, actor=actor))
-
-
 def redeemed_entries(redemptions, *, actor=None):
-    """The entries `redeemed` writes, unsaved: for cheques.redemption, which writes them in
-    one statement with the redemptions themselves, inside the same transaction."""
+    """Cheques redeemed: outstanding → redeemed, not yet paid (one entry per order). Unsaved:
+    cheques.redemption writes them in one statement with the redemptions themselves, inside
+    the same transaction."""
     basket = str(redemptions[0].basket) if redemptions else ""
     return _balanced([
         _entry(order_id, LedgerEntry.Kind.REDEEM, cents=cents, cheques=count, actor=actor,

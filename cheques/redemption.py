@@ -288,14 +288,12 @@ def _basket(*, user, place, service, codes, signatures, sessions, scanned_at, no
     price, the scan time); the basket's codes, place, service, scan time (UTC) and the day
     its cheques are judged on."""
     parsed = parse_basket(codes, signatures)
-    if isinstance(place, Place) and isinstance(service, Service):
-        pass
-    elif isinstance(place, Place):
-        service = service_for_redemption(place, service)
-    elif isinstance(service, Service):
-        place = place_for_redemption(user, place)
-    else:
+    if not isinstance(place, Place) and not isinstance(service, Service):
         place, service = place_and_service(user, place, service)
+    if not isinstance(place, Place):
+        place = place_for_redemption(user, place)
+    if not isinstance(service, Service):
+        service = service_for_redemption(place, service)
     check_price(service, len(parsed), sessions)
     scanned_at = offline.check_scan_time(scanned_at, now)
     return parsed, place, service, scanned_at, offline.scan_day(scanned_at, now)
@@ -337,12 +335,16 @@ def check(*, user, place, service, codes, signatures=None, now=None, sessions=No
 
 def _locked_cheques(parsed):
     """The basket's cheques with their orders, locked in primary-key order so that two
-    baskets sharing cheques cannot deadlock; on Postgres each carries the services its
-    order allows and the id its redemption will take, read in the same round trip, by a
-    query compiled once per basket size (aptic.prepared)."""
-    if connection.vendor == "postgresql":
-        return _LOCKED_CHEQUES(list(parsed))
-    return list(_cheques_to_lock(parsed))
+    baskets sharing cheques cannot deadlock, and the services their orders allow
+    ({order id: service ids}, for the orders that restrict them). On Postgres, one round
+    trip by a query compiled once per basket size (aptic.prepared), each cheque carrying
+    the id its redemption will take."""
+    if connection.vendor != "postgresql":
+        cheques = list(_cheques_to_lock(parsed))
+        return cheques, _allowed_services({cheque.order_id for cheque in cheques})
+    cheques = _LOCKED_CHEQUES(list(parsed))
+    return cheques, {cheque.order_id: set(cheque.allowed) for cheque in cheques
+                     if cheque.allowed}
 
 
 def _cheques_to_lock(codes):
@@ -360,13 +362,8 @@ _LOCKED_CHEQUES = prepared.Prepared(lambda codes: _cheques_to_lock(codes).annota
 def _redeem_locked(*, user, place, service, parsed, now, today, basket, scanned_at=None,
                    device="", idempotency=None):
     with transaction.atomic():
-        cheques = _locked_cheques(parsed)
+        cheques, allowed = _locked_cheques(parsed)
         _ensure_found(parsed, cheques)
-        if cheques and hasattr(cheques[0], "allowed"):
-            allowed = {cheque.order_id: set(cheque.allowed) for cheque in cheques
-                       if cheque.allowed}
-        else:
-            allowed = _allowed_services({cheque.order_id for cheque in cheques})
         for cheque in cheques:
             _check_cheque(cheque, place=place, service=service, user=user, today=today,
                           allowed_services=allowed)
